@@ -1,0 +1,52 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import IdempotencyRecord, RoleGrant, User
+
+
+class RoleGrantInline(admin.TabularInline):
+    model = RoleGrant
+    fk_name = "user"
+    extra = 0
+    fields = ["role", "granted_by", "granted_at", "reason", "revoked_by", "revoked_at"]
+    readonly_fields = ["granted_by", "granted_at", "revoked_by", "revoked_at"]
+    can_delete = False  # grants are the audit trail
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["-date_joined"]
+    list_display = ["phone", "display_name", "is_real_name_verified", "is_active", "is_staff", "date_joined"]
+    list_filter = ["is_real_name_verified", "is_active", "is_staff", "role_grants__role"]
+    search_fields = ["phone", "display_name", "email"]
+    readonly_fields = ["date_joined", "last_login", "deleted_at", "real_name_verified_by", "real_name_verified_at"]
+    inlines = [RoleGrantInline]
+    fieldsets = (
+        (None, {"fields": ("phone", "phone_verified", "password")}),
+        (_("Profile"), {"fields": ("display_name", "email")}),
+        (_("Verification"), {"fields": ("is_real_name_verified", "real_name_verified_by", "real_name_verified_at")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Dates"), {"fields": ("date_joined", "last_login", "deleted_at")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("phone", "password1", "password2")}),)
+
+
+@admin.register(RoleGrant)
+class RoleGrantAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "granted_by", "granted_at", "revoked_at"]
+    list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__phone", "user__display_name", "reason"]
+    autocomplete_fields = ["user", "granted_by", "revoked_by"]
+    date_hierarchy = "granted_at"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ["scope", "key", "method", "path", "status_code", "created_at"]
+    search_fields = ["scope", "key", "path"]
+    list_filter = ["method", "status_code"]
+    readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]

@@ -1,0 +1,259 @@
+"""HTTP endpoints for the signed-in person (``/api/v1/me``) and for police admins managing users and roles.
+
+Sign-up, login, logout and session management are allauth headless endpoints under ``/_allauth/app/v1/``.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import SELF_SERVICE_ROLES, Role, RoleGrant
+from accounts.permissions import IsPoliceAdmin, user_roles
+from accounts.selectors import role_grants_audit, user_personal_data, users_for_police_admin
+from accounts.services import (
+    role_grant,
+    role_revoke,
+    role_take_self_service,
+    user_account_delete,
+    user_profile_update,
+    user_real_name_verify,
+)
+from config.pagination import DefaultCursorPagination
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    phone = serializers.CharField()
+    phone_verified = serializers.BooleanField()
+    email = serializers.EmailField(allow_blank=True)
+    display_name = serializers.CharField(allow_blank=True)
+    is_real_name_verified = serializers.BooleanField()
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
+    date_joined = serializers.DateTimeField()
+
+
+def _me_data(user) -> dict:
+    return {
+        "id": user.pk,
+        "phone": str(user.phone),
+        "phone_verified": user.phone_verified,
+        "email": user.email,
+        "display_name": user.display_name,
+        "is_real_name_verified": user.is_real_name_verified,
+        "roles": sorted(user_roles(user)),
+        "date_joined": user.date_joined,
+    }
+
+
+class MeApi(APIView):
+    class MeUpdateInput(serializers.Serializer):
+        display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        email = serializers.EmailField(required=False, allow_blank=True)
+
+    class MeDeleteInput(serializers.Serializer):
+        confirm_phone = serializers.CharField(max_length=32)
+
+    @extend_schema(operation_id="me_retrieve", responses=MeOutput, summary="The signed-in person and their roles")
+    def get(self, request):
+        return Response(MeOutput(_me_data(request.user)).data)
+
+    @extend_schema(operation_id="me_update", request=MeUpdateInput, responses=MeOutput)
+    def patch(self, request):
+        data = self.MeUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_profile_update(user=request.user, **data.validated_data)
+        return Response(MeOutput(_me_data(user)).data)
+
+    @extend_schema(
+        operation_id="me_delete",
+        request=MeDeleteInput,
+        responses={204: None},
+        summary="Delete my account (reports stay, anonymised)",
+    )
+    def delete(self, request):
+        data = self.MeDeleteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user_account_delete(user=request.user, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeRolesApi(APIView):
+    class SelfServiceRoleInput(serializers.Serializer):
+        role = serializers.ChoiceField(choices=sorted(SELF_SERVICE_ROLES))
+
+    @extend_schema(
+        operation_id="me_roles_take",
+        request=SelfServiceRoleInput,
+        responses={201: MeOutput},
+        summary="Register as a merchant or volunteer",
+    )
+    def post(self, request):
+        data = self.SelfServiceRoleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        role_take_self_service(user=request.user, role=data.validated_data["role"])
+        return Response(MeOutput(_me_data(request.user)).data, status=status.HTTP_201_CREATED)
+
+
+class MeRoleDetailApi(APIView):
+    @extend_schema(operation_id="me_roles_drop", responses={200: MeOutput}, summary="Give up a self-service role")
+    def delete(self, request, role: str):
+        role_revoke(actor=request.user, user=request.user, role=role)
+        return Response(MeOutput(_me_data(request.user)).data)
+
+
+class MeExportApi(APIView):
+    @extend_schema(
+        operation_id="me_export",
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Download everything the service holds about me",
+    )
+    def get(self, request):
+        response = JsonResponse(user_personal_data(user=request.user), json_dumps_params={"ensure_ascii": False})
+        response["Content-Disposition"] = 'attachment; filename="pingan-my-data.json"'
+        return response
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    phone = serializers.CharField()
+    display_name = serializers.CharField()
+    is_real_name_verified = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    roles = serializers.SerializerMethodField()
+    date_joined = serializers.DateTimeField()
+
+    def get_roles(self, user) -> list[str]:
+        grants = getattr(user, "active_grants", None)
+        if grants is None:
+            return sorted(user_roles(user))
+        return sorted(grant.role for grant in grants)
+
+
+class UserListApi(APIView):
+    permission_classes = [IsPoliceAdmin]
+
+    @extend_schema(
+        operation_id="users_list",
+        parameters=[
+            OpenApiParameter("phone", str, description="Part of the mobile number"),
+            OpenApiParameter("role", str, enum=Role.values),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=UserOutput(many=True),
+        summary="Police admins: find people",
+    )
+    def get(self, request):
+        filters = self.UserListFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = users_for_police_admin(**filters.validated_data)
+        paginator = DefaultCursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(UserOutput(page, many=True).data)
+
+    class UserListFilters(serializers.Serializer):
+        phone = serializers.RegexField(r"^\+?[0-9]{1,15}$", required=False)
+        role = serializers.ChoiceField(choices=Role.choices, required=False)
+
+
+class UserDetailApi(APIView):
+    permission_classes = [IsPoliceAdmin]
+
+    @extend_schema(operation_id="users_retrieve", responses=UserOutput)
+    def get(self, request, user_id: int):
+        user = get_object_or_404(users_for_police_admin(), pk=user_id)
+        return Response(UserOutput(user).data)
+
+
+class RoleGrantOutput(serializers.ModelSerializer):
+    class Meta:
+        model = RoleGrant
+        fields = ["id", "user", "role", "granted_by", "granted_at", "reason", "revoked_by", "revoked_at"]
+
+
+class UserRolesApi(APIView):
+    permission_classes = [IsPoliceAdmin]
+
+    class RoleGrantInput(serializers.Serializer):
+        role = serializers.ChoiceField(choices=Role.choices)
+        reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    @extend_schema(operation_id="users_roles_grant", request=RoleGrantInput, responses={201: RoleGrantOutput})
+    def post(self, request, user_id: int):
+        data = self.RoleGrantInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = get_object_or_404(users_for_police_admin(), pk=user_id)
+        grant = role_grant(actor=request.user, user=user, **data.validated_data)
+        return Response(RoleGrantOutput(grant).data, status=status.HTTP_201_CREATED)
+
+
+class UserRoleDetailApi(APIView):
+    permission_classes = [IsPoliceAdmin]
+
+    @extend_schema(operation_id="users_roles_revoke", responses=RoleGrantOutput)
+    def delete(self, request, user_id: int, role: str):
+        user = get_object_or_404(users_for_police_admin(), pk=user_id)
+        grant = role_revoke(actor=request.user, user=user, role=role)
+        return Response(RoleGrantOutput(grant).data)
+
+
+class UserRealNameApi(APIView):
+    permission_classes = [IsPoliceAdmin]
+
+    class RealNameInput(serializers.Serializer):
+        verified = serializers.BooleanField()
+
+    @extend_schema(operation_id="users_real_name_set", request=RealNameInput, responses=UserOutput)
+    def post(self, request, user_id: int):
+        data = self.RealNameInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = get_object_or_404(users_for_police_admin(), pk=user_id)
+        user_real_name_verify(actor=request.user, user=user, verified=data.validated_data["verified"])
+        return Response(UserOutput(user).data)
+
+
+class RoleGrantListApi(APIView):
+    permission_classes = [IsPoliceAdmin]
+
+    class RoleGrantFilters(serializers.Serializer):
+        user = serializers.IntegerField(required=False, min_value=1)
+        role = serializers.ChoiceField(choices=Role.choices, required=False)
+
+    class Pagination(DefaultCursorPagination):
+        ordering = "-granted_at"
+
+    @extend_schema(
+        operation_id="role_grants_list",
+        parameters=[
+            OpenApiParameter("user", int),
+            OpenApiParameter("role", str, enum=Role.values),
+            OpenApiParameter("cursor", str),
+        ],
+        responses=RoleGrantOutput(many=True),
+        summary="Police admins: the audit trail of every role grant and revocation",
+    )
+    def get(self, request):
+        filters = self.RoleGrantFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = role_grants_audit(user_id=filters.validated_data.get("user"), role=filters.validated_data.get("role"))
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(RoleGrantOutput(page, many=True).data)
+
+
+ROLE_LABELS_SCHEMA = inline_serializer(
+    "RoleLabel", fields={"role": serializers.CharField(), "label": serializers.CharField()}, many=True
+)
+
+
+class RolesApi(APIView):
+    @extend_schema(operation_id="roles_list", responses=ROLE_LABELS_SCHEMA, summary="Roles with their labels")
+    def get(self, request):
+        return Response([{"role": value, "label": _(str(label))} for value, label in Role.choices])

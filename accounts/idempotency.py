@@ -1,0 +1,141 @@
+"""``Idempotency-Key`` on creating POSTs: a retried request returns the first answer and creates nothing new.
+
+Mobile networks drop answers and apps retry. For every POST under /api/v1/ that carries the header, the
+middleware runs the view inside one transaction together with an :class:`IdempotencyRecord` insert. The unique
+constraint on (scope, key) makes a concurrent duplicate wait on the first one's row lock and then see its stored
+answer, so twenty identical requests at once create one object. Same key with another body: 422. A 5xx or an
+exception rolls the record back with everything else, so the retry runs afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+from accounts.models import IdempotencyRecord
+from config.errors import error_body
+
+HEADER = "Idempotency-Key"
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces: UUIDs, ULIDs, random tokens
+# Answers worth replaying. 401/408/409/429 are transient: a retry after logging in or waiting must run again.
+TRANSIENT_STATUSES = {401, 408, 409, 429}
+
+
+def _scope(request) -> str | None:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    token = request.headers.get("X-Session-Token")
+    if token:
+        from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
+
+        found = authenticate_by_x_session_token(token)
+        if found:
+            return f"user:{found[0].pk}"
+        return None  # an invalid token: the view answers 401, nothing to remember
+    return f"anon:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def _fingerprint(request, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.get_full_path().encode(), body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _replay(record: IdempotencyRecord) -> HttpResponse:
+    response = HttpResponse(
+        bytes(record.response_body), status=record.status_code, content_type=record.response_content_type or None
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = request.headers.get(HEADER)
+        if key is None or request.method != "POST" or not request.path.startswith("/api/v1/"):
+            return self.get_response(request)
+        if not KEY_PATTERN.match(key):
+            return JsonResponse(
+                error_body(
+                    "invalid_idempotency_key",
+                    _("The Idempotency-Key header must be 1 to 255 printable characters without spaces."),
+                ),
+                status=400,
+            )
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return JsonResponse(error_body("payload_too_large", _("The request is too large.")), status=413)
+        scope = _scope(request)
+        if scope is None:
+            return self.get_response(request)
+        fingerprint = _fingerprint(request, body)
+
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        scope=scope,
+                        key=key,
+                        method=request.method,
+                        path=request.path[:512],
+                        request_fingerprint=fingerprint,
+                    )
+            except IntegrityError:
+                existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+                if existing is None or existing.status_code is None:
+                    return JsonResponse(
+                        error_body(
+                            "idempotency_request_in_progress",
+                            _("The same request is still being processed. Try again in a moment."),
+                        ),
+                        status=409,
+                    )
+                if existing.request_fingerprint != fingerprint:
+                    return JsonResponse(
+                        error_body(
+                            "idempotency_key_reused",
+                            _("This Idempotency-Key was already used for a different request."),
+                        ),
+                        status=422,
+                    )
+                return _replay(existing)
+
+            response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+                return response
+            if response.status_code in TRANSIENT_STATUSES or response.streaming:
+                record.delete()
+                return response
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            record.status_code = response.status_code
+            record.response_body = response.content
+            record.response_content_type = response.get("Content-Type", "")
+            record.save(update_fields=["status_code", "response_body", "response_content_type"])
+        return response
+
+
+def idempotency_records_purge(*, older_than_hours: int | None = None) -> int:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    hours = older_than_hours if older_than_hours is not None else settings.IDEMPOTENCY_KEY_TTL_HOURS
+    deleted, _per_model = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - timedelta(hours=hours)
+    ).delete()
+    return deleted

@@ -1,0 +1,29 @@
+from allauth.core.exceptions import RateLimited
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+
+from config.errors import error_body
+
+
+class RateLimitedMiddleware:
+    """Answer 429 whenever an allauth rate limit trips.
+
+    allauth raises :class:`RateLimited` from some flows (a second signup for the same number within the SMS
+    cooldown, for one) outside the code that turns it into a response; unhandled, that would be a 500.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, RateLimited):
+            return None
+        message = _("Too many requests. Please wait a moment and try again.")
+        if request.path.startswith("/_allauth/"):
+            body = {"status": 429, "errors": [{"code": "too_many_requests", "message": message}]}
+        else:
+            body = error_body("rate_limited", message)
+        return JsonResponse(body, status=429)

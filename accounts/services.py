@@ -1,0 +1,147 @@
+"""Writes on accounts: profile, roles (granted, revoked, taken), real-name verification, account deletion."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from allauth.usersessions.models import UserSession
+from django import forms
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.adapter import phone_normalise
+from accounts.models import Role, RoleGrant, User
+from accounts.permissions import (
+    can_grant_roles,
+    can_take_role_self_service,
+    can_verify_real_name,
+    forget_cached_roles,
+)
+from config.errors import ApplicationError
+
+
+def user_profile_update(*, user: User, display_name: str | None = None, email: str | None = None) -> User:
+    fields = []
+    if display_name is not None:
+        user.display_name = display_name
+        fields.append("display_name")
+    if email is not None:
+        user.email = email
+        fields.append("email")
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+def _grant(*, user: User, role: str, granted_by: User | None, reason: str) -> RoleGrant:
+    existing = RoleGrant.objects.active().filter(user=user, role=role).first()
+    if existing:
+        return existing  # granting twice is a no-op, not an error: retries and double taps are common
+    try:
+        with transaction.atomic():
+            grant = RoleGrant.objects.create(user=user, role=role, granted_by=granted_by, reason=reason)
+    except IntegrityError:
+        # A concurrent grant of the same role won the race; theirs is as good as ours.
+        grant = RoleGrant.objects.active().get(user=user, role=role)
+    forget_cached_roles(user)
+    return grant
+
+
+def role_take_self_service(*, user: User, role: str) -> RoleGrant:
+    """A merchant or volunteer signs up for their role. Police roles can never be taken this way."""
+    if role not in Role.values:
+        raise ApplicationError("unknown_role", _("Unknown role."), fields={"role": [_("Unknown role.")]})
+    if not can_take_role_self_service(role):
+        raise ApplicationError(
+            "role_needs_grant",
+            _("This role can only be granted by a police admin."),
+            status_code=403,
+        )
+    return _grant(user=user, role=role, granted_by=user, reason="self-service")
+
+
+def role_grant(*, actor: User, user: User, role: str, reason: str = "") -> RoleGrant:
+    if not can_grant_roles(actor):
+        raise ApplicationError("permission_denied", _("Only police admins can grant roles."), status_code=403)
+    if role not in Role.values:
+        raise ApplicationError("unknown_role", _("Unknown role."), fields={"role": [_("Unknown role.")]})
+    if user.deleted_at:
+        raise ApplicationError("account_deleted", _("This account has been deleted."), status_code=409)
+    return _grant(user=user, role=role, granted_by=actor, reason=reason)
+
+
+def role_revoke(*, actor: User, user: User, role: str, reason: str = "") -> RoleGrant:
+    """Police admins revoke any role; a person may drop their own self-service role."""
+    is_own_self_service = actor.pk == user.pk and can_take_role_self_service(role)
+    if not (can_grant_roles(actor) or is_own_self_service):
+        raise ApplicationError("permission_denied", _("Only police admins can revoke roles."), status_code=403)
+    if actor.pk == user.pk and role == Role.POLICE_ADMIN:
+        # The last admin of a station locking everyone out is unrecoverable from the app.
+        raise ApplicationError("cannot_revoke_own_admin", _("You cannot revoke your own police admin role."))
+    grant = RoleGrant.objects.active().filter(user=user, role=role).first()
+    if grant is None:
+        raise ApplicationError("role_not_held", _("This user does not have that role."), status_code=404)
+    grant.revoked_at = timezone.now()
+    grant.revoked_by = actor
+    if reason:
+        grant.reason = f"{grant.reason} | revoked: {reason}"[:200]
+    grant.save(update_fields=["revoked_at", "revoked_by", "reason"])
+    forget_cached_roles(user)
+    return grant
+
+
+def user_real_name_verify(*, actor: User, user: User, verified: bool = True) -> User:
+    if not can_verify_real_name(actor):
+        raise ApplicationError(
+            "permission_denied", _("Only police admins can confirm a real-name verification."), status_code=403
+        )
+    user.is_real_name_verified = verified
+    user.real_name_verified_by = actor if verified else None
+    user.real_name_verified_at = timezone.now() if verified else None
+    user.save(update_fields=["is_real_name_verified", "real_name_verified_by", "real_name_verified_at"])
+    return user
+
+
+@transaction.atomic
+def user_account_delete(*, user: User, confirm_phone: str) -> None:
+    """Delete an account as PIPL expects: personal data goes, the person's reports stay, anonymised.
+
+    The row is kept (reports point at it) but loses every identifying field; sessions end; roles are revoked.
+    """
+    try:
+        confirmed = phone_normalise(confirm_phone)
+    except forms.ValidationError:
+        confirmed = None
+    if not user.phone or confirmed != str(user.phone):
+        raise ApplicationError(
+            "confirmation_mismatch",
+            _("Type your own mobile number to confirm that you want to delete your account."),
+            fields={"confirm_phone": [_("This is not the number of this account.")]},
+        )
+    now = timezone.now()
+    RoleGrant.objects.active().filter(user=user).update(revoked_at=now, revoked_by=user)
+    user_sessions_end(user=user)
+    user.phone = None
+    user.phone_verified = False
+    user.email = ""
+    user.display_name = ""
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.is_real_name_verified = False
+    user.deleted_at = now
+    user.set_unusable_password()
+    user.save()
+    forget_cached_roles(user)
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Log the user out everywhere: every session token stops working on REST and WebSocket at once."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    UserSession.objects.filter(user=user).delete()
+    return len(keys)

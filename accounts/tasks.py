@@ -1,0 +1,16 @@
+"""Periodic housekeeping for accounts. Each task is idempotent: running it twice deletes nothing more."""
+
+from celery import shared_task
+from django.core.management import call_command
+
+from accounts.idempotency import idempotency_records_purge
+
+
+@shared_task
+def purge_expired_sessions_task() -> None:
+    call_command("clearsessions")
+
+
+@shared_task
+def purge_idempotency_records_task() -> int:
+    return idempotency_records_purge()

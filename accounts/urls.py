@@ -1,0 +1,17 @@
+from django.urls import path
+
+from accounts import apis
+
+urlpatterns = [
+    path("me", apis.MeApi.as_view(), name="me"),
+    path("me/roles", apis.MeRolesApi.as_view(), name="me-roles"),
+    path("me/roles/<str:role>", apis.MeRoleDetailApi.as_view(), name="me-role-detail"),
+    path("me/export", apis.MeExportApi.as_view(), name="me-export"),
+    path("roles", apis.RolesApi.as_view(), name="roles"),
+    path("users", apis.UserListApi.as_view(), name="users"),
+    path("users/<int:user_id>", apis.UserDetailApi.as_view(), name="user-detail"),
+    path("users/<int:user_id>/roles", apis.UserRolesApi.as_view(), name="user-roles"),
+    path("users/<int:user_id>/roles/<str:role>", apis.UserRoleDetailApi.as_view(), name="user-role-detail"),
+    path("users/<int:user_id>/real-name", apis.UserRealNameApi.as_view(), name="user-real-name"),
+    path("role-grants", apis.RoleGrantListApi.as_view(), name="role-grants"),
+]

@@ -1,0 +1,26 @@
+"""ASGI entry point: HTTP and the WebSocket at /ws/.
+
+The embedded default serves everything from this one process; production routes /ws/ here and the REST API to
+the WSGI processes (see README).
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+# Django must be set up before anything imports models.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from accounts.websocket import WebSocketOriginValidator  # noqa: E402
+from groups.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": WebSocketOriginValidator(URLRouter(websocket_urlpatterns)),
+    }
+)

@@ -1,0 +1,143 @@
+"""One error body for the whole API: ``{"code": ..., "message": ..., "fields": {...}}``.
+
+Services raise :class:`ApplicationError` with a stable ``code`` that apps can switch on; ``message`` is for people
+and follows the request's language (zh-hans unless ``Accept-Language`` asks for English).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A domain rule said no. ``code`` is stable API; ``message`` is already translated for the caller."""
+
+    def __init__(self, code: str, message: str, *, status_code: int = 400, fields: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status_code = status_code
+        self.fields = fields or {}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"code": code, "message": str(message), "fields": fields or {}}
+
+
+def _flatten(detail) -> dict:
+    """DRF's nested ErrorDetail structures as ``{"field": ["message", ...]}`` (nested paths joined with dots)."""
+    if isinstance(detail, dict):
+        out: dict = {}
+        for key, value in detail.items():
+            nested = _flatten(value)
+            if isinstance(value, dict):
+                for sub, msgs in nested.items():
+                    out[f"{key}.{sub}"] = msgs
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                for sub, msgs in nested.items():
+                    out[f"{key}.{sub}"] = msgs
+            else:
+                out[str(key)] = nested.get("", [])
+        return out
+    if isinstance(detail, list):
+        if detail and all(isinstance(item, dict) for item in detail):
+            out = {}
+            for index, item in enumerate(detail):
+                for sub, msgs in _flatten(item).items():
+                    out[f"{index}.{sub}"] = msgs
+            return out
+        return {"": [str(item) for item in detail]}
+    return {"": [str(detail)]}
+
+
+def _validation_fields(detail) -> dict:
+    fields = _flatten(detail)
+    if "" in fields:
+        fields["non_field_errors"] = fields.pop("") + fields.get("non_field_errors", [])
+    return fields
+
+
+def api_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every failure leaves the API in the same shape."""
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(
+            error_body("invalid", _("Some of the information you sent is not valid."), detail),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("payload_too_large", _("The request is too large.")),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: let Django log it and answer 500 through handler500
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body(
+            "invalid", _("Some of the information you sent is not valid."), _validation_fields(exc.detail)
+        )
+    elif isinstance(exc, exceptions.ParseError):
+        body = error_body("malformed_request", _("The request body could not be read. Send valid JSON."))
+    elif isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        body = error_body("not_authenticated", _("Please log in again."))
+        exc.status_code = status.HTTP_401_UNAUTHORIZED
+    elif isinstance(exc, exceptions.PermissionDenied):
+        body = error_body("permission_denied", _("You do not have permission to do this."))
+    elif isinstance(exc, exceptions.NotFound):
+        body = error_body("not_found", _("Not found."))
+    elif isinstance(exc, exceptions.MethodNotAllowed):
+        body = error_body("method_not_allowed", _("This method is not allowed here."))
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        body = error_body("unsupported_media_type", _("Send the request body as JSON."))
+    elif isinstance(exc, exceptions.NotAcceptable):
+        body = error_body("not_acceptable", _("The requested response format is not available."))
+    elif isinstance(exc, exceptions.Throttled):
+        body = error_body("rate_limited", _("Too many requests. Please wait a moment and try again."))
+    else:
+        body = error_body(exc.default_code, str(exc.detail))
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+# Django-level handlers (urls.py): outside DRF views too, an API client never receives an HTML page.
+def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(error_body("payload_too_large", _("The request is too large.")), status=413)
+    return JsonResponse(error_body("bad_request", _("The request could not be understood.")), status=400)
+
+
+def permission_denied(request, exception=None):
+    return JsonResponse(error_body("permission_denied", _("You do not have permission to do this.")), status=403)
+
+
+def page_not_found(request, exception=None):
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
+def server_error(request):
+    return JsonResponse(
+        error_body("server_error", _("Something went wrong on our side. Please try again later.")), status=500
+    )
