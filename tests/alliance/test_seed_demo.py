@@ -1,0 +1,137 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Role, RoleGrant, User
+from alliance.management.commands.seed_demo import DEMO_PASSWORD
+from alliance.models import Alliance, AllianceMembership, Station, Store
+
+SEEDED_MODELS = (User, RoleGrant, Station, Alliance, AllianceMembership, Store)
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in SEEDED_MODELS}
+
+
+@pytest.mark.django_db
+def test_second_run_creates_nothing_new():
+    # given
+    seed("--quiet")
+    first = row_counts()
+
+    # when
+    output = seed("--quiet")
+
+    # then
+    assert row_counts() == first
+    assert first["Alliance"] == 2
+    assert first["Store"] >= 25
+    assert "nothing new" in output
+
+
+@pytest.mark.django_db
+def test_qingguo_lane_alliance_has_its_station_and_office():
+    # when
+    seed("--quiet")
+
+    # then
+    alliance = Alliance.objects.select_related("station", "office").get(slug="qingpingguo")
+    assert alliance.name == "青平果联盟"
+    assert alliance.station.name == "常州市公安局天宁分局局前街派出所"
+    assert alliance.station.kind == Station.Kind.STATION
+    assert alliance.office.name == "青果巷警务室"
+    assert alliance.office.kind == Station.Kind.OFFICE
+    assert alliance.office.parent == alliance.station
+
+
+@pytest.mark.django_db
+def test_police_admin_may_use_the_admin_site_but_is_not_superuser():
+    # when
+    seed("--quiet")
+
+    # then
+    grant = RoleGrant.objects.active().get(role=Role.POLICE_ADMIN)
+    assert grant.granted_by is None
+    assert grant.user.is_staff
+    assert not grant.user.is_superuser
+    assert User.objects.filter(is_staff=True).count() == 1
+    assert not User.objects.filter(is_superuser=True).exists()
+
+
+@pytest.mark.django_db
+def test_every_user_has_an_active_grant_and_a_verified_phone():
+    # when
+    seed("--quiet")
+
+    # then
+    for user in User.objects.all():
+        assert user.phone_verified
+        assert str(user.phone).startswith("+86138")
+        assert RoleGrant.objects.active().filter(user=user).count() == 1
+
+
+@pytest.mark.django_db
+def test_every_store_owner_is_a_merchant_member_of_its_alliance():
+    # when
+    seed("--quiet")
+
+    # then
+    stores = list(Store.objects.select_related("owner", "alliance"))
+    assert stores
+    for store in stores:
+        membership = AllianceMembership.objects.get(alliance=store.alliance, user=store.owner)
+        assert membership.role == AllianceMembership.Role.MERCHANT
+        assert RoleGrant.objects.active().filter(user=store.owner, role=Role.MERCHANT).exists()
+
+
+@pytest.mark.django_db
+def test_store_coordinates_are_valid_and_near_their_street():
+    # given: the centres of Qingguo Lane and Fengming Golden Street
+    centres = {"qingpingguo": (31.777, 119.956), "fengming-golden-street": (34.696, 116.595)}
+
+    # when
+    seed("--quiet")
+
+    # then
+    for store in Store.objects.select_related("alliance"):
+        assert -90 <= store.latitude <= 90
+        assert -180 <= store.longitude <= 180
+        latitude, longitude = centres[store.alliance.slug]
+        assert abs(float(store.latitude) - latitude) < 0.01
+        assert abs(float(store.longitude) - longitude) < 0.01
+
+
+@pytest.mark.django_db
+def test_demo_password_logs_in_a_merchant_and_nothing_else():
+    # when
+    seed("--quiet")
+
+    # then
+    merchant = Store.objects.get(name="花漾花店").owner
+    assert merchant.display_name == "李老板"
+    assert merchant.check_password(DEMO_PASSWORD)
+    assert not merchant.check_password("pingan-demo-2025")
+
+
+@pytest.mark.django_db
+def test_output_lists_logins_with_the_password_once(settings):
+    # given: the default provider, which writes codes to the server log
+    settings.SMS_PROVIDER = "console"
+
+    # when
+    output = seed()
+    quiet = seed("--quiet")
+
+    # then
+    assert "+8613800000001" in output
+    assert "李老板" in output
+    assert output.count(DEMO_PASSWORD) == 1
+    assert "server log" in output
+    assert len(quiet.strip().splitlines()) == 1
