@@ -401,15 +401,21 @@ def measure(server: Server, endpoint: str, headers: dict[str, str], args: argpar
     lines += [f"{name}: {value}" for name, value in headers.items()]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode()
     state = LoadState(args.warmup, args.duration, args.max_requests)
-    cpu = {}
+    cpu: dict[str, float] = {}
 
-    async def sample_cpu_at_window_start() -> None:
+    async def sample_cpu() -> None:
+        """Read both processes' CPU time at the start and at the end of the measured window."""
         await asyncio.sleep(max(0.0, state.window_start - time.perf_counter()))
-        cpu["server"] = server.cpu_seconds()
-        cpu["gen"] = time.process_time()
+        cpu["server"], cpu["gen"], cpu["t"] = server.cpu_seconds(), time.process_time(), time.perf_counter()
+        while not state.done():
+            await asyncio.sleep(min(0.05, max(0.0, state.window_end - time.perf_counter())))
+        server_used = server.cpu_seconds() - cpu["server"]
+        gen_used = time.process_time() - cpu["gen"]
+        elapsed = time.perf_counter() - cpu["t"]
+        cpu["server"], cpu["gen"] = server_used / elapsed, gen_used / elapsed
 
     async def main() -> None:
-        sampler = asyncio.create_task(sample_cpu_at_window_start())
+        sampler = asyncio.create_task(sample_cpu())
         await run_load(state, server.port, request, args.concurrency, args.timeout)
         await sampler
 
@@ -425,9 +431,7 @@ def measure(server: Server, endpoint: str, headers: dict[str, str], args: argpar
         errors=state.errors,
         statuses=state.statuses,
     )
-    elapsed_since_start = time.perf_counter() - state.window_start  # CPU is read a little after the window ends
-    result.server_cpu = (server.cpu_seconds() - cpu["server"]) / elapsed_since_start
-    result.gen_cpu = (time.process_time() - cpu["gen"]) / elapsed_since_start
+    result.server_cpu, result.gen_cpu = cpu["server"], cpu["gen"]
     return result
 
 
@@ -475,7 +479,8 @@ def print_report(rows: list[Row], args: argparse.Namespace, db_label: str, pinne
     versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("Django", "gunicorn", "daphne"))
     print()
     print(f"Serving layout: WSGI vs ASGI - {datetime.datetime.now().isoformat(timespec='seconds')}")
-    print(f"  machine: {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}")
+    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    print(f"  machine: {os.cpu_count()} cores, {system}")
     print(f"  {versions}; database: {db_label}; settings: config.settings.local, DEBUG off, log level WARNING")
     print("  layout: ONE gunicorn worker vs ONE daphne process (one process each); 127.0.0.1 only")
     print(

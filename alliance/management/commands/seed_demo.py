@@ -252,13 +252,13 @@ def store_position(centre: tuple[Decimal, Decimal], number: int) -> tuple[Decima
 
 
 def logins_table(alliances: dict[str, Alliance]) -> str:
-    rows = [(role, name, phone, slugs) for phone, name, role, _, slugs in PEOPLE]
-    rows += [(Role.MERCHANT, name, phone, (slug,)) for slug, _, _, name, phone in STORES]
-    rows.sort(key=lambda row: (ROLE_ORDER.index(row[0]), row[2]))
-    lines = [("role", "name", "phone", "alliance")]
-    lines += [
-        (str(role), name, phone, "、".join(alliances[s].name for s in slugs)) for role, name, phone, slugs in rows
+    rows = [(role, name, phone, "、".join(alliances[s].name for s in slugs)) for phone, name, role, _, slugs in PEOPLE]
+    # A merchant's store is what a newcomer looks for on the map, so it goes next to the alliance.
+    rows += [
+        (Role.MERCHANT, owner, phone, f"{alliances[slug].name} · {store}") for slug, store, _, owner, phone in STORES
     ]
+    rows.sort(key=lambda row: (ROLE_ORDER.index(row[0]), row[2]))
+    lines = [("role", "name", "phone", "alliance")] + [(str(role), *rest) for role, *rest in rows]
     widths = [max(display_width(line[column]) for line in lines) for column in range(3)]
     return "\n".join(
         "  ".join(pad(cell, width) for cell, width in zip(line[:3], widths, strict=True)) + "  " + line[3]
