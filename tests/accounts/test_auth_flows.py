@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.utils import timezone
 
@@ -264,7 +266,7 @@ def test_sessions_are_listed_and_one_can_be_revoked(client_factory, user_factory
     sessions = listed.json()["data"]
     other = next(s for s in sessions if not s["is_current"])
     revoked = phone_a.generic(
-        "DELETE", f"{AUTH}/sessions", data='{"sessions": [%d]}' % other["id"], content_type="application/json"
+        "DELETE", f"{AUTH}/sessions", data=json.dumps({"sessions": [other["id"]]}), content_type="application/json"
     )
 
     # then B's token no longer works on REST, and A's still does
