@@ -1,7 +1,8 @@
 """The one WebSocket of the app, at ``/ws/``: authentication now; groups, messages and case events build on it.
 
-Close codes (4xxx, with a reason): 4400 bad frame, 4401 not authenticated or session ended, 4408 no auth in time,
-4413 frame too large.
+Every refusal is an ``error`` event (``code``, ``message``) followed, where the socket cannot go on, by a close with
+a 4xxx code: 4400 bad frame, 4401 not authenticated or session ended, 4408 no auth in time, 4413 frame too large.
+The event carries the reason because daphne does not pass close reasons on to the client.
 """
 
 from __future__ import annotations
@@ -11,14 +12,10 @@ import json
 import time
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from accounts.permissions import user_roles
 from accounts.websocket import token_from_query_string, user_for_session_token
-
-AUTH_TIMEOUT_SECONDS = 10
-MAX_FRAME_BYTES = 64 * 1024
-# A revoked session stops working on an open socket within this long (checked when the client next speaks).
-SESSION_RECHECK_SECONDS = 30
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -26,25 +23,26 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.user = None
         self.token = None
         self.checked_at = 0.0
+        self.auth_deadline = None
         await self.accept()
         token = token_from_query_string(self.scope)
         if token:
             await self._authenticate(token)
         else:
-            self.auth_deadline = asyncio.get_running_loop().call_later(AUTH_TIMEOUT_SECONDS, self._auth_timed_out)
+            loop = asyncio.get_running_loop()
+            self.auth_deadline = loop.call_later(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS, self._auth_timed_out)
 
     def _auth_timed_out(self):
         if self.user is None:
-            asyncio.ensure_future(self.close(code=4408, reason="auth timeout"))
+            asyncio.ensure_future(self.refuse(4408, "auth_timeout", "Send an auth message first"))
 
-    async def _authenticate(self, token: str) -> bool:
+    async def _authenticate(self, token) -> None:
         user = await user_for_session_token(token)
         if user is None:
-            await self.send_event({"type": "error", "code": "not_authenticated", "message": "Session token invalid"})
-            await self.close(code=4401, reason="not authenticated")
-            return False
+            await self.refuse(4401, "not_authenticated", "Session token invalid or expired: log in again")
+            return
         self.user, self.token, self.checked_at = user, token, time.monotonic()
-        if getattr(self, "auth_deadline", None):
+        if self.auth_deadline:
             self.auth_deadline.cancel()
         await self.send_event(
             {
@@ -52,45 +50,51 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 "user": {"id": user.pk, "display_name": user.display_name, "roles": sorted(user_roles(user))},
             }
         )
-        return True
 
     async def receive(self, text_data=None, bytes_data=None):
         raw = text_data if text_data is not None else bytes_data
-        if raw is not None and len(raw) > MAX_FRAME_BYTES:
-            await self.close(code=4413, reason="frame too large")
+        if raw is not None and len(raw) > settings.WEBSOCKET_MAX_FRAME_BYTES:
+            await self.refuse(
+                4413, "frame_too_large", f"Frames are limited to {settings.WEBSOCKET_MAX_FRAME_BYTES} bytes"
+            )
             return
         try:
             message = json.loads(raw)
         except (TypeError, ValueError):
-            await self.send_event({"type": "error", "code": "malformed", "message": "Frames must be JSON objects"})
+            await self.send_error("malformed", "Frames must be JSON objects")
             return
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            await self.send_event({"type": "error", "code": "malformed", "message": "Frames need a string 'type'"})
+            await self.send_error("malformed", "Frames need a string 'type'")
             return
 
         if self.user is None:
             if message["type"] != "auth":
-                await self.close(code=4401, reason="authenticate first")
+                await self.refuse(4401, "not_authenticated", "Authenticate first")
                 return
             await self._authenticate(message.get("token"))
             return
 
-        if time.monotonic() - self.checked_at > SESSION_RECHECK_SECONDS:
+        if time.monotonic() - self.checked_at >= settings.WEBSOCKET_SESSION_RECHECK_SECONDS:
             if await user_for_session_token(self.token) is None:
-                await self.close(code=4401, reason="session ended")
+                await self.refuse(4401, "session_ended", "This session was logged out")
                 return
             self.checked_at = time.monotonic()
 
         if message["type"] == "ping":
             await self.send_event({"type": "pong"})
         else:
-            await self.send_event(
-                {"type": "error", "code": "unknown_type", "message": f"Unknown message type {message['type'][:40]!r}"}
-            )
+            await self.send_error("unknown_type", f"Unknown message type {message['type'][:40]!r}")
 
     async def disconnect(self, code):
-        if getattr(self, "auth_deadline", None):
+        if self.auth_deadline:
             self.auth_deadline.cancel()
 
     async def send_event(self, event: dict) -> None:
         await self.send(text_data=json.dumps(event, ensure_ascii=False, default=str))
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send_event({"type": "error", "code": code, "message": message})
+
+    async def refuse(self, close_code: int, code: str, message: str) -> None:
+        await self.send_error(code, message)
+        await self.close(code=close_code, reason=code)

@@ -239,6 +239,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
+# The live channel: a socket must authenticate this soon after opening; a revoked session stops working on an open
+# socket within the recheck interval (checked when the client next speaks).
+WEBSOCKET_AUTH_TIMEOUT_SECONDS = env.float("WEBSOCKET_AUTH_TIMEOUT_SECONDS", default=10)
+WEBSOCKET_SESSION_RECHECK_SECONDS = env.float("WEBSOCKET_SESSION_RECHECK_SECONDS", default=30)
+WEBSOCKET_MAX_FRAME_BYTES = 64 * 1024
 # Big enough for a few phone photos in later issues; anything larger is refused with 413 before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
