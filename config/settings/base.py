@@ -12,9 +12,10 @@ import environ
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"  # embedded default's data: SQLite file, file broker, beat schedule, uploads
-
 env = environ.Env()
+
+# The embedded default keeps its data here: SQLite file, file broker, beat schedule, uploads.
+VAR_DIR = Path(env.str("PINGAN_VAR_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-secret-key-not-for-production-use-0123456789abcdef")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -119,6 +120,8 @@ if REDIS_URL:
 else:
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "broker"
+    for _folder in ("queue", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),

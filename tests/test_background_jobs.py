@@ -1,0 +1,115 @@
+"""Background jobs run in a real Celery worker process: on Redis in production, on files in the embedded default."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import IdempotencyRecord
+from config.celery_app import app as project_app
+from tests.servers import ROOT, child_env
+
+
+def test_every_scheduled_job_names_a_registered_task():
+    project_app.loader.import_default_modules()
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert scheduled <= set(project_app.tasks)
+    assert "accounts.tasks.purge_idempotency_records_task" in scheduled
+
+
+def _old_record(key: str) -> IdempotencyRecord:
+    return IdempotencyRecord.objects.create(
+        scope="user:1",
+        key=key,
+        method="POST",
+        path="/api/v1/x",
+        request_fingerprint="f",
+        status_code=201,
+        created_at=timezone.now() - timedelta(days=2),
+    )
+
+
+def _wait_until_gone(key: str, worker: subprocess.Popen, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not IdempotencyRecord.objects.filter(key=key).exists():
+            return True
+        if worker.poll() is not None:
+            raise AssertionError(f"worker exited: {worker.stderr.read().decode()[-3000:]}")
+        time.sleep(0.2)
+    return False
+
+
+def _start_worker(env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.needs_redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_on_redis_runs_a_queued_task():
+    # given an expired idempotency record and a worker consuming from Redis
+    _old_record("expired-on-redis")
+    redis_url = settings.TEST_REDIS_URL
+    worker = _start_worker(child_env(REDIS_URL=redis_url))
+    try:
+        # when the purge task is queued on the broker (as beat does)
+        sender = Celery(broker=redis_url)
+        sender.send_task("accounts.tasks.purge_idempotency_records_task")
+
+        # then the worker process runs it against the database
+        assert _wait_until_gone("expired-on-redis", worker)
+    finally:
+        _stop(worker)
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_embedded_file_broker_delivers_tasks_to_a_real_worker(tmp_path):
+    # given the embedded default's broker (files under var/) and a worker reading it; no Redis at all
+    _old_record("expired-on-files")
+    env = child_env(PINGAN_VAR_DIR=str(tmp_path), REDIS_URL="")
+    worker = _start_worker(env)
+    try:
+        queue = tmp_path / "broker" / "queue"
+        queue.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "broker" / "processed").mkdir(parents=True, exist_ok=True)
+        sender = Celery(
+            broker="filesystem://",
+            broker_transport_options={
+                "data_folder_in": str(queue),
+                "data_folder_out": str(queue),
+                "processed_folder": str(tmp_path / "broker" / "processed"),
+            },
+        )
+        sender.send_task("accounts.tasks.purge_idempotency_records_task")
+
+        assert _wait_until_gone("expired-on-files", worker)
+    finally:
+        _stop(worker)
