@@ -5,12 +5,14 @@ Sign-up, login, logout and session management are allauth headless endpoints und
 
 from __future__ import annotations
 
+import django_filters
+from django.core.validators import RegexValidator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,6 +28,7 @@ from accounts.services import (
     user_real_name_verify,
 )
 from config.pagination import DefaultCursorPagination
+from config.serializer_fields import StrictCharField
 
 
 class MeOutput(serializers.Serializer):
@@ -54,11 +57,11 @@ def _me_data(user) -> dict:
 
 class MeApi(APIView):
     class MeUpdateInput(serializers.Serializer):
-        display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        display_name = StrictCharField(max_length=64, required=False, allow_blank=True)
         email = serializers.EmailField(required=False, allow_blank=True)
 
     class MeDeleteInput(serializers.Serializer):
-        confirm_phone = serializers.CharField(max_length=32)
+        confirm_phone = StrictCharField(max_length=32)
 
     @extend_schema(operation_id="me_retrieve", responses=MeOutput, summary="The signed-in person and their roles")
     def get(self, request):
@@ -136,31 +139,31 @@ class UserOutput(serializers.Serializer):
         return sorted(grant.role for grant in grants)
 
 
-class UserListApi(APIView):
-    permission_classes = [IsPoliceAdmin]
-
-    @extend_schema(
-        operation_id="users_list",
-        parameters=[
-            OpenApiParameter("phone", str, description="Part of the mobile number"),
-            OpenApiParameter("role", str, enum=Role.values),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("page_size", int),
-        ],
-        responses=UserOutput(many=True),
-        summary="Police admins: find people",
+class UserFilter(django_filters.FilterSet):
+    phone = django_filters.CharFilter(
+        method="filter_phone",
+        max_length=16,
+        validators=[RegexValidator(r"^\+?[0-9]{1,15}$")],
+        help_text="Part of the number",
     )
-    def get(self, request):
-        filters = self.UserListFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        qs = users_for_police_admin(**filters.validated_data)
-        paginator = DefaultCursorPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(UserOutput(page, many=True).data)
+    role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role")
 
-    class UserListFilters(serializers.Serializer):
-        phone = serializers.RegexField(r"^\+?[0-9]{1,15}$", required=False)
-        role = serializers.ChoiceField(choices=Role.choices, required=False)
+    def filter_phone(self, queryset, name, value):
+        return queryset.filter(phone__contains=value)
+
+    def filter_role(self, queryset, name, value):
+        return queryset.filter(role_grants__role=value, role_grants__revoked_at__isnull=True).distinct()
+
+
+class UserListApi(generics.ListAPIView):
+    """Police admins: find people by part of their number or by role."""
+
+    permission_classes = [IsPoliceAdmin]
+    serializer_class = UserOutput
+    filterset_class = UserFilter
+
+    def get_queryset(self):
+        return users_for_police_admin()
 
 
 class UserDetailApi(APIView):
@@ -183,7 +186,7 @@ class UserRolesApi(APIView):
 
     class RoleGrantInput(serializers.Serializer):
         role = serializers.ChoiceField(choices=Role.choices)
-        reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
     @extend_schema(operation_id="users_roles_grant", request=RoleGrantInput, responses={201: RoleGrantOutput})
     def post(self, request, user_id: int):
@@ -219,33 +222,25 @@ class UserRealNameApi(APIView):
         return Response(UserOutput(user).data)
 
 
-class RoleGrantListApi(APIView):
-    permission_classes = [IsPoliceAdmin]
+class RoleGrantFilter(django_filters.FilterSet):
+    user = django_filters.NumberFilter(field_name="user_id", min_value=1)
+    role = django_filters.ChoiceFilter(choices=Role.choices)
 
-    class RoleGrantFilters(serializers.Serializer):
-        user = serializers.IntegerField(required=False, min_value=1)
-        role = serializers.ChoiceField(choices=Role.choices, required=False)
+
+class RoleGrantListApi(generics.ListAPIView):
+    """Police admins: the audit trail of every role grant and revocation, newest first."""
+
+    permission_classes = [IsPoliceAdmin]
+    serializer_class = RoleGrantOutput
+    filterset_class = RoleGrantFilter
 
     class Pagination(DefaultCursorPagination):
         ordering = "-granted_at"
 
-    @extend_schema(
-        operation_id="role_grants_list",
-        parameters=[
-            OpenApiParameter("user", int),
-            OpenApiParameter("role", str, enum=Role.values),
-            OpenApiParameter("cursor", str),
-        ],
-        responses=RoleGrantOutput(many=True),
-        summary="Police admins: the audit trail of every role grant and revocation",
-    )
-    def get(self, request):
-        filters = self.RoleGrantFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        qs = role_grants_audit(user_id=filters.validated_data.get("user"), role=filters.validated_data.get("role"))
-        paginator = self.Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(RoleGrantOutput(page, many=True).data)
+    pagination_class = Pagination
+
+    def get_queryset(self):
+        return role_grants_audit()
 
 
 ROLE_LABELS_SCHEMA = inline_serializer(

@@ -7,25 +7,18 @@ from django.db.models import Prefetch, QuerySet
 from accounts.models import RoleGrant, User
 
 
-def users_for_police_admin(*, phone: str | None = None, role: str | None = None) -> QuerySet[User]:
-    """People a police admin can look up, with their live roles prefetched (one query for the page's roles)."""
-    qs = User.objects.filter(deleted_at__isnull=True).prefetch_related(
+def users_for_police_admin() -> QuerySet[User]:
+    """People a police admin can look up, with their live roles prefetched (one query for the page's roles).
+
+    Filters (number, role) are the API's FilterSet's job. Issue 3 narrows this to the admin's jurisdiction.
+    """
+    return User.objects.filter(deleted_at__isnull=True).prefetch_related(
         Prefetch("role_grants", queryset=RoleGrant.objects.active(), to_attr="active_grants")
     )
-    if phone:
-        qs = qs.filter(phone__contains=phone)
-    if role:
-        qs = qs.filter(role_grants__role=role, role_grants__revoked_at__isnull=True).distinct()
-    return qs
 
 
-def role_grants_audit(*, user_id: int | None = None, role: str | None = None) -> QuerySet[RoleGrant]:
-    qs = RoleGrant.objects.select_related("user", "granted_by", "revoked_by")
-    if user_id:
-        qs = qs.filter(user_id=user_id)
-    if role:
-        qs = qs.filter(role=role)
-    return qs
+def role_grants_audit() -> QuerySet[RoleGrant]:
+    return RoleGrant.objects.select_related("user", "granted_by", "revoked_by")
 
 
 def user_personal_data(*, user: User) -> dict:

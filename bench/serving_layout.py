@@ -9,32 +9,41 @@ What it measures
 
     Each endpoint is served by ``gunicorn config.wsgi:application`` (ONE sync worker) and by
     ``daphne config.asgi:application`` (ONE process): one process against one process, because daphne has no
-    shared-socket pre-fork mode, and gunicorn's throughput scales with its worker count anyway. Both servers run
-    in the same invocation, one after the other (and in alternating order across rounds), so they see the same
-    machine noise. The project note to check is "a bare Django view serves about 3x more requests under a WSGI
-    server than under an ASGI one".
+    shared-socket pre-fork mode, and gunicorn's throughput scales with its worker count anyway. Both servers
+    run in the same invocation and each measurement is cut into slices that alternate between them (ABBA
+    order), so they see the same machine noise. The project note under test: "a bare Django view serves about
+    3x more requests under a WSGI server than under an ASGI one".
 
 How to run it
     cd /work/main && .venv/bin/python bench/serving_layout.py [--duration 8] [--concurrency 16]
         [--database-url sqlite:////tmp/pingan-bench.sqlite3 | postgres://postgres@127.0.0.1:5432/pingan_bench]
+        [--slices 4] [--warmup 1] [--max-requests 200000] [--gunicorn-threads 1] [--no-pin]
 
     The script prepares the database (``manage.py migrate``, one user, one logged-in session whose key is the
-    session token), starts each server itself on a free 127.0.0.1 port, waits for ``/healthz``, checks that
-    ``/api/v1/me`` answers 200, warms up, measures for ``--duration`` seconds (or ``--max-requests``), stops the
-    server and prints one table. Servers are killed on exit whatever happens. Nothing listens beyond loopback.
-    Settings: ``config.settings.local`` with DJANGO_DEBUG unset, DJANGO_LOG_LEVEL=WARNING, no REDIS_URL.
+    session token; the default SQLite file is recreated each run, a PostgreSQL database is created with
+    ``createdb`` if absent), starts both servers itself on free 127.0.0.1 ports, waits for ``/healthz``, checks
+    that ``/api/v1/me`` answers 200 on each, then loads one server at a time: ``--warmup`` seconds unmeasured,
+    then ``--duration / --slices`` seconds measured, per slice. It stops the servers (also on errors and
+    Ctrl-C) and prints one table. Nothing listens beyond loopback. Server settings: ``config.settings.local``
+    with DJANGO_DEBUG unset, DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost, DJANGO_LOG_LEVEL=WARNING, no REDIS_URL.
+    About a minute with the defaults; longer when it has to wait for a quiet machine.
 
 How to read it
-    * ``req/s`` is completed requests in the measured window divided by its length; ``p50``/``p99`` include the
-      TCP connect when the server closes connections (gunicorn's sync worker answers ``Connection: close``;
-      daphne keeps connections alive). With ``--concurrency`` connections against one process, latency is
-      mostly queueing: p50 is roughly concurrency / throughput.
-    * ``srv CPU`` is the server's CPU use over the window in % of one core; close to 100 % means the server
-      process was the bottleneck, which is what this benchmark wants. ``gen CPU`` is the load generator's (this
-      Python process, asyncio); if it nears 100 % the client, not the server, was the limit and the figures
-      understate the faster server.
-    * The load generator shares the machine with the server. By default the server is pinned to CPU 0 and the
-      load generator to CPU 1 (``--no-pin`` to let the scheduler decide).
+    * ``req/s`` is the median over the slices of completed requests / measured seconds; the slices are listed
+      at the end of each row. ``p50``/``p99`` pool all slices and include the TCP connect when the server
+      closes connections (gunicorn's sync worker answers ``Connection: close``; daphne keeps connections
+      alive). With ``--concurrency`` connections against one process, latency is mostly queueing: p50 is
+      roughly concurrency / throughput.
+    * ``srv CPU`` is the server's CPU use in % of one core; near 100 % means the server process was the
+      bottleneck, which is what this benchmark wants. ``gen CPU`` is the load generator's (this Python
+      process, asyncio); near 100 % would mean the client was the limit and the faster server is understated.
+      ``other`` is what everything else on the machine used meanwhile (per slice in parentheses): well above
+      a few % means another workload competed and that slice is noise (with PostgreSQL, the database
+      server's own CPU for ``/api/v1/me`` also counts here: raise ``--max-other``). Before each slice the script waits
+      for the machine to be quiet and measures a slice again when ``other`` exceeded ``--max-other`` (20 %),
+      up to ``--retries`` times; rows that still show a high ``other`` should be rerun on a quiet machine.
+    * The load generator shares the 2 cores with the server. By default the servers are pinned to CPU 0 and
+      the load generator to CPU 1 (``--no-pin`` lets the scheduler decide).
     * The last lines give the WSGI/ASGI ratio of requests per second for each endpoint.
 """
 
@@ -55,6 +64,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -162,7 +172,7 @@ def venv_script(name: str) -> str:
 class ServerSpec:
     key: str  # "WSGI" or "ASGI"
     label: str
-    argv_for_port: object  # Callable[[int], list[str]]
+    argv_for_port: Callable[[int], list[str]]
 
 
 def server_specs(gunicorn_threads: int) -> list[ServerSpec]:
@@ -261,6 +271,30 @@ class Server:
         Path(self.log.name).unlink(missing_ok=True)
 
 
+def machine_busy_seconds() -> float:
+    """CPU time spent busy by the whole machine (all cores), from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_quiet(limit: float, timeout: float) -> float:
+    """Wait until the machine's busy CPU over one second is at most ``limit`` (fraction of one core)."""
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(1.0)
+        busy = machine_busy_seconds() - before
+        if busy <= limit or time.monotonic() >= deadline:
+            if announced:
+                print(f"(busy {busy * 100:.0f}%)", end=" ", flush=True)
+            return busy
+        if not announced:
+            print(f"[machine busy {busy * 100:.0f}% of a core, waiting]", end=" ", flush=True)
+            announced = True
+
+
 def http_get(port: int, path: str, headers: dict[str, str], timeout: float = 5) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
@@ -285,6 +319,7 @@ class Measurement:
     statuses: dict[int, int] = field(default_factory=dict)
     server_cpu: float = 0.0  # fraction of one core
     gen_cpu: float = 0.0
+    other_cpu: float = 0.0  # everything else on the machine: noise
 
     @property
     def rps(self) -> float:
@@ -396,23 +431,28 @@ async def run_load(state: LoadState, port: int, request: bytes, concurrency: int
     await asyncio.gather(*(connection_worker(state, port, request, timeout) for _ in range(concurrency)))
 
 
-def measure(server: Server, endpoint: str, headers: dict[str, str], args: argparse.Namespace) -> Measurement:
+def measure(
+    server: Server, endpoint: str, headers: dict[str, str], duration: float, max_requests: int, args: argparse.Namespace
+) -> Measurement:
     lines = [f"GET {endpoint} HTTP/1.1", f"Host: {HOST}:{server.port}", "Accept: application/json"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode()
-    state = LoadState(args.warmup, args.duration, args.max_requests)
+    state = LoadState(args.warmup, duration, max_requests)
     cpu: dict[str, float] = {}
 
     async def sample_cpu() -> None:
         """Read both processes' CPU time at the start and at the end of the measured window."""
         await asyncio.sleep(max(0.0, state.window_start - time.perf_counter()))
-        cpu["server"], cpu["gen"], cpu["t"] = server.cpu_seconds(), time.process_time(), time.perf_counter()
+        cpu["server"], cpu["gen"], cpu["busy"] = server.cpu_seconds(), time.process_time(), machine_busy_seconds()
+        cpu["t"] = time.perf_counter()
         while not state.done():
             await asyncio.sleep(min(0.05, max(0.0, state.window_end - time.perf_counter())))
         server_used = server.cpu_seconds() - cpu["server"]
         gen_used = time.process_time() - cpu["gen"]
+        busy = machine_busy_seconds() - cpu["busy"]
         elapsed = time.perf_counter() - cpu["t"]
         cpu["server"], cpu["gen"] = server_used / elapsed, gen_used / elapsed
+        cpu["other"] = max(0.0, busy - server_used - gen_used) / elapsed
 
     async def main() -> None:
         sampler = asyncio.create_task(sample_cpu())
@@ -431,7 +471,7 @@ def measure(server: Server, endpoint: str, headers: dict[str, str], args: argpar
         errors=state.errors,
         statuses=state.statuses,
     )
-    result.server_cpu, result.gen_cpu = cpu["server"], cpu["gen"]
+    result.server_cpu, result.gen_cpu, result.other_cpu = cpu["server"], cpu["gen"], cpu["other"]
     return result
 
 
@@ -451,12 +491,13 @@ class Row:
     server: str
     endpoint: str
     rps: float
-    rps_runs: list[float]
+    slices: list[Measurement]
     p50_ms: float
     p99_ms: float
     errors: int
     server_cpu: float
     gen_cpu: float
+    other_cpu: float
 
 
 def combine(key: str, runs: list[Measurement]) -> Row:
@@ -465,13 +506,14 @@ def combine(key: str, runs: list[Measurement]) -> Row:
         key=key,
         server=runs[0].server,
         endpoint=runs[0].endpoint,
-        rps=statistics.mean(run.rps for run in runs),
-        rps_runs=[run.rps for run in runs],
+        rps=statistics.median(run.rps for run in runs),
+        slices=runs,
         p50_ms=percentile(latencies, 50) * 1000,
         p99_ms=percentile(latencies, 99) * 1000,
         errors=sum(run.errors for run in runs),
         server_cpu=statistics.mean(run.server_cpu for run in runs),
         gen_cpu=statistics.mean(run.gen_cpu for run in runs),
+        other_cpu=statistics.mean(run.other_cpu for run in runs),
     )
 
 
@@ -484,25 +526,27 @@ def print_report(rows: list[Row], args: argparse.Namespace, db_label: str, pinne
     print(f"  {versions}; database: {db_label}; settings: config.settings.local, DEBUG off, log level WARNING")
     print("  layout: ONE gunicorn worker vs ONE daphne process (one process each); 127.0.0.1 only")
     print(
-        f"  load: {args.concurrency} connections, {args.warmup:g} s warmup + {args.duration:g} s measured "
-        f"(max {args.max_requests} requests), {args.rounds} round(s) alternating server order"
+        f"  load: {args.concurrency} connections, {args.duration:g} s measured (max {args.max_requests} requests) "
+        f"per server and endpoint, in {args.slices} slices alternating the servers (ABBA), {args.warmup:g} s "
+        "warmup before each slice; req/s is the median of the slices"
     )
-    placement = "server pinned to CPU 0, load generator to CPU 1" if pinned else "not pinned"
+    placement = "servers pinned to CPU 0, load generator to CPU 1" if pinned else "not pinned"
     print(f"  load generator: this Python process (asyncio), shares the machine with the server; {placement}")
     print("  gunicorn sync closes the connection after every response (latency includes the connect);")
     print("  daphne keeps connections alive")
     print()
     header = (
         f"{'server':<30} {'endpoint':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
-        f"{'srv CPU':>8} {'gen CPU':>8}  req/s per round"
+        f"{'srv CPU':>8} {'gen CPU':>8} {'other':>6}  req/s (other CPU) per slice"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
-        per_round = " / ".join(f"{value:.0f}" for value in row.rps_runs)
+        per_slice = " ".join(f"{run.rps:.0f} ({run.other_cpu * 100:.0f}%)" for run in row.slices)
         print(
             f"{row.server:<30} {row.endpoint:<12} {row.rps:>8.0f} {row.p50_ms:>8.1f} {row.p99_ms:>8.1f} "
-            f"{row.errors:>6} {row.server_cpu * 100:>7.0f}% {row.gen_cpu * 100:>7.0f}%  {per_round}"
+            f"{row.errors:>6} {row.server_cpu * 100:>7.0f}% {row.gen_cpu * 100:>7.0f}% "
+            f"{row.other_cpu * 100:>5.0f}%  {per_slice}"
         )
     print()
     print(f"Ratio WSGI/ASGI requests/s (project note claims about {CLAIMED_RATIO:g}x):")
@@ -523,16 +567,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each measurement")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent connections")
     parser.add_argument("--max-requests", type=int, default=200_000, help="stop a measurement after this many")
-    parser.add_argument("--rounds", type=int, default=2, help="repeat, alternating which server goes first")
+    parser.add_argument(
+        "--slices", type=int, default=4, help="split each measurement into slices, alternating the servers"
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="sqlite:////... or postgres://...")
     parser.add_argument(
         "--gunicorn-threads", type=int, default=1, help="more than 1 uses gunicorn's gthread worker instead of sync"
     )
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to CPUs")
+    parser.add_argument(
+        "--max-other",
+        type=float,
+        default=20.0,
+        help="%% of a core other processes may use: wait for a quiet machine before each slice and measure a slice "
+        "again when they used more (0: never wait)",
+    )
+    parser.add_argument("--retries", type=int, default=3, help="how often a noisy slice is measured again")
+    parser.add_argument("--quiet-wait", type=float, default=120.0, help="longest wait for a quiet machine, seconds")
     args = parser.parse_args(argv)
-    if args.duration <= 0 or args.warmup < 0 or args.concurrency < 1 or args.max_requests < 1 or args.rounds < 1:
-        parser.error("duration, concurrency, max-requests and rounds must be positive")
+    if args.duration <= 0 or args.warmup < 0 or args.concurrency < 1 or args.max_requests < 1 or args.slices < 1:
+        parser.error("duration, concurrency, max-requests and slices must be positive")
     return args
 
 
@@ -551,27 +606,43 @@ def main(argv: list[str] | None = None) -> int:
     endpoint_headers = {"/healthz": {}, "/api/v1/me": {"X-Session-Token": token}}
 
     specs = server_specs(args.gunicorn_threads)
+    servers: list[Server] = []
     runs: dict[tuple[str, str], list[Measurement]] = {}
-    for round_no in range(args.rounds):
-        order = specs if round_no % 2 == 0 else list(reversed(specs))
-        for spec in order:
-            server = Server(spec, env, pin_cpu=0 if pinned else None)
-            try:
-                server.wait_ready()
-                status, body = http_get(server.port, "/api/v1/me", endpoint_headers["/api/v1/me"])
-                if status != 200:
-                    raise SystemExit(f"{spec.label}: /api/v1/me answered {status}: {body[:300]!r}")
-                if "phone" not in json.loads(body):
-                    raise SystemExit(f"{spec.label}: unexpected /api/v1/me body: {body[:300]!r}")
-                for endpoint in ENDPOINTS:
-                    print(f"round {round_no + 1}/{args.rounds}: {spec.label:<30} {endpoint} ...", end=" ", flush=True)
-                    result = measure(server, endpoint, endpoint_headers[endpoint], args)
-                    print(f"{result.rps:.0f} req/s, {result.errors} errors", flush=True)
+    try:
+        # Both servers stay up for the whole run; only the one under load uses CPU. Slices alternate between them
+        # in ABBA order so that a slow drift or a burst of other work on the machine hits both alike.
+        for spec in specs:
+            servers.append(Server(spec, env, pin_cpu=0 if pinned else None))
+        for server in servers:
+            server.wait_ready()
+            status, body = http_get(server.port, "/api/v1/me", endpoint_headers["/api/v1/me"])
+            if status != 200 or "phone" not in json.loads(body):
+                raise SystemExit(f"{server.spec.label}: /api/v1/me answered {status}: {body[:300]!r}")
+        slice_duration = args.duration / args.slices
+        slice_max = -(-args.max_requests // args.slices)
+        for endpoint in ENDPOINTS:
+            for slice_no in range(args.slices):
+                for server in servers if slice_no % 2 == 0 else reversed(servers):
+                    label = f"{endpoint} slice {slice_no + 1}/{args.slices}: {server.spec.label}"
+                    print(f"{label:<56}", end=" ", flush=True)
+                    for attempt in range(1 + args.retries):
+                        if args.max_other:
+                            wait_for_quiet(args.max_other / 100, args.quiet_wait)
+                        result = measure(server, endpoint, endpoint_headers[endpoint], slice_duration, slice_max, args)
+                        if not args.max_other or result.other_cpu * 100 <= args.max_other:
+                            break
+                        if attempt < args.retries:
+                            print(f"[noisy: other CPU {result.other_cpu * 100:.0f}%, again]", end=" ", flush=True)
+                    print(
+                        f"{result.rps:6.0f} req/s, {result.errors} errors, other CPU {result.other_cpu * 100:.0f}%",
+                        flush=True,
+                    )
                     if result.errors:
                         print(f"    statuses: {result.statuses}", flush=True)
-                    runs.setdefault((spec.key, endpoint), []).append(result)
-            finally:
-                server.stop()
+                    runs.setdefault((server.spec.key, endpoint), []).append(result)
+    finally:
+        for server in servers:
+            server.stop()
 
     rows = [combine(spec.key, runs[(spec.key, endpoint)]) for spec in specs for endpoint in ENDPOINTS]
     print_report(rows, args, db_label, pinned)

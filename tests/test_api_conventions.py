@@ -147,3 +147,25 @@ def test_openapi_schema_is_served_and_documents_the_session_token(client):
     assert "/api/v1/me" in schema["paths"]
     assert schema["components"]["securitySchemes"]["sessionToken"]["name"] == "X-Session-Token"
     assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [0, 12.5, True, ["名字"], {"a": 1}])
+def test_text_fields_refuse_numbers_and_other_types(login, user_factory, value):
+    user = user_factory(display_name="原名")
+
+    response = login(user).patch("/api/v1/me", {"display_name": value}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["fields"]["display_name"]
+    user.refresh_from_db()
+    assert user.display_name == "原名"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page_size", ["0", "-1", "abc", "201", "1.5"])
+def test_bad_page_sizes_are_refused(login, police_admin, page_size):
+    response = login(police_admin).get("/api/v1/users", {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert "page_size" in response.json()["fields"]

@@ -236,6 +236,10 @@ SPECTACULAR_SETTINGS = {
         "securitySchemes": {"sessionToken": {"type": "apiKey", "in": "header", "name": "X-Session-Token"}}
     },
     "SECURITY": [{"sessionToken": []}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "accounts.models.Role.choices",
         "SelfServiceRoleEnum": ["merchant", "volunteer"],
