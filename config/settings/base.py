@@ -193,9 +193,10 @@ HEADLESS_FRONTEND_URLS = {
     "account_signup": "/account/signup",
 }
 USERSESSIONS_TRACK_ACTIVITY = True
-# Every API call looks its session token up: read through the cache (Redis in production), written to the database
-# so a restart logs nobody out. Deleting a session clears both, so revocation is immediate on every process.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Every API call looks its session token up. With Redis, read it through the shared cache (written to the database
+# too, so a restart logs nobody out; deleting a session clears both, so revocation is immediate on every process).
+# A per-process memory cache would keep a revoked session alive in the other processes: plain database then.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 60  # a phone stays logged in for two months of inactivity
 
 # SMS provider: "console" prints codes to the server log, "memory" keeps them for tests, "aliyun" sends real texts.

@@ -37,6 +37,7 @@ else:
 # Tests that need Redis use it explicitly (tests/conftest.py); the default stays in-process so tests are isolated.
 REDIS_URL = ""
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pingan-test"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
