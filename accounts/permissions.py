@@ -58,3 +58,31 @@ class IsPoliceAdmin(BasePermission):
 class IsPolice(BasePermission):
     def has_permission(self, request, view) -> bool:
         return is_police(request.user)
+
+
+# --- contact groups (groups app) ----------------------------------------------------------------------------------
+# ``membership`` is the user's GroupMembership in the group, or None when they are not a member: non-members can do
+# nothing, and the APIs answer 404 for them so a group's existence does not leak.
+
+
+def can_read_group(user, membership) -> bool:
+    return membership is not None and membership.user_id == user.pk
+
+
+def can_post_in_group(user, membership) -> bool:
+    if not can_read_group(user, membership):
+        return False
+    if membership.group.posting_policy == "everyone":
+        return True
+    return membership.role == "admin" or is_police(user)
+
+
+def can_post_notice(user, membership) -> bool:
+    """Pinned notices come from the police (and group admins, e.g. the mall management running a team group)."""
+    return can_read_group(user, membership) and (is_police(user) or membership.role == "admin")
+
+
+def can_delete_message(user, membership, message) -> bool:
+    if not can_read_group(user, membership):
+        return False
+    return message.sender_id == user.pk or membership.role == "admin" or is_police(user)

@@ -11,6 +11,7 @@ admin.site.index_title = _("Administration")
 
 api_v1 = [
     path("", include("accounts.urls")),
+    path("", include("groups.urls")),
 ]
 
 urlpatterns = [

@@ -1,21 +1,119 @@
-"""The one WebSocket of the app, at ``/ws/``: authentication now; groups, messages and case events build on it.
+"""The one WebSocket of the app, at ``/ws/``: every group of the signed-in person over one connection.
+
+Client frames (JSON objects with a ``type``):
+    auth      {"token"}                          when the token is not in the query string
+    send      {"group", "client_id", "kind": "text"|"location", "body" | "latitude"+"longitude"}
+    resync    {"groups": {"<group id>": <last seq seen>, ...}}   everything after, in order, no gaps, no duplicates
+    read      {"group", "seq"}                   mark read up to seq
+    typing    {"group"}
+    presence  {"group"}                          who in the group is online now
+    ping
+
+Server events: hello, message (every group line, with ``group`` and ``seq``), sent (ack of a send), resync_done,
+resync_required (too far behind: page the rest over REST), typing, presence, group_joined, group_left, pong, error.
 
 Every refusal is an ``error`` event (``code``, ``message``) followed, where the socket cannot go on, by a close with
-a 4xxx code: 4400 bad frame, 4401 not authenticated or session ended, 4408 no auth in time, 4413 frame too large.
+a 4xxx code: 4401 not authenticated or session ended, 4408 no auth in time, 4413 frame too large, 4429 flooding.
 The event carries the reason because daphne does not pass close reasons on to the client.
+
+Ordering: every group line has the group's gap-free sequence number. Per group this socket remembers the last seq it
+delivered; a duplicate is dropped, and a hole (an event lost or published while we were subscribing) is filled from
+the database before anything newer goes out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
+from decimal import Decimal, InvalidOperation
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.permissions import user_roles
 from accounts.websocket import token_from_query_string, user_for_session_token
+from config.errors import ApplicationError
+from groups import selectors, services
+from groups.delivery import hub
+from groups.events import event_publish, group_topic, user_topic
+from groups.models import ContactGroup, Message
+from groups.presence import presence_mark_offline, presence_mark_online, users_online
+from groups.presentation import message_payload
+
+logger = logging.getLogger(__name__)
+
+SEND_RATE_PER_SECOND = 5  # sustained messages per socket; bursts up to SEND_BURST
+SEND_BURST = 20
+FLOOD_STRIKES_BEFORE_CLOSE = 50
+TYPING_INTERVAL_SECONDS = 2
+
+
+@database_sync_to_async
+def _load_group_seqs(user) -> dict[int, int]:
+    return selectors.group_seqs_for_user(user=user)
+
+
+@database_sync_to_async
+def _load_group_seq(user, group_id: int) -> int | None:
+    membership = selectors.membership_for(user=user, group_id=group_id)
+    return None if membership is None else membership.group.last_seq
+
+
+@database_sync_to_async
+def _load_missing(group_id: int, after: int, upto: int | None) -> list[str]:
+    messages = selectors.messages_after(group_id=group_id, after=after, upto=upto)
+    return [
+        json.dumps({"type": "message", "group": group_id, "seq": m.seq, "message": message_payload(m)}, default=str)
+        for m in messages
+    ]
+
+
+@database_sync_to_async
+def _send_message(user, group_id: int, frame: dict):
+    membership = selectors.membership_for(user=user, group_id=group_id)
+    if membership is None:
+        raise ApplicationError("not_found", "Not found.", status_code=404)
+    kind = frame.get("kind", "text")
+    client_id = frame.get("client_id", "")
+    if kind not in (Message.Kind.TEXT, Message.Kind.LOCATION) or not isinstance(client_id, str) or len(client_id) > 64:
+        raise ApplicationError("invalid", "kind must be text or location; client_id at most 64 characters")
+    fields: dict = {}
+    if kind == Message.Kind.TEXT:
+        body = frame.get("body")
+        if not isinstance(body, str) or not body.strip() or len(body) > services.MAX_TEXT_LENGTH or "\x00" in body:
+            raise ApplicationError("invalid", f"body must be 1 to {services.MAX_TEXT_LENGTH} characters of text")
+        fields["body"] = body
+    else:
+        try:
+            latitude = Decimal(str(frame.get("latitude")))
+            longitude = Decimal(str(frame.get("longitude")))
+        except (InvalidOperation, ValueError):
+            raise ApplicationError("invalid", "latitude and longitude must be numbers")
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or not latitude.is_finite():
+            raise ApplicationError("invalid", "latitude must be within ±90 and longitude within ±180")
+        fields.update(
+            latitude=latitude.quantize(Decimal("0.000001")), longitude=longitude.quantize(Decimal("0.000001"))
+        )
+        body = frame.get("body", "")
+        fields["body"] = body[:200] if isinstance(body, str) else ""
+    message, created = services.message_send(
+        sender=user, group=membership.group, kind=kind, client_id=client_id, **fields
+    )
+    return message.seq, created
+
+
+@database_sync_to_async
+def _mark_read(user, group_id: int, seq: int) -> int:
+    group = ContactGroup.objects.get(pk=group_id)
+    return services.group_mark_read(user=user, group=group, seq=seq).last_read_seq
+
+
+@database_sync_to_async
+def _group_member_ids(group_id: int) -> list[int]:
+    return list(selectors.group_members(group=ContactGroup(pk=group_id)).values_list("user_id", flat=True))
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -24,6 +122,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.token = None
         self.checked_at = 0.0
         self.auth_deadline = None
+        self.topics: list[str] = []
+        self.delivered: dict[int, int] = {}  # group id -> last seq sent to this socket
+        self.pending: dict[int, list[dict]] = {}  # group id -> events held while catching up
+        self.send_allowance = float(SEND_BURST)
+        self.send_checked = time.monotonic()
+        self.flood_strikes = 0
+        self.typing_sent: dict[int, float] = {}
         await self.accept()
         token = token_from_query_string(self.scope)
         if token:
@@ -44,12 +149,95 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.user, self.token, self.checked_at = user, token, time.monotonic()
         if self.auth_deadline:
             self.auth_deadline.cancel()
+        await self._subscribe_all()
         await self.send_event(
             {
                 "type": "hello",
                 "user": {"id": user.pk, "display_name": user.display_name, "roles": sorted(user_roles(user))},
+                "groups": {str(group_id): seq for group_id, seq in self.delivered.items()},
             }
         )
+
+    async def _subscribe_all(self) -> None:
+        """Subscribe first, then read each group's last seq: an event published in between is either held (and
+        deduplicated against that seq) or arrives after it; nothing falls between the two."""
+        group_seqs = await _load_group_seqs(self.user)
+        for group_id in group_seqs:
+            self.pending[group_id] = []
+        self.topics = [user_topic(self.user.pk)] + [group_topic(group_id) for group_id in group_seqs]
+        await hub.subscribe(self, self.topics)
+        presence_mark_online([self.user.pk])
+        current = await _load_group_seqs(self.user)
+        for group_id, seq in current.items():
+            self.delivered[group_id] = seq
+            await self._flush(group_id)
+
+    # --- events from the hub --------------------------------------------------------------------------------------
+
+    async def hub_event(self, message: dict) -> None:
+        group_id, seq = message.get("group"), message.get("seq")
+        if seq is None:
+            await self._user_or_ephemeral_event(message)
+            return
+        if group_id in self.pending:
+            self.pending[group_id].append(message)
+            return
+        last = self.delivered.get(group_id)
+        if last is None or seq <= last:
+            return  # not (yet) ours, or a duplicate
+        if seq == last + 1:
+            self.delivered[group_id] = seq
+            await self.send(text_data=message["payload"])
+            return
+        # A hole: hold this event and fill from the database, without holding up other sockets.
+        self.pending[group_id] = [message]
+        asyncio.ensure_future(self._catch_up(group_id))
+
+    async def _user_or_ephemeral_event(self, message: dict) -> None:
+        event = json.loads(message["payload"])
+        kind = event.get("type")
+        if kind == "group_joined":
+            group_id = event["group"]
+            self.pending[group_id] = []
+            await hub.subscribe(self, [group_topic(group_id)])
+            self.topics.append(group_topic(group_id))
+            seq = await _load_group_seq(self.user, group_id)
+            if seq is None:
+                self.pending.pop(group_id, None)
+                return
+            self.delivered[group_id] = seq
+            await self._flush(group_id)
+        elif kind == "group_left":
+            group_id = event["group"]
+            await hub.unsubscribe(self, [group_topic(group_id)])
+            self.delivered.pop(group_id, None)
+            self.pending.pop(group_id, None)
+        elif kind == "typing" and event.get("user", {}).get("id") == self.user.pk:
+            return
+        await self.send(text_data=message["payload"])
+
+    async def _catch_up(self, group_id: int) -> None:
+        try:
+            rows = await _load_missing(group_id, self.delivered[group_id], None)
+        except Exception:  # noqa: BLE001 - the database hiccuped: tell the app to resync rather than lose order
+            logger.exception("live delivery: catch-up failed")
+            self.pending.pop(group_id, None)
+            await self.send_event({"type": "resync_required", "group": group_id, "from_seq": self.delivered[group_id]})
+            return
+        for payload in rows:
+            self.delivered[group_id] += 1
+            await self.send(text_data=payload)
+        if len(rows) >= selectors.RESYNC_BATCH:
+            # Too far behind for the socket: the app pages the rest over REST, then resyncs.
+            await self.send_event({"type": "resync_required", "group": group_id, "from_seq": self.delivered[group_id]})
+        await self._flush(group_id)
+
+    async def _flush(self, group_id: int) -> None:
+        held = sorted(self.pending.pop(group_id, []), key=lambda message: message["seq"])
+        for message in held:
+            await self.hub_event(message)
+
+    # --- frames from the client -----------------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
         raw = text_data if text_data is not None else bytes_data
@@ -59,19 +247,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
             )
             return
         try:
-            message = json.loads(raw)
+            frame = json.loads(raw)
         except (TypeError, ValueError):
             await self.send_error("malformed", "Frames must be JSON objects")
             return
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.send_error("malformed", "Frames need a string 'type'")
             return
 
         if self.user is None:
-            if message["type"] != "auth":
+            if frame["type"] != "auth":
                 await self.refuse(4401, "not_authenticated", "Authenticate first")
                 return
-            await self._authenticate(message.get("token"))
+            await self._authenticate(frame.get("token"))
             return
 
         if time.monotonic() - self.checked_at >= settings.WEBSOCKET_SESSION_RECHECK_SECONDS:
@@ -79,21 +267,120 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 await self.refuse(4401, "session_ended", "This session was logged out")
                 return
             self.checked_at = time.monotonic()
+            presence_mark_online([self.user.pk])
 
-        if message["type"] == "ping":
-            await self.send_event({"type": "pong"})
-        else:
-            await self.send_error("unknown_type", f"Unknown message type {message['type'][:40]!r}")
+        handler = getattr(self, f"frame_{frame['type']}", None)
+        if handler is None:
+            await self.send_error("unknown_type", f"Unknown message type {frame['type'][:40]!r}")
+            return
+        await handler(frame)
+
+    def _group_id(self, frame: dict) -> int | None:
+        group_id = frame.get("group")
+        if isinstance(group_id, str) and group_id.isdigit():
+            group_id = int(group_id)
+        if not isinstance(group_id, int) or isinstance(group_id, bool) or group_id not in self.delivered:
+            return None
+        return group_id
+
+    async def frame_ping(self, frame: dict) -> None:
+        await self.send_event({"type": "pong"})
+
+    async def frame_send(self, frame: dict) -> None:
+        if not self._allow_send():
+            self.flood_strikes += 1
+            if self.flood_strikes >= FLOOD_STRIKES_BEFORE_CLOSE:
+                await self.refuse(4429, "flooding", "Too many messages: slow down")
+            else:
+                await self.send_error("rate_limited", "Too many messages: slow down", client_id=frame.get("client_id"))
+            return
+        group_id = self._group_id(frame)
+        if group_id is None:
+            await self.send_error("not_found", "No such group", client_id=frame.get("client_id"))
+            return
+        try:
+            seq, created = await _send_message(self.user, group_id, frame)
+        except ApplicationError as error:
+            await self.send_error(error.code, error.message, client_id=frame.get("client_id"))
+            return
+        await self.send_event(
+            {"type": "sent", "group": group_id, "seq": seq, "client_id": frame.get("client_id", ""), "created": created}
+        )
+
+    def _allow_send(self) -> bool:
+        now = time.monotonic()
+        self.send_allowance = min(SEND_BURST, self.send_allowance + (now - self.send_checked) * SEND_RATE_PER_SECOND)
+        self.send_checked = now
+        if self.send_allowance < 1:
+            return False
+        self.send_allowance -= 1
+        return True
+
+    async def frame_resync(self, frame: dict) -> None:
+        groups = frame.get("groups")
+        if not isinstance(groups, dict):
+            await self.send_error("malformed", "resync needs 'groups': {group id: last seq seen}")
+            return
+        for raw_id, last_seen in groups.items():
+            group_id = self._group_id({"group": raw_id})
+            if group_id is None or not isinstance(last_seen, int) or isinstance(last_seen, bool) or last_seen < 0:
+                await self.send_error("not_found", f"Cannot resync group {str(raw_id)[:20]!r}")
+                continue
+            self.pending.setdefault(group_id, [])
+            self.delivered[group_id] = last_seen
+            await self._catch_up(group_id)
+        await self.send_event({"type": "resync_done", "groups": {str(k): v for k, v in self.delivered.items()}})
+
+    async def frame_read(self, frame: dict) -> None:
+        group_id = self._group_id(frame)
+        seq = frame.get("seq")
+        if group_id is None or not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+            await self.send_error("malformed", "read needs a group of yours and a seq")
+            return
+        await _mark_read(self.user, group_id, seq)
+
+    async def frame_typing(self, frame: dict) -> None:
+        group_id = self._group_id(frame)
+        if group_id is None:
+            await self.send_error("not_found", "No such group")
+            return
+        now = time.monotonic()
+        if now - self.typing_sent.get(group_id, 0) < TYPING_INTERVAL_SECONDS:
+            return
+        self.typing_sent[group_id] = now
+        event = {
+            "type": "typing",
+            "group": group_id,
+            "user": {"id": self.user.pk, "display_name": self.user.display_name},
+        }
+        await database_sync_to_async(event_publish)(topics=[group_topic(group_id)], event=event)
+
+    async def frame_presence(self, frame: dict) -> None:
+        group_id = self._group_id(frame)
+        if group_id is None:
+            await self.send_error("not_found", "No such group")
+            return
+        member_ids = await _group_member_ids(group_id)
+        online = sorted(users_online(member_ids))
+        await self.send_event({"type": "presence", "group": group_id, "online": online})
+
+    # --- closing --------------------------------------------------------------------------------------------------
 
     async def disconnect(self, code):
         if self.auth_deadline:
             self.auth_deadline.cancel()
+        if self.user is not None:
+            await hub.unsubscribe(self, self.topics)
+            if hub.local_count(user_topic(self.user.pk)) == 0:
+                presence_mark_offline(self.user.pk)
 
     async def send_event(self, event: dict) -> None:
         await self.send(text_data=json.dumps(event, ensure_ascii=False, default=str))
 
-    async def send_error(self, code: str, message: str) -> None:
-        await self.send_event({"type": "error", "code": code, "message": message})
+    async def send_error(self, code: str, message: str, **extra) -> None:
+        await self.send_event(
+            {"type": "error", "code": code, "message": message, **{k: v for k, v in extra.items() if v}}
+        )
 
     async def refuse(self, close_code: int, code: str, message: str) -> None:
         await self.send_error(code, message)

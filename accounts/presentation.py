@@ -1,0 +1,30 @@
+"""How people are shown to other people: the same in member lists of alliances, stores and contact groups."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+def mask_phone(phone) -> str:
+    """``+8613812341234`` -> ``138****1234``: enough for a merchant to recognise a neighbour, not to call a stranger.
+
+    Takes a ``PhoneNumber``, an E.164 string or None (deleted accounts have no number; they show as ""). Numbers
+    outside mainland China keep their country code so they are not mistaken for local ones. Only the police see
+    full numbers (``accounts.permissions.can_see_full_phone_numbers``).
+    """
+    if not phone:
+        return ""
+    text = str(phone)
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        digits = "".join(char for char in text if char.isdigit())
+        return "*" * len(digits)  # not a number we understand: show nothing of it
+    national = str(number.national_number)
+    if len(national) >= 8:
+        masked = f"{national[:3]}****{national[-4:]}"
+    else:
+        masked = f"{'*' * (len(national) - 2)}{national[-2:]}"
+    if number.country_code == 86:
+        return masked
+    return f"+{number.country_code} {masked}"

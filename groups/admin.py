@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from groups.models import ContactGroup, GroupMembership, Message
+
+
+class GroupMembershipInline(admin.TabularInline):
+    model = GroupMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+    readonly_fields = ["joined_at", "last_read_seq"]
+
+
+@admin.register(ContactGroup)
+class ContactGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "alliance", "kind", "posting_policy", "last_seq", "is_archived"]
+    list_filter = ["kind", "posting_policy", "is_archived", "alliance"]
+    search_fields = ["name", "alliance__name"]
+    readonly_fields = ["last_seq", "created_at"]
+    autocomplete_fields = ["alliance"]
+    inlines = [GroupMembershipInline]
+
+
+@admin.register(GroupMembership)
+class GroupMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "group", "role", "joined_at", "last_read_seq", "is_muted"]
+    list_filter = ["role", "is_muted", "group__kind"]
+    search_fields = ["user__phone", "user__display_name", "group__name"]
+    autocomplete_fields = ["user", "group"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["group", "seq", "kind", "sender", "created_at", "is_pinned", "deleted_at"]
+    list_filter = ["kind", "is_pinned", ("deleted_at", admin.EmptyFieldListFilter), "group__alliance"]
+    search_fields = ["body", "sender__phone", "sender__display_name", "group__name"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["sender", "deleted_by"]
+    # Messages are evidence in disputes: the admin reads them; deletion goes through the app (tombstones).
+    readonly_fields = [f.name for f in Message._meta.fields]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,306 @@
+"""HTTP endpoints for contact groups: the list with unread counts, history by sequence number, posting, notices,
+read marks, mute, deletion and members. The live channel (groups/consumers.py) carries the same lines in real time.
+
+Anything about a group the user is not in answers 404.
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import is_police
+from accounts.presentation import mask_phone
+from config.images import image_prepare
+from config.pagination import DefaultCursorPagination
+from config.serializer_fields import StrictCharField
+from groups import selectors, services
+from groups.models import GroupMembership, Message
+from groups.presence import users_online
+from groups.presentation import message_payload
+
+MESSAGE_IMAGE_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _membership_or_404(request, group_id: int) -> GroupMembership:
+    membership = selectors.membership_for(user=request.user, group_id=group_id)
+    if membership is None:
+        raise Http404
+    return membership
+
+
+class GroupOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="group.id")
+    alliance = serializers.IntegerField(source="group.alliance_id")
+    alliance_name = serializers.CharField(source="group.alliance.name")
+    kind = serializers.CharField(source="group.kind")
+    name = serializers.CharField(source="group.name")
+    description = serializers.CharField(source="group.description")
+    posting_policy = serializers.CharField(source="group.posting_policy")
+    last_seq = serializers.IntegerField(source="group.last_seq")
+    last_read_seq = serializers.IntegerField()
+    unread = serializers.IntegerField()
+    last_message_at = serializers.DateTimeField(allow_null=True)
+    is_muted = serializers.BooleanField()
+    role = serializers.CharField()
+
+
+class MessageOutput(serializers.Serializer):
+    """The same shape as the live channel's message events (groups/presentation.py)."""
+
+    group = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Message.Kind.choices)
+    sender = serializers.DictField(allow_null=True)
+    body = serializers.CharField(allow_blank=True)
+    payload = serializers.DictField()
+    client_id = serializers.CharField(allow_blank=True)
+    is_pinned = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    deleted = serializers.BooleanField()
+    location = serializers.DictField(allow_null=True)
+    image = serializers.DictField(allow_null=True)
+
+
+class GroupListApi(generics.ListAPIView):
+    """My groups, with unread counts. Ordered by membership; apps sort by ``last_message_at``."""
+
+    serializer_class = GroupOutput
+    pagination_class = DefaultCursorPagination
+    queryset = GroupMembership.objects.none()  # for the schema; requests use get_queryset
+
+    def get_queryset(self):
+        return selectors.memberships_for_user(user=self.request.user)
+
+
+class GroupDetailApi(APIView):
+    class GroupDetailOutput(GroupOutput):
+        pinned = serializers.SerializerMethodField()
+
+        def get_pinned(self, membership) -> list[dict]:
+            return [message_payload(m) for m in selectors.pinned_notices(group=membership.group)]
+
+    @extend_schema(operation_id="groups_retrieve", responses=GroupDetailOutput)
+    def get(self, request, group_id: int):
+        _membership_or_404(request, group_id)
+        membership = selectors.memberships_for_user(user=request.user).get(group_id=group_id)
+        return Response(self.GroupDetailOutput(membership).data)
+
+
+class MessagePageOutput(serializers.Serializer):
+    results = MessageOutput(many=True)
+    previous_before = serializers.IntegerField(allow_null=True, help_text="Pass as ?before= for older lines")
+    next_after = serializers.IntegerField(allow_null=True, help_text="Pass as ?after= for newer lines")
+
+
+class GroupMessagesApi(APIView):
+    class MessageHistoryFilters(serializers.Serializer):
+        before = serializers.IntegerField(required=False, min_value=1)
+        after = serializers.IntegerField(required=False, min_value=0)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+        def validate(self, attrs):
+            if "before" in attrs and "after" in attrs:
+                raise serializers.ValidationError("Give before or after, not both.")
+            return attrs
+
+    class MessageSendInput(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=[Message.Kind.TEXT, Message.Kind.LOCATION], default=Message.Kind.TEXT)
+        body = StrictCharField(max_length=services.MAX_TEXT_LENGTH, required=False, allow_blank=True, default="")
+        latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False)
+        longitude = serializers.DecimalField(
+            max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False
+        )
+        client_id = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+
+        def validate(self, attrs):
+            if attrs["kind"] == Message.Kind.TEXT and not attrs["body"].strip():
+                raise serializers.ValidationError({"body": ["Write something."]})
+            if attrs["kind"] == Message.Kind.LOCATION and ("latitude" not in attrs or "longitude" not in attrs):
+                raise serializers.ValidationError({"latitude": ["A location needs latitude and longitude."]})
+            return attrs
+
+    @extend_schema(
+        operation_id="groups_messages_list",
+        parameters=[
+            OpenApiParameter("before", int, description="Lines with a smaller seq (older), newest page first"),
+            OpenApiParameter("after", int, description="Lines with a larger seq (newer), for catching up"),
+            OpenApiParameter("limit", int),
+        ],
+        responses=MessagePageOutput,
+    )
+    def get(self, request, group_id: int):
+        membership = _membership_or_404(request, group_id)
+        filters = self.MessageHistoryFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        params = filters.validated_data
+        messages = selectors.messages_page(
+            group=membership.group, before=params.get("before"), after=params.get("after"), limit=params["limit"]
+        )
+        first, last = (messages[0].seq, messages[-1].seq) if messages else (None, None)
+        return Response(
+            {
+                "results": [message_payload(m) for m in messages],
+                "previous_before": first if first and first > 1 else None,
+                "next_after": last if last is not None and last < membership.group.last_seq else None,
+            }
+        )
+
+    @extend_schema(
+        operation_id="groups_messages_send",
+        request=MessageSendInput,
+        responses={201: MessageOutput, 200: MessageOutput},
+    )
+    def post(self, request, group_id: int):
+        membership = _membership_or_404(request, group_id)
+        data = self.MessageSendInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        message, created = services.message_send(sender=request.user, group=membership.group, **data.validated_data)
+        return Response(message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class GroupImageApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    class ImageMessageInput(serializers.Serializer):
+        image = serializers.FileField()
+        body = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+        client_id = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+
+    @extend_schema(operation_id="groups_images_send", request=ImageMessageInput, responses={201: MessageOutput})
+    def post(self, request, group_id: int):
+        membership = _membership_or_404(request, group_id)
+        data = self.ImageMessageInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        prepared = image_prepare(
+            data.validated_data["image"], max_bytes=MESSAGE_IMAGE_MAX_BYTES, max_side=2048, thumbnail_side=320
+        )
+        message, created = services.message_send(
+            sender=request.user,
+            group=membership.group,
+            kind=Message.Kind.IMAGE,
+            body=data.validated_data["body"],
+            client_id=data.validated_data["client_id"],
+            image=prepared.image,
+            thumbnail=prepared.thumbnail,
+        )
+        return Response(message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class GroupMessageImageApi(APIView):
+    """The picture of an image message, for members only (never a public /media/ address)."""
+
+    @extend_schema(
+        operation_id="groups_messages_image",
+        parameters=[OpenApiParameter("size", str, enum=["full", "thumbnail"])],
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, group_id: int, seq: int):
+        membership = _membership_or_404(request, group_id)
+        message = Message.objects.filter(group=membership.group, seq=seq, deleted_at__isnull=True).first()
+        if message is None or not message.image:
+            raise Http404
+        field = (
+            message.thumbnail
+            if request.query_params.get("size") == "thumbnail" and message.thumbnail
+            else message.image
+        )
+        response = FileResponse(field.open("rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=86400"
+        return response
+
+
+class GroupMessageDetailApi(APIView):
+    @extend_schema(operation_id="groups_messages_delete", responses=MessageOutput)
+    def delete(self, request, group_id: int, seq: int):
+        membership = _membership_or_404(request, group_id)
+        message = services.message_delete(actor=request.user, group=membership.group, seq=seq)
+        return Response(message_payload(message))
+
+
+class GroupNoticesApi(APIView):
+    class NoticeInput(serializers.Serializer):
+        body = StrictCharField(max_length=services.MAX_TEXT_LENGTH)
+
+    @extend_schema(operation_id="groups_notices_post", request=NoticeInput, responses={201: MessageOutput})
+    def post(self, request, group_id: int):
+        membership = _membership_or_404(request, group_id)
+        data = self.NoticeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.notice_post(actor=request.user, group=membership.group, body=data.validated_data["body"])
+        return Response(message_payload(message), status=status.HTTP_201_CREATED)
+
+
+class ReadStateOutput(serializers.Serializer):
+    group = serializers.IntegerField(source="group_id")
+    last_read_seq = serializers.IntegerField()
+    is_muted = serializers.BooleanField()
+
+
+class GroupReadApi(APIView):
+    class ReadInput(serializers.Serializer):
+        seq = serializers.IntegerField(min_value=0)
+
+    @extend_schema(operation_id="groups_read", request=ReadInput, responses=ReadStateOutput)
+    def post(self, request, group_id: int):
+        membership = _membership_or_404(request, group_id)
+        data = self.ReadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.group_mark_read(user=request.user, group=membership.group, seq=data.validated_data["seq"])
+        return Response(ReadStateOutput(membership).data)
+
+
+class GroupMuteApi(APIView):
+    class MuteInput(serializers.Serializer):
+        muted = serializers.BooleanField()
+
+    @extend_schema(operation_id="groups_mute", request=MuteInput, responses=ReadStateOutput)
+    def post(self, request, group_id: int):
+        membership = _membership_or_404(request, group_id)
+        data = self.MuteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.group_mute(user=request.user, group=membership.group, muted=data.validated_data["muted"])
+        return Response(ReadStateOutput(membership).data)
+
+
+class GroupMemberOutput(serializers.Serializer):
+    user = serializers.IntegerField(source="user_id")
+    display_name = serializers.CharField(source="user.display_name")
+    phone = serializers.SerializerMethodField()
+    role = serializers.CharField()
+    online = serializers.SerializerMethodField()
+
+    def get_phone(self, membership) -> str:
+        phone = str(membership.user.phone or "")
+        return phone if self.context["viewer_is_police"] else mask_phone(phone)
+
+    def get_online(self, membership) -> bool:
+        return membership.user_id in self.context["online"]
+
+
+class GroupMembersApi(generics.ListAPIView):
+    """Members of one of my groups, who is online now, numbers masked unless the viewer is police."""
+
+    serializer_class = GroupMemberOutput
+    pagination_class = DefaultCursorPagination
+    queryset = GroupMembership.objects.none()  # for the schema; requests use get_queryset
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        membership = _membership_or_404(self.request, self.kwargs["group_id"])
+        return selectors.group_members(group=membership.group)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "viewer_is_police": is_police(self.request.user), "online": set()}
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        context = self.get_serializer_context()
+        context["online"] = users_online([membership.user_id for membership in page])
+        return self.get_paginated_response(GroupMemberOutput(page, many=True, context=context).data)

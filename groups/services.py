@@ -1,0 +1,226 @@
+"""Writes on contact groups: creating them, who is in them, and every message, notice and system line.
+
+Every function that adds a line to a group goes through :func:`_append`, which takes the group's next sequence
+number under the group row's lock (so numbers are gap-free and in commit order) and publishes the line after commit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.permissions import can_delete_message, can_post_in_group, can_post_notice
+from config.errors import ApplicationError
+from groups.events import event_publish, group_topic, user_topic
+from groups.models import ContactGroup, GroupMembership, Message
+from groups.presentation import message_payload
+
+MAX_TEXT_LENGTH = 4000
+
+
+# --- groups and membership ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_groups_create_defaults(*, alliance) -> list[ContactGroup]:
+    """Every alliance has its contact group (联系群) and its anti-fraud prevention group (防宣群, police post)."""
+    main, _created = ContactGroup.objects.get_or_create(
+        alliance=alliance,
+        kind=ContactGroup.Kind.MAIN,
+        defaults={"name": f"{alliance.name}联系群"},
+    )
+    prevention, _created = ContactGroup.objects.get_or_create(
+        alliance=alliance,
+        kind=ContactGroup.Kind.PREVENTION,
+        defaults={"name": f"{alliance.name}防宣群", "posting_policy": ContactGroup.PostingPolicy.ADMINS},
+    )
+    return [main, prevention]
+
+
+@transaction.atomic
+def contact_groups_member_joined(*, alliance, user, admin: bool = False) -> None:
+    """A new alliance member joins the alliance's main and prevention groups (team groups are by invitation)."""
+    for group in contact_groups_create_defaults(alliance=alliance):
+        group_member_add(group=group, user=user, role=GroupMembership.Role.ADMIN if admin else None)
+
+
+@transaction.atomic
+def contact_groups_member_left(*, alliance, user) -> None:
+    """Leaving (or being removed from) an alliance leaves all of its groups, team groups included."""
+    for membership in GroupMembership.objects.filter(group__alliance=alliance, user=user).select_related("group"):
+        group_member_remove(group=membership.group, user=user)
+
+
+def group_member_add(*, group: ContactGroup, user, role: str | None = None) -> GroupMembership:
+    """Idempotent: adding a member twice changes nothing (except raising them to admin when asked)."""
+    with transaction.atomic():
+        membership, created = GroupMembership.objects.get_or_create(
+            group=group, user=user, defaults={"role": role or GroupMembership.Role.MEMBER, "last_read_seq": 0}
+        )
+        if not created and role and membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
+        if created:
+            line = _append(group=group, kind=Message.Kind.SYSTEM, payload=_member_event("member_joined", user))
+            # They start "read" up to their own join line: history before it is there, but not unread.
+            membership.last_read_seq = line.seq
+            membership.save(update_fields=["last_read_seq"])
+            event_publish(topics=[user_topic(user.pk)], event={"type": "group_joined", "group": group.pk})
+    return membership
+
+
+def group_member_remove(*, group: ContactGroup, user) -> None:
+    with transaction.atomic():
+        deleted, _by_model = GroupMembership.objects.filter(group=group, user=user).delete()
+        if deleted:
+            _append(group=group, kind=Message.Kind.SYSTEM, payload=_member_event("member_left", user))
+            event_publish(topics=[user_topic(user.pk)], event={"type": "group_left", "group": group.pk})
+
+
+def _member_event(event: str, user) -> dict:
+    return {"event": event, "user": {"id": user.pk, "display_name": user.display_name}}
+
+
+@transaction.atomic
+def team_group_create(*, alliance, name: str, creator, members: list) -> ContactGroup:
+    group = ContactGroup.objects.create(alliance=alliance, kind=ContactGroup.Kind.TEAM, name=name)
+    group_member_add(group=group, user=creator, role=GroupMembership.Role.ADMIN)
+    for user in members:
+        group_member_add(group=group, user=user)
+    return group
+
+
+# --- lines in a group ---------------------------------------------------------------------------------------------
+
+
+def _append(*, group: ContactGroup, kind: str, sender=None, **fields) -> Message:
+    """Add one line with the group's next sequence number. Caller holds a transaction (asserted by Django's
+    select_for_update); the UPDATE takes the group row's lock until commit, so concurrent senders queue here."""
+    ContactGroup.objects.filter(pk=group.pk).update(last_seq=F("last_seq") + 1)
+    seq = ContactGroup.objects.select_for_update().values_list("last_seq", flat=True).get(pk=group.pk)
+    group.last_seq = seq
+    message = Message.objects.create(group=group, seq=seq, kind=kind, sender=sender, **fields)
+    event_publish(
+        topics=[group_topic(group.pk)],
+        event={"type": "message", "group": group.pk, "seq": seq, "message": message_payload(message)},
+    )
+    return message
+
+
+def _membership_for(*, group: ContactGroup, user) -> GroupMembership | None:
+    return GroupMembership.objects.select_related("group").filter(group=group, user=user).first()
+
+
+def _not_found() -> ApplicationError:
+    return ApplicationError("not_found", _("Not found."), status_code=404)
+
+
+def message_send(
+    *,
+    sender,
+    group: ContactGroup,
+    kind: str = Message.Kind.TEXT,
+    body: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    payload: dict | None = None,
+    client_id: str = "",
+    image=None,
+    thumbnail=None,
+) -> tuple[Message, bool]:
+    """Post a text, location, image or card. Returns (message, created); a repeated ``client_id`` from the same
+    sender returns the stored message instead of a second copy (phones resend when an answer is lost)."""
+    membership = _membership_for(group=group, user=sender)
+    if membership is None:
+        raise _not_found()
+    if not can_post_in_group(sender, membership):
+        raise ApplicationError(
+            "posting_restricted", _("Only the police and group admins post in this group."), status_code=403
+        )
+    if group.is_archived:
+        raise ApplicationError("group_archived", _("This group is archived."), status_code=409)
+    if client_id:
+        existing = Message.objects.filter(group=group, sender=sender, client_id=client_id).first()
+        if existing:
+            return existing, False
+    fields = {"body": body, "payload": payload or {}, "client_id": client_id}
+    if kind == Message.Kind.LOCATION:
+        fields.update(latitude=latitude, longitude=longitude)
+    if image is not None:
+        fields.update(image=image, thumbnail=thumbnail)
+    try:
+        with transaction.atomic():
+            return _append(group=group, kind=kind, sender=sender, **fields), True
+    except IntegrityError:
+        # The same client_id raced in from a second connection; the first one stored it.
+        existing = Message.objects.filter(group=group, sender=sender, client_id=client_id).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+@transaction.atomic
+def notice_post(*, actor, group: ContactGroup, body: str) -> Message:
+    """A pinned notice (案件通报, safety tip) from the police; it stays on top of the group until unpinned."""
+    membership = _membership_for(group=group, user=actor)
+    if membership is None:
+        raise _not_found()
+    if not can_post_notice(actor, membership):
+        raise ApplicationError("permission_denied", _("Only the police post notices."), status_code=403)
+    return _append(group=group, kind=Message.Kind.NOTICE, sender=actor, body=body, is_pinned=True)
+
+
+@transaction.atomic
+def message_delete(*, actor, group: ContactGroup, seq: int) -> Message:
+    """The author or an admin removes a message. The row stays as a tombstone so sequence numbers keep no holes,
+    and a system line tells every member's app to hide it."""
+    membership = _membership_for(group=group, user=actor)
+    if membership is None:
+        raise _not_found()
+    message = Message.objects.select_for_update().filter(group=group, seq=seq).first()
+    if message is None or message.kind == Message.Kind.SYSTEM:
+        raise _not_found()
+    if not can_delete_message(actor, membership, message):
+        raise ApplicationError("permission_denied", _("You can only delete your own messages."), status_code=403)
+    if message.deleted_at:
+        return message
+    for file_field in (message.image, message.thumbnail):
+        if file_field:
+            file_field.delete(save=False)
+    message.body = ""
+    message.payload = {}
+    message.latitude = message.longitude = None
+    message.is_pinned = False
+    message.deleted_at = timezone.now()
+    message.deleted_by = actor
+    message.save()
+    _append(
+        group=group,
+        kind=Message.Kind.SYSTEM,
+        payload={"event": "message_deleted", "target_seq": seq, "by": {"id": actor.pk}},
+    )
+    return message
+
+
+def group_mark_read(*, user, group: ContactGroup, seq: int) -> GroupMembership:
+    """Read up to ``seq``. Never moves backwards, so an old device catching up cannot un-read newer messages."""
+    membership = _membership_for(group=group, user=user)
+    if membership is None:
+        raise _not_found()
+    seq = min(seq, group.last_seq)
+    GroupMembership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
+    membership.refresh_from_db(fields=["last_read_seq"])
+    return membership
+
+
+def group_mute(*, user, group: ContactGroup, muted: bool) -> GroupMembership:
+    membership = _membership_for(group=group, user=user)
+    if membership is None:
+        raise _not_found()
+    membership.is_muted = muted
+    membership.save(update_fields=["is_muted"])
+    return membership

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from groups import apis
+
+urlpatterns = [
+    path("groups", apis.GroupListApi.as_view(), name="groups"),
+    path("groups/<int:group_id>", apis.GroupDetailApi.as_view(), name="group-detail"),
+    path("groups/<int:group_id>/messages", apis.GroupMessagesApi.as_view(), name="group-messages"),
+    path("groups/<int:group_id>/images", apis.GroupImageApi.as_view(), name="group-images"),
+    path("groups/<int:group_id>/messages/<int:seq>", apis.GroupMessageDetailApi.as_view(), name="group-message"),
+    path(
+        "groups/<int:group_id>/messages/<int:seq>/image",
+        apis.GroupMessageImageApi.as_view(),
+        name="group-message-image",
+    ),
+    path("groups/<int:group_id>/notices", apis.GroupNoticesApi.as_view(), name="group-notices"),
+    path("groups/<int:group_id>/read", apis.GroupReadApi.as_view(), name="group-read"),
+    path("groups/<int:group_id>/mute", apis.GroupMuteApi.as_view(), name="group-mute"),
+    path("groups/<int:group_id>/members", apis.GroupMembersApi.as_view(), name="group-members"),
+]

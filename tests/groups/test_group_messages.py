@@ -1,0 +1,262 @@
+"""Contact groups over REST: posting, history by sequence number, notices, deletion, read marks, scoping."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+from django.db import connection
+from PIL import Image
+
+from groups.models import GroupMembership, Message
+from groups.services import contact_groups_member_left, message_send
+
+
+def send_text(client, group, body, **extra):
+    return client.post_json(f"/api/v1/groups/{group.pk}/messages", {"body": body, **extra})
+
+
+@pytest.mark.django_db
+def test_messages_get_gap_free_sequence_numbers_and_page_by_seq(login, qingguo):
+    client = login(qingguo.merchant)
+    start = qingguo.main.last_seq  # the join lines
+
+    sent = [send_text(client, qingguo.main, f"第{n}条") for n in range(5)]
+    older = client.get(f"/api/v1/groups/{qingguo.main.pk}/messages", {"limit": 2})
+    catch_up = client.get(f"/api/v1/groups/{qingguo.main.pk}/messages", {"after": start + 2})
+
+    assert [r.status_code for r in sent] == [201] * 5
+    assert [r.json()["seq"] for r in sent] == list(range(start + 1, start + 6))
+    assert [m["body"] for m in older.json()["results"]] == ["第3条", "第4条"]
+    assert older.json()["previous_before"] == start + 4 and older.json()["next_after"] is None
+    assert [m["seq"] for m in catch_up.json()["results"]] == [start + 3, start + 4, start + 5]
+
+
+@pytest.mark.django_db
+def test_a_resent_message_with_the_same_client_id_is_stored_once(login, qingguo):
+    client = login(qingguo.merchant)
+
+    first = send_text(client, qingguo.main, "两个人在摊位边吵架", client_id="phone-1-msg-7")
+    again = send_text(client, qingguo.main, "两个人在摊位边吵架", client_id="phone-1-msg-7")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["seq"] == again.json()["seq"]
+    assert Message.objects.filter(group=qingguo.main, client_id="phone-1-msg-7").count() == 1
+
+
+@pytest.mark.django_db
+def test_location_messages_validate_coordinates(login, qingguo):
+    client = login(qingguo.volunteer)
+    url = f"/api/v1/groups/{qingguo.main.pk}/messages"
+
+    good = client.post_json(url, {"kind": "location", "latitude": "31.777012", "longitude": "119.956301"})
+    impossible = client.post_json(url, {"kind": "location", "latitude": 91, "longitude": 119.9})
+    missing = client.post_json(url, {"kind": "location", "latitude": 31.7})
+
+    assert good.status_code == 201
+    assert good.json()["location"] == {"latitude": 31.777012, "longitude": 119.956301}
+    assert impossible.status_code == 400 and "latitude" in impossible.json()["fields"]
+    assert missing.status_code == 400
+
+
+@pytest.mark.django_db
+def test_only_police_post_in_the_prevention_group(login, qingguo):
+    merchant_try = send_text(login(qingguo.merchant), qingguo.prevention, "我也想发")
+    officer_post = send_text(login(qingguo.officer), qingguo.prevention, "警惕冒充客服退款诈骗")
+
+    assert merchant_try.status_code == 403 and merchant_try.json()["code"] == "posting_restricted"
+    assert officer_post.status_code == 201
+
+
+@pytest.mark.django_db
+def test_police_post_pinned_notices_and_others_cannot(login, qingguo):
+    url = f"/api/v1/groups/{qingguo.main.pk}/notices"
+
+    refused = login(qingguo.merchant).post_json(url, {"body": "通知"})
+    posted = login(qingguo.officer).post_json(url, {"body": "今晚22时至次日2时加强巡逻"})
+    detail = login(qingguo.merchant).get(f"/api/v1/groups/{qingguo.main.pk}")
+
+    assert refused.status_code == 403
+    assert posted.status_code == 201 and posted.json()["is_pinned"]
+    assert [n["body"] for n in detail.json()["pinned"]] == ["今晚22时至次日2时加强巡逻"]
+
+
+@pytest.mark.django_db
+def test_deleting_leaves_a_tombstone_and_a_system_line(login, qingguo):
+    author = login(qingguo.merchant)
+    seq = send_text(author, qingguo.main, "发错了").json()["seq"]
+
+    by_other = login(qingguo.volunteer).delete(f"/api/v1/groups/{qingguo.main.pk}/messages/{seq}")
+    by_author = author.delete(f"/api/v1/groups/{qingguo.main.pk}/messages/{seq}")
+    history = author.get(f"/api/v1/groups/{qingguo.main.pk}/messages", {"after": seq - 1}).json()["results"]
+
+    assert by_other.status_code == 403
+    assert by_author.status_code == 200
+    assert history[0] == {**history[0], "seq": seq, "deleted": True, "body": ""}
+    assert history[1]["kind"] == "system"
+    assert history[1]["payload"]["event"] == "message_deleted" and history[1]["payload"]["target_seq"] == seq
+
+
+@pytest.mark.django_db
+def test_police_can_remove_any_message(login, qingguo):
+    seq = send_text(login(qingguo.merchant), qingguo.main, "广告：低价代购").json()["seq"]
+
+    response = login(qingguo.officer).delete(f"/api/v1/groups/{qingguo.main.pk}/messages/{seq}")
+
+    assert response.status_code == 200 and response.json()["deleted"]
+
+
+@pytest.mark.django_db
+def test_unread_counts_read_marks_and_mute(login, qingguo):
+    officer, merchant = login(qingguo.officer), login(qingguo.merchant)
+    for n in range(3):
+        send_text(officer, qingguo.main, f"通报{n}")
+
+    before = {g["id"]: g for g in merchant.get("/api/v1/groups").json()["results"]}
+    read = merchant.post_json(f"/api/v1/groups/{qingguo.main.pk}/read", {"seq": qingguo.main.last_seq + 2})
+    backwards = merchant.post_json(f"/api/v1/groups/{qingguo.main.pk}/read", {"seq": 1})
+    muted = merchant.post_json(f"/api/v1/groups/{qingguo.main.pk}/mute", {"muted": True})
+    after = {g["id"]: g for g in merchant.get("/api/v1/groups").json()["results"]}
+
+    assert before[qingguo.main.pk]["unread"] == 3
+    assert read.json()["last_read_seq"] == qingguo.main.last_seq + 2
+    assert backwards.json()["last_read_seq"] == qingguo.main.last_seq + 2  # never moves back
+    assert muted.json()["is_muted"] is True
+    assert after[qingguo.main.pk]["unread"] == 1 and after[qingguo.main.pk]["is_muted"]
+
+
+@pytest.mark.django_db
+def test_another_alliances_groups_answer_404_and_are_not_listed(login, qingguo, fengming):
+    outsider = login(fengming.merchant)
+    base = f"/api/v1/groups/{qingguo.main.pk}"
+    seq = send_text(login(qingguo.merchant), qingguo.main, "内部消息").json()["seq"]
+
+    answers = [
+        outsider.get(base),
+        outsider.get(f"{base}/messages"),
+        outsider.get(f"{base}/members"),
+        outsider.post_json(f"{base}/messages", {"body": "我能发吗"}),
+        outsider.post_json(f"{base}/read", {"seq": 1}),
+        outsider.delete(f"{base}/messages/{seq}"),
+        outsider.get(f"{base}/messages/{seq}/image"),
+    ]
+    listed = {g["id"] for g in outsider.get("/api/v1/groups").json()["results"]}
+
+    assert [a.status_code for a in answers] == [404] * len(answers)
+    assert "内部消息" not in b"".join(a.content for a in answers).decode()
+    assert listed == {fengming.main.pk, fengming.prevention.pk}
+
+
+@pytest.mark.django_db
+def test_member_list_masks_numbers_for_everyone_but_police(login, qingguo):
+    as_merchant = login(qingguo.merchant).get(f"/api/v1/groups/{qingguo.main.pk}/members").json()["results"]
+    as_officer = login(qingguo.officer).get(f"/api/v1/groups/{qingguo.main.pk}/members").json()["results"]
+
+    volunteer_phone = str(qingguo.volunteer.phone)
+    seen_by_merchant = next(m for m in as_merchant if m["user"] == qingguo.volunteer.pk)["phone"]
+    seen_by_officer = next(m for m in as_officer if m["user"] == qingguo.volunteer.pk)["phone"]
+    assert seen_by_merchant == f"{volunteer_phone[3:6]}****{volunteer_phone[-4:]}"
+    assert seen_by_officer == volunteer_phone
+
+
+@pytest.mark.django_db
+def test_leaving_the_alliance_leaves_its_groups(login, qingguo):
+    client = login(qingguo.volunteer)
+
+    contact_groups_member_left(alliance=qingguo.alliance, user=qingguo.volunteer)
+
+    assert not GroupMembership.objects.filter(user=qingguo.volunteer).exists()
+    assert client.get(f"/api/v1/groups/{qingguo.main.pk}/messages").status_code == 404
+    last = Message.objects.filter(group=qingguo.main).order_by("-seq").first()
+    assert last.payload == {
+        "event": "member_left",
+        "user": {"id": qingguo.volunteer.pk, "display_name": "青平果联盟志愿者"},
+    }
+
+
+def _photo_with_gps() -> bytes:
+    picture = Image.new("RGB", (3000, 2000), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x8825] = {2: (31.0, 46.0, 37.0)}  # GPSInfo: where the photo was taken
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_image_messages_are_re_encoded_thumbnailed_and_served_to_members_only(login, qingguo, fengming):
+    client = login(qingguo.merchant)
+    upload = io.BytesIO(_photo_with_gps())
+    upload.name = "scene.jpg"
+
+    response = client.post(
+        f"/api/v1/groups/{qingguo.main.pk}/images", {"image": upload, "body": "现场"}, format="multipart"
+    )
+    image_url = response.json()["image"]["url"]
+    full = client.get(image_url)
+    thumbnail = client.get(response.json()["image"]["thumbnail_url"])
+    outsider = login(fengming.merchant).get(image_url)
+
+    assert response.status_code == 201
+    stored = Image.open(io.BytesIO(b"".join(full.streaming_content)))
+    assert stored.size == (2048, 1365) and not stored.getexif()
+    assert Image.open(io.BytesIO(b"".join(thumbnail.streaming_content))).size == (320, 213)
+    assert outsider.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_an_image_is_refused(login, qingguo):
+    fake = io.BytesIO(b"#!/bin/sh\necho not a photo\n")
+    fake.name = "photo.jpg"
+
+    response = login(qingguo.merchant).post(
+        f"/api/v1/groups/{qingguo.main.pk}/images", {"image": fake}, format="multipart"
+    )
+
+    assert response.status_code == 400 and response.json()["code"] == "invalid_image"
+    assert not Message.objects.filter(group=qingguo.main, kind="image").exists()
+
+
+@pytest.mark.django_db
+def test_group_list_query_count_does_not_grow_with_groups(login, qingguo, django_assert_max_num_queries):
+    client = login(qingguo.officer)
+    for n in range(10):
+        send_text(client, qingguo.main, f"消息{n}")
+
+    with django_assert_max_num_queries(5):
+        response = client.get("/api/v1/groups")
+    with django_assert_max_num_queries(6):
+        history = client.get(f"/api/v1/groups/{qingguo.main.pk}/messages")
+
+    assert response.status_code == 200 and len(response.json()["results"]) == 2
+    assert len(history.json()["results"]) == qingguo.main.last_seq + 10
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_senders_get_distinct_gap_free_numbers(qingguo):
+    # given twenty phones posting into the same group at the same moment
+    barrier = threading.Barrier(20)
+    start = qingguo.main.last_seq
+    errors = []
+
+    def post(n):
+        try:
+            barrier.wait()
+            message_send(sender=qingguo.merchant, group=qingguo.main, body=f"并发{n}")
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then every message has its own number and the numbers have no holes
+    seqs = sorted(Message.objects.filter(group=qingguo.main, seq__gt=start).values_list("seq", flat=True))
+    assert not errors
+    assert seqs == list(range(start + 1, start + 21))
