@@ -98,18 +98,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 
+# Each server process reads every live event of its sockets' groups from one "hub.*" channel (groups/delivery.py):
+# its capacity is the burst a process absorbs before the layer drops events. A dropped event is not lost (sockets
+# notice the hole in the sequence and fill it from the database), but it costs a query, so the buffer is generous.
+_CHANNEL_CAPACITY = {"hub.*": 20_000}
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60, "channel_capacity": _CHANNEL_CAPACITY},
         }
     }
 else:
     # One server process in the embedded default, so per-process memory is the whole truth.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pingan"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000, "channel_capacity": _CHANNEL_CAPACITY},
+        }
+    }
 
 # --- background jobs ---------------------------------------------------------------------------------------------
 # Without Redis the broker is kombu's filesystem transport under var/: a real queue that a real worker consumes,
