@@ -63,11 +63,10 @@ def _load_group_seq(user, group_id: int) -> int | None:
 
 
 @database_sync_to_async
-def _load_missing(group_id: int, after: int, upto: int | None) -> list[str]:
-    messages = selectors.messages_after(group_id=group_id, after=after, upto=upto)
+def _load_missing(group_id: int, after: int) -> list[tuple[int, str]]:
     return [
-        json.dumps({"type": "message", "group": group_id, "seq": m.seq, "message": message_payload(m)}, default=str)
-        for m in messages
+        (m.seq, json.dumps({"type": "message", "group": group_id, "seq": m.seq, "message": message_payload(m)}))
+        for m in selectors.messages_after(group_id=group_id, after=after)
     ]
 
 
@@ -125,6 +124,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.topics: list[str] = []
         self.delivered: dict[int, int] = {}  # group id -> last seq sent to this socket
         self.pending: dict[int, list[dict]] = {}  # group id -> events held while catching up
+        self.catch_up_locks: dict[int, asyncio.Lock] = {}
+        self.awaiting_resync: set[int] = set()  # groups this socket fell too far behind in
         self.send_allowance = float(SEND_BURST)
         self.send_checked = time.monotonic()
         self.flood_strikes = 0
@@ -179,6 +180,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if seq is None:
             await self._user_or_ephemeral_event(message)
             return
+        if group_id in self.awaiting_resync:
+            return  # told to resync; the app fetches this line with the rest
         if group_id in self.pending:
             self.pending[group_id].append(message)
             return
@@ -216,21 +219,39 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         await self.send(text_data=message["payload"])
 
-    async def _catch_up(self, group_id: int) -> None:
-        try:
-            rows = await _load_missing(group_id, self.delivered[group_id], None)
-        except Exception:  # noqa: BLE001 - the database hiccuped: tell the app to resync rather than lose order
-            logger.exception("live delivery: catch-up failed")
-            self.pending.pop(group_id, None)
-            await self.send_event({"type": "resync_required", "group": group_id, "from_seq": self.delivered[group_id]})
-            return
-        for payload in rows:
-            self.delivered[group_id] += 1
-            await self.send(text_data=payload)
-        if len(rows) >= selectors.RESYNC_BATCH:
-            # Too far behind for the socket: the app pages the rest over REST, then resyncs.
-            await self.send_event({"type": "resync_required", "group": group_id, "from_seq": self.delivered[group_id]})
-        await self._flush(group_id)
+    async def _catch_up(self, group_id: int, from_seq: int | None = None) -> None:
+        """Send what this socket is missing in a group, from the database, then what was held meanwhile.
+
+        One catch-up per group at a time (a lock); every line is checked against the last delivered seq, so
+        overlapping catch-ups and live events can neither repeat a line nor skip one."""
+        async with self.catch_up_locks.setdefault(group_id, asyncio.Lock()):
+            self.pending.setdefault(group_id, [])
+            if from_seq is not None:
+                self.delivered[group_id] = from_seq
+            try:
+                rows = await _load_missing(group_id, self.delivered[group_id])
+            except Exception:  # noqa: BLE001 - the database hiccuped: tell the app to resync rather than lose order
+                logger.exception("live delivery: catch-up failed")
+                rows = None
+            if rows is None or len(rows) >= selectors.RESYNC_BATCH:
+                # Too far behind for the socket (or no database): the app pages the gap over REST, then resyncs.
+                delivered = self.delivered[group_id]
+                for seq, payload in rows or []:
+                    if seq == delivered + 1:
+                        delivered = seq
+                        await self.send(text_data=payload)
+                self.delivered[group_id] = delivered
+                # Live lines for this group wait until the app has paged the gap and sends resync.
+                self.awaiting_resync.add(group_id)
+                self.pending.pop(group_id, None)
+                await self.send_event({"type": "resync_required", "group": group_id, "from_seq": delivered})
+                return
+            else:
+                for seq, payload in rows:
+                    if seq == self.delivered[group_id] + 1:
+                        self.delivered[group_id] = seq
+                        await self.send(text_data=payload)
+            await self._flush(group_id)
 
     async def _flush(self, group_id: int) -> None:
         held = sorted(self.pending.pop(group_id, []), key=lambda message: message["seq"])
@@ -326,9 +347,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if group_id is None or not isinstance(last_seen, int) or isinstance(last_seen, bool) or last_seen < 0:
                 await self.send_error("not_found", f"Cannot resync group {str(raw_id)[:20]!r}")
                 continue
-            self.pending.setdefault(group_id, [])
-            self.delivered[group_id] = last_seen
-            await self._catch_up(group_id)
+            self.awaiting_resync.discard(group_id)
+            await self._catch_up(group_id, from_seq=last_seen)
         await self.send_event({"type": "resync_done", "groups": {str(k): v for k, v in self.delivered.items()}})
 
     async def frame_read(self, frame: dict) -> None:

@@ -50,11 +50,10 @@ def messages_page(*, group: ContactGroup, before: int | None = None, after: int 
     return list(reversed(qs.order_by("-seq")[:limit]))
 
 
-def messages_after(*, group_id: int, after: int, upto: int | None = None, limit: int = RESYNC_BATCH) -> list[Message]:
+def messages_after(*, group_id: int, after: int) -> list[Message]:
+    """At most RESYNC_BATCH lines after ``after``, oldest first: what a socket catching up sends in one go."""
     qs = Message.objects.filter(group_id=group_id, seq__gt=after).select_related("sender").order_by("seq")
-    if upto is not None:
-        qs = qs.filter(seq__lte=upto)
-    return list(qs[:limit])
+    return list(qs[:RESYNC_BATCH])
 
 
 def pinned_notices(*, group: ContactGroup) -> QuerySet[Message]:

@@ -113,12 +113,9 @@ if REDIS_URL:
 else:
     # One server process in the embedded default, so per-process memory is the whole truth.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pingan"}}
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
-            "CONFIG": {"capacity": 1000, "channel_capacity": _CHANNEL_CAPACITY},
-        }
-    }
+    # (InMemoryChannelLayer does not compile channel_capacity patterns, unlike channels-redis: one capacity for all.)
+    _IN_MEMORY = {"capacity": _CHANNEL_CAPACITY["hub.*"]}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": _IN_MEMORY}}
 
 # --- background jobs ---------------------------------------------------------------------------------------------
 # Without Redis the broker is kombu's filesystem transport under var/: a real queue that a real worker consumes,

@@ -49,6 +49,7 @@ def test_token_in_query_string_authenticates_and_greets_with_roles(ws_base, user
     assert hello == {
         "type": "hello",
         "user": {"id": user.pk, "display_name": user.display_name, "roles": ["volunteer"]},
+        "groups": {},  # in no group yet; otherwise the last seq of each of their groups
     }
     assert pong == {"type": "pong"}
 

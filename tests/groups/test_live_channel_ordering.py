@@ -63,3 +63,34 @@ def test_a_lost_event_is_filled_from_the_database_before_newer_ones(qingguo, cli
         (last + 3, "三"),
     ]
     assert nothing_more
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_too_far_behind_is_told_to_resync_and_then_catches_up(qingguo, client_factory, monkeypatch):
+    token = client_factory().login_with_password(str(qingguo.volunteer.phone))
+    group_id = qingguo.main.pk
+    monkeypatch.setattr("groups.selectors.RESYNC_BATCH", 5)
+    start = qingguo.main.last_seq  # before the eight lines
+    for n in range(8):
+        services.message_send(sender=qingguo.officer, group=qingguo.main, body=f"第{n}条")
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"/ws/?token={token}")
+        await communicator.connect()
+        await communicator.receive_json_from(timeout=5)  # hello
+        # when the phone resyncs from before the eight lines, more than one batch behind
+        await communicator.send_json_to({"type": "resync", "groups": {str(group_id): start}})
+        first = [await communicator.receive_json_from(timeout=5) for _ in range(7)]  # 5 lines, required, done
+        # and, having paged the gap over REST, resyncs from the last line it has
+        await communicator.send_json_to({"type": "resync", "groups": {str(group_id): start + 5}})
+        second = [await communicator.receive_json_from(timeout=5) for _ in range(4)]  # 3 lines, done
+        await communicator.disconnect()
+        return first, second
+
+    first, second = asyncio.run(scenario())
+
+    assert [e["seq"] for e in first[:5]] == list(range(start + 1, start + 6))
+    assert first[5] == {"type": "resync_required", "group": group_id, "from_seq": start + 5}
+    assert first[6]["type"] == "resync_done"
+    assert [e["seq"] for e in second[:3]] == [start + 6, start + 7, start + 8]
+    assert second[3]["type"] == "resync_done"
