@@ -16,9 +16,14 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import SELF_SERVICE_ROLES, Role, RoleGrant
+from accounts.models import SELF_SERVICE_ROLES, Role, RoleGrant, User
 from accounts.permissions import IsPoliceAdmin, user_roles
-from accounts.selectors import role_grants_audit, user_personal_data, users_for_police_admin
+from accounts.selectors import (
+    role_grants_audit,
+    user_personal_data,
+    users_for_police_admin,
+    users_police_admin_may_act_on,
+)
 from accounts.services import (
     role_grant,
     role_revoke,
@@ -156,14 +161,17 @@ class UserFilter(django_filters.FilterSet):
 
 
 class UserListApi(generics.ListAPIView):
-    """Police admins: find people by part of their number or by role."""
+    """Police admins: find people of their jurisdiction by part of their number or by role; a complete number finds
+    anyone (a fresh sign-up to recruit)."""
 
     permission_classes = [IsPoliceAdmin]
     serializer_class = UserOutput
     filterset_class = UserFilter
 
     def get_queryset(self):
-        return users_for_police_admin()
+        if getattr(self, "swagger_fake_view", False):
+            return User.objects.none()
+        return users_for_police_admin(admin=self.request.user, phone=self.request.query_params.get("phone", ""))
 
 
 class UserDetailApi(APIView):
@@ -171,7 +179,7 @@ class UserDetailApi(APIView):
 
     @extend_schema(operation_id="users_retrieve", responses=UserOutput)
     def get(self, request, user_id: int):
-        user = get_object_or_404(users_for_police_admin(), pk=user_id)
+        user = get_object_or_404(users_police_admin_may_act_on(admin=request.user), pk=user_id)
         return Response(UserOutput(user).data)
 
 
@@ -192,7 +200,7 @@ class UserRolesApi(APIView):
     def post(self, request, user_id: int):
         data = self.RoleGrantInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = get_object_or_404(users_for_police_admin(), pk=user_id)
+        user = get_object_or_404(users_police_admin_may_act_on(admin=request.user), pk=user_id)
         grant = role_grant(actor=request.user, user=user, **data.validated_data)
         return Response(RoleGrantOutput(grant).data, status=status.HTTP_201_CREATED)
 
@@ -202,7 +210,7 @@ class UserRoleDetailApi(APIView):
 
     @extend_schema(operation_id="users_roles_revoke", responses=RoleGrantOutput)
     def delete(self, request, user_id: int, role: str):
-        user = get_object_or_404(users_for_police_admin(), pk=user_id)
+        user = get_object_or_404(users_police_admin_may_act_on(admin=request.user), pk=user_id)
         grant = role_revoke(actor=request.user, user=user, role=role)
         return Response(RoleGrantOutput(grant).data)
 
@@ -217,7 +225,7 @@ class UserRealNameApi(APIView):
     def post(self, request, user_id: int):
         data = self.RealNameInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = get_object_or_404(users_for_police_admin(), pk=user_id)
+        user = get_object_or_404(users_police_admin_may_act_on(admin=request.user), pk=user_id)
         user_real_name_verify(actor=request.user, user=user, verified=data.validated_data["verified"])
         return Response(UserOutput(user).data)
 

@@ -2,19 +2,57 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django import forms
+from django.db.models import Prefetch, Q, QuerySet
 
+from accounts.adapter import phone_normalise
 from accounts.models import RoleGrant, User
 
 
-def users_for_police_admin() -> QuerySet[User]:
-    """People a police admin can look up, with their live roles prefetched (one query for the page's roles).
+def _in_jurisdiction_q(admin: User) -> Q:
+    """People posted to the admin's police units or members of the alliances there (alliance app)."""
+    from alliance.models import AllianceMembership, StationStaff
+    from alliance.selectors import jurisdiction_stations
 
-    Filters (number, role) are the API's FilterSet's job. Issue 3 narrows this to the admin's jurisdiction.
+    station_ids = jurisdiction_stations(user=admin).values("pk")  # a subquery: no extra round trip
+    posted = StationStaff.objects.filter(station_id__in=station_ids).values("user_id")
+    members = AllianceMembership.objects.filter(
+        Q(alliance__station_id__in=station_ids) | Q(alliance__office_id__in=station_ids)
+    ).values("user_id")
+    return Q(pk__in=posted) | Q(pk__in=members)
+
+
+def _with_active_grants(users: QuerySet[User]) -> QuerySet[User]:
+    return users.prefetch_related(Prefetch("role_grants", queryset=RoleGrant.objects.active(), to_attr="active_grants"))
+
+
+def users_for_police_admin(*, admin: User, phone: str = "") -> QuerySet[User]:
+    """People a police admin can look up: those of their jurisdiction (posted to its police units, or members of
+    its alliances), with their live roles prefetched (one query for the page's roles).
+
+    A complete mobile number in ``phone`` also finds whoever active holds it, wherever they are: that is how an admin
+    finds a fresh sign-up to recruit. Filters (part of a number, role) are the API's FilterSet's job.
     """
-    return User.objects.filter(deleted_at__isnull=True).prefetch_related(
-        Prefetch("role_grants", queryset=RoleGrant.objects.active(), to_attr="active_grants")
+    people = _in_jurisdiction_q(admin)
+    if phone:
+        try:
+            people |= Q(phone=phone_normalise(phone), is_active=True)
+        except forms.ValidationError:
+            pass  # part of a number: it only narrows the jurisdiction's people (UserFilter)
+    return _with_active_grants(User.objects.filter(people, deleted_at__isnull=True))
+
+
+def users_police_admin_may_act_on(*, admin: User) -> QuerySet[User]:
+    """People a police admin may open and act on by id (roles, real-name check, posting to a unit): those of their
+    jurisdiction, and people not yet attached to any jurisdiction (no post, no alliance), so that a fresh sign-up
+    found by number can be recruited. People of another jurisdiction answer 404.
+    """
+    from alliance.models import AllianceMembership, StationStaff
+
+    unattached = ~Q(pk__in=StationStaff.objects.values("user_id")) & ~Q(
+        pk__in=AllianceMembership.objects.values("user_id")
     )
+    return _with_active_grants(User.objects.filter(_in_jurisdiction_q(admin) | unattached, deleted_at__isnull=True))
 
 
 def role_grants_audit() -> QuerySet[RoleGrant]:

@@ -11,7 +11,9 @@ admin.site.index_title = _("Administration")
 
 api_v1 = [
     path("", include("accounts.urls")),
+    path("", include("alliance.urls")),
     path("", include("groups.urls")),
+    path("", include("reports.urls")),
 ]
 
 urlpatterns = [

@@ -3,13 +3,15 @@
 Client frames (JSON objects with a ``type``):
     auth      {"token"}                          when the token is not in the query string
     send      {"group", "client_id", "kind": "text"|"location", "body" | "latitude"+"longitude"}
+    flag      {"alliance", "category", "note", "people_involved", "latitude", "longitude", "client_id"}  a dispute flag
     resync    {"groups": {"<group id>": <last seq seen>, ...}}   everything after, in order, no gaps, no duplicates
     read      {"group", "seq"}                   mark read up to seq
     typing    {"group"}
     presence  {"group"}                          who in the group is online now
     ping
 
-Server events: hello, message (every group line, with ``group`` and ``seq``), sent (ack of a send), resync_done,
+Server events: hello, message (every group line, with ``group`` and ``seq``), sent (ack of a send), flagged (ack of
+a flag), case (a dispute you follow changed: reporter, responders, the ladder's recipients), resync_done,
 resync_required (too far behind: page the rest over REST), typing, presence, group_joined, group_left, pong, error.
 
 Every refusal is an ``error`` event (``code``, ``message``) followed, where the socket cannot go on, by a close with
@@ -102,6 +104,32 @@ def _send_message(user, group_id: int, frame: dict):
         sender=user, group=membership.group, kind=kind, client_id=client_id, **fields
     )
     return message.seq, created
+
+
+@database_sync_to_async
+def _flag_dispute(user, frame: dict) -> dict:
+    """The same validation and service as ``POST /api/v1/alliances/{id}/disputes`` (no photos over the socket)."""
+    from alliance.selectors import alliance_access
+    from reports.apis.disputes import DisputeFlagInput
+    from reports.services.disputes import dispute_flag
+
+    alliance_id = frame.get("alliance")
+    access = alliance_access(user=user, alliance_id=alliance_id) if isinstance(alliance_id, int) else None
+    if access is None:
+        raise ApplicationError("not_found", "No such alliance", status_code=404)
+    fields = {
+        k: v
+        for k, v in frame.items()
+        if k in {"category", "note", "people_involved", "latitude", "longitude", "client_id"}
+    }
+    data = DisputeFlagInput(data=fields)
+    if not data.is_valid():
+        raise ApplicationError(
+            "invalid", "Invalid flag", fields={k: [str(e) for e in v] for k, v in data.errors.items()}
+        )
+    params = {k: v for k, v in data.validated_data.items() if k != "photos"}
+    dispute = dispute_flag(reporter=user, alliance=access.alliance, **params)
+    return {"id": dispute.pk, "status": dispute.status, "level": dispute.level}
 
 
 @database_sync_to_async
@@ -336,6 +364,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return False
         self.send_allowance -= 1
         return True
+
+    async def frame_flag(self, frame: dict) -> None:
+        """A dispute flag straight from the socket: the quickest path when the app is already connected."""
+        if not self._allow_send():
+            await self.send_error("rate_limited", "Too many messages: slow down", client_id=frame.get("client_id"))
+            return
+        try:
+            dispute = await _flag_dispute(self.user, frame)
+        except ApplicationError as error:
+            await self.send_error(error.code, error.message, client_id=frame.get("client_id"), fields=error.fields)
+            return
+        await self.send_event({"type": "flagged", "client_id": frame.get("client_id", ""), "dispute": dispute})
 
     async def frame_resync(self, frame: dict) -> None:
         groups = frame.get("groups")

@@ -135,3 +135,24 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} #{self.seq}"
+
+
+class OutboxEvent(models.Model):
+    """A live event that must not be lost: written in the same transaction as the change it announces, relayed to
+    the channel layer after commit, and again by a periodic task for as long as Redis is unreachable."""
+
+    topics = models.JSONField(_("topics"))
+    payload = models.TextField(_("event"))
+    meta = models.JSONField(_("routing data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="outbox_unsent")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.topics}"

@@ -163,6 +163,24 @@ def message_send(
         return existing, False
 
 
+def card_post(*, group: ContactGroup, sender, card: dict) -> Message:
+    """A structured card (a dispute flag, an incident, an alert) in a group. Caller holds a transaction."""
+    return _append(group=group, kind=Message.Kind.CARD, sender=sender, payload=card)
+
+
+def card_update(*, message: Message, card: dict) -> Message:
+    """The card's current state replaces its payload (history shows it as it is now), and a system line tells
+    every member's app to redraw it. Caller holds a transaction."""
+    message.payload = card
+    message.save(update_fields=["payload"])
+    _append(
+        group=message.group,
+        kind=Message.Kind.SYSTEM,
+        payload={"event": "card_updated", "target_seq": message.seq, "card": card},
+    )
+    return message
+
+
 @transaction.atomic
 def notice_post(*, actor, group: ContactGroup, body: str) -> Message:
     """A pinned notice (案件通报, safety tip) from the police; it stays on top of the group until unpinned."""

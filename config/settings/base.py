@@ -144,6 +144,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-sessions": {"task": "accounts.tasks.purge_expired_sessions_task", "schedule": 60 * 60},
     "purge-idempotency-records": {"task": "accounts.tasks.purge_idempotency_records_task", "schedule": 60 * 60},
+    # Live events that could not reach the channel layer (Redis down) go out as soon as it is back.
+    "relay-outbox": {"task": "groups.tasks.relay_outbox_task", "schedule": 5.0},
+    "purge-outbox": {"task": "groups.tasks.purge_outbox_task", "schedule": 60 * 60},
+    # The escalation ladder: flags nobody acknowledged or resolved in time climb a level (exactly once).
+    "escalate-due-disputes": {"task": "reports.tasks.escalate_due_disputes_task", "schedule": 10.0},
 }
 
 # --- accounts ----------------------------------------------------------------------------------------------------

@@ -137,9 +137,18 @@ def test_real_name_flag_is_set_only_by_police_admins(login, police_admin, mercha
 def test_user_list_filters_by_role_and_pins_its_queries(
     login, police_admin, user_factory, django_assert_max_num_queries
 ):
+    # given: the admin's station, its alliance with 30 merchant-volunteers, and an officer posted there
+    # (the list shows the admin's jurisdiction only: people outside it are not listed)
+    from alliance.models import Alliance, AllianceMembership, Station, StationStaff
+
+    station = Station.objects.create(name="局前街派出所", city="常州市")
+    alliance = Alliance.objects.create(name="青平果联盟", slug="qingpingguo", station=station)
+    StationStaff.objects.create(user=police_admin, station=station)
     for _ in range(30):
-        user_factory(roles=[Role.MERCHANT, Role.VOLUNTEER])
-    user_factory(roles=[Role.OFFICER])
+        member = user_factory(roles=[Role.MERCHANT, Role.VOLUNTEER])
+        AllianceMembership.objects.create(alliance=alliance, user=member, role=AllianceMembership.Role.MERCHANT)
+    StationStaff.objects.create(user=user_factory(roles=[Role.OFFICER]), station=station)
+    user_factory(roles=[Role.OFFICER])  # a fresh recruit elsewhere: not listed
     client = login(police_admin)
 
     with django_assert_max_num_queries(6):

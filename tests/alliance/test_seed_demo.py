@@ -5,9 +5,20 @@ from django.core.management import call_command
 
 from accounts.models import Role, RoleGrant, User
 from alliance.management.commands.seed_demo import DEMO_PASSWORD
-from alliance.models import Alliance, AllianceMembership, Station, Store
+from alliance.models import Alliance, AllianceMembership, Station, StationStaff, Store
+from groups.models import ContactGroup, GroupMembership
 
-SEEDED_MODELS = (User, RoleGrant, Station, Alliance, AllianceMembership, Store)
+SEEDED_MODELS = (
+    User,
+    RoleGrant,
+    Station,
+    StationStaff,
+    Alliance,
+    AllianceMembership,
+    Store,
+    ContactGroup,
+    GroupMembership,
+)
 
 
 def seed(*args: str) -> str:
@@ -135,3 +146,51 @@ def test_output_lists_logins_with_the_password_once(settings):
     assert output.count(DEMO_PASSWORD) == 1
     assert "server log" in output
     assert len(quiet.strip().splitlines()) == 1
+
+
+@pytest.mark.django_db
+def test_every_member_is_in_their_alliances_contact_groups():
+    # when
+    seed("--quiet")
+
+    # then each alliance has its contact and prevention group, holding exactly its members; police and admins lead
+    for alliance in Alliance.objects.all():
+        groups = ContactGroup.objects.filter(alliance=alliance)
+        assert set(groups.values_list("kind", flat=True)) == {ContactGroup.Kind.MAIN, ContactGroup.Kind.PREVENTION}
+        members = set(AllianceMembership.objects.filter(alliance=alliance).values_list("user", "role"))
+        for group in groups:
+            in_group = dict(GroupMembership.objects.filter(group=group).values_list("user", "role"))
+            assert set(in_group) == {user for user, _role in members}
+            for user, role in members:
+                expected = "admin" if role in ("admin", "police_liaison") else "member"
+                assert in_group[user] == expected
+
+
+@pytest.mark.django_db
+def test_police_are_posted_in_the_jurisdiction_of_their_alliances():
+    # when
+    seed("--quiet")
+
+    # then the station chief answers for both stations and each liaison works from their alliance's office
+    from alliance.selectors import jurisdiction_station_ids
+
+    chief = User.objects.get(phone="+8613800000001")
+    station_ids = jurisdiction_station_ids(user=chief)
+    for alliance in Alliance.objects.all():
+        assert alliance.station_id in station_ids and alliance.office_id in station_ids
+    for liaison in AllianceMembership.objects.filter(role=AllianceMembership.Role.POLICE_LIAISON):
+        post = StationStaff.objects.get(user=liaison.user)
+        assert post.station_id == liaison.alliance.office_id
+
+
+@pytest.mark.django_db
+def test_a_database_seeded_before_contact_groups_catches_up():
+    # given a seeded city whose group memberships are missing (seeded before contact groups existed)
+    seed("--quiet")
+    GroupMembership.objects.all().delete()
+
+    # when it is seeded again
+    seed("--quiet")
+
+    # then every member is back in the groups
+    assert GroupMembership.objects.count() == 2 * AllianceMembership.objects.count()

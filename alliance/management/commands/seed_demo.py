@@ -19,7 +19,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Role, RoleGrant, User
-from alliance.models import Alliance, AllianceMembership, Station, Store
+from alliance.models import Alliance, AllianceMembership, Station, StationStaff, Store
+from alliance.services import alliance_member_add
+from groups.services import contact_groups_create_defaults
 
 DEMO_PASSWORD = "pingan-demo-2026"
 GRANT_REASON = "demo data"
@@ -94,6 +96,17 @@ PEOPLE = (
     ("+8613800000036", "义警小刘", Role.VOLUNTEER, AllianceMembership.Role.VOLUNTEER, (FENGMING,)),
 )
 
+# Police posts (jurisdiction): the station chief answers for both stations of the demo; officers work from the
+# community police office or workstation of their alliance, which lies in that station's jurisdiction.
+POSTS = (
+    ("+8613800000001", JUQIANJIE_STATION),
+    ("+8613800000001", ZHONGYANGLI_STATION),
+    ("+8613800000011", QINGGUO_OFFICE),
+    ("+8613800000012", QINGGUO_OFFICE),
+    ("+8613800000013", FENGMING_WORKSTATION),
+    ("+8613800000014", FENGMING_WORKSTATION),
+)
+
 C = Store.Category
 # (alliance slug, store name, category, merchant display name, merchant phone). One merchant owns one store.
 STORES = (
@@ -149,6 +162,7 @@ class Command(BaseCommand):
             stations = seed_stations(created)
             alliances = seed_alliances(stations, created)
             seed_people(alliances, created)
+            seed_posts(stations, created)
             seed_stores(alliances, created)
 
         if not quiet:
@@ -190,6 +204,7 @@ def seed_alliances(stations: dict[str, Station], created: Counter[str]) -> dict[
             },
         )
         created["alliances"] += is_new
+        contact_groups_create_defaults(alliance=alliances[demo.slug])
     return alliances
 
 
@@ -199,6 +214,12 @@ def seed_people(alliances: dict[str, Alliance], created: Counter[str]) -> None:
         user = demo_user(phone, display_name, role, created, is_staff=role == Role.POLICE_ADMIN)
         for slug in slugs:
             join_alliance(user, alliances[slug], alliance_role, created)
+
+
+def seed_posts(stations: dict[str, Station], created: Counter[str]) -> None:
+    for phone, station in POSTS:
+        _, is_new = StationStaff.objects.get_or_create(user=User.objects.get(phone=phone), station=stations[station])
+        created["police posts"] += is_new
 
 
 def seed_stores(alliances: dict[str, Alliance], created: Counter[str]) -> None:
@@ -251,7 +272,8 @@ def demo_user(phone: str, display_name: str, role: str, created: Counter[str], *
 
 
 def join_alliance(user: User, alliance: Alliance, role: str, created: Counter[str]) -> None:
-    _, is_new = AllianceMembership.objects.get_or_create(alliance=alliance, user=user, defaults={"role": role})
+    # The same service as joining in the app, so demo members are in their alliance's contact groups too.
+    _, is_new = alliance_member_add(alliance=alliance, user=user, role=role)
     created["memberships"] += is_new
 
 

@@ -1,0 +1,188 @@
+"""Reads on police units, alliances, their members and stores, always scoped to what the viewer may see.
+
+Visibility, in one place:
+- an alliance: its members, and the police admins whose jurisdiction holds it;
+- its members, invites and join requests: the same people (invites and requests only to those who manage it);
+- a store: whoever manages its alliance sees every store; other members see verified stores and their own (owned
+  or staffed) ones.
+Anything else answers 404 in the APIs, never 403, so an id from another alliance tells nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from accounts.permissions import can_view_alliance, is_police_admin
+from alliance.models import (
+    Alliance,
+    AllianceInvite,
+    AllianceJoinRequest,
+    AllianceMembership,
+    Station,
+    StationStaff,
+    Store,
+    StoreStaff,
+)
+
+_JURISDICTION_CACHE = "_pingan_jurisdiction"
+
+
+# --- police units and jurisdiction --------------------------------------------------------------------------------
+
+
+def jurisdiction_stations(*, user) -> QuerySet[Station]:
+    """The police units a police admin answers for: the ones they are posted to and the offices and workstations
+    under those; none for anyone who is not a police admin. Lazy, so it can sit inside another query.
+
+    Units are at most three tiers deep (station > office > workstation), so parent and grandparent cover them.
+    """
+    if not is_police_admin(user):
+        return Station.objects.none()
+    posts = StationStaff.objects.filter(user=user).values("station_id")
+    return Station.objects.filter(Q(pk__in=posts) | Q(parent_id__in=posts) | Q(parent__parent_id__in=posts))
+
+
+def jurisdiction_station_ids(*, user) -> frozenset[int]:
+    """:func:`jurisdiction_stations` as ids: one query, cached on the user object for the request."""
+    if not is_police_admin(user):
+        return frozenset()
+    cached = user.__dict__.get(_JURISDICTION_CACHE)
+    if cached is None:
+        cached = frozenset(jurisdiction_stations(user=user).values_list("pk", flat=True))
+        user.__dict__[_JURISDICTION_CACHE] = cached
+    return cached
+
+
+def forget_cached_jurisdiction(user) -> None:
+    user.__dict__.pop(_JURISDICTION_CACHE, None)
+
+
+def _in_jurisdiction_q(station_ids, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}station_id__in": station_ids}) | Q(**{f"{prefix}office_id__in": station_ids})
+
+
+def alliance_in_jurisdiction(*, user, alliance: Alliance) -> bool:
+    station_ids = jurisdiction_station_ids(user=user)
+    return alliance.station_id in station_ids or alliance.office_id in station_ids
+
+
+def stations_for_police_admin(*, admin) -> QuerySet[Station]:
+    return Station.objects.filter(pk__in=jurisdiction_station_ids(user=admin)).select_related("parent")
+
+
+def station_staff(*, station: Station) -> QuerySet[StationStaff]:
+    return StationStaff.objects.filter(station=station).select_related("user", "granted_by")
+
+
+# --- alliances ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllianceAccess:
+    """What one person has in one alliance; ``accounts.permissions`` decides from it what they may do."""
+
+    alliance: Alliance
+    membership: AllianceMembership | None
+    in_jurisdiction: bool
+
+
+def alliance_access_for(*, user, alliance: Alliance) -> AllianceAccess | None:
+    """None when the user may not see the alliance at all (callers answer 404)."""
+    membership = AllianceMembership.objects.filter(alliance=alliance, user=user).first()
+    if membership is not None:
+        membership.alliance = alliance
+    access = AllianceAccess(
+        alliance=alliance,
+        membership=membership,
+        in_jurisdiction=alliance_in_jurisdiction(user=user, alliance=alliance),
+    )
+    return access if can_view_alliance(user, access) else None
+
+
+def alliance_access(*, user, alliance_id: int) -> AllianceAccess | None:
+    alliance = Alliance.objects.select_related("station", "office").filter(pk=alliance_id).first()
+    if alliance is None:
+        return None
+    return alliance_access_for(user=user, alliance=alliance)
+
+
+def alliances_for_user(*, user) -> QuerySet[Alliance]:
+    """The alliances the user belongs to, and for a police admin every alliance of their jurisdiction, each with
+    the user's own role in it (``my_role``, None when not a member) and its member count."""
+    mine = AllianceMembership.objects.filter(user=user)
+    visible = Q(pk__in=mine.values("alliance_id"))
+    station_ids = jurisdiction_station_ids(user=user)
+    if station_ids:
+        visible |= _in_jurisdiction_q(station_ids)
+    return (
+        Alliance.objects.filter(visible)
+        .select_related("station", "office")
+        .annotate(
+            my_role=Subquery(mine.filter(alliance=OuterRef("pk")).values("role")[:1]),
+            member_count=Subquery(
+                AllianceMembership.objects.filter(alliance=OuterRef("pk"))
+                .order_by()
+                .values("alliance")
+                .annotate(count=Count("pk"))
+                .values("count")[:1]
+            ),
+        )
+    )
+
+
+def alliance_members(*, alliance: Alliance) -> QuerySet[AllianceMembership]:
+    return AllianceMembership.objects.filter(alliance=alliance).select_related("user")
+
+
+def alliance_invites(*, alliance: Alliance) -> QuerySet[AllianceInvite]:
+    return AllianceInvite.objects.filter(alliance=alliance).select_related("alliance")
+
+
+def alliance_join_requests(*, alliance: Alliance) -> QuerySet[AllianceJoinRequest]:
+    return AllianceJoinRequest.objects.filter(alliance=alliance).select_related("alliance", "user")
+
+
+def join_requests_of_user(*, user) -> QuerySet[AllianceJoinRequest]:
+    return AllianceJoinRequest.objects.filter(user=user).select_related("alliance", "user")
+
+
+# --- stores -------------------------------------------------------------------------------------------------------
+
+
+def stores_for_user(*, user) -> QuerySet[Store]:
+    """Every store of the alliances the user manages (the rule of ``can_manage_alliance``, as a query); verified
+    stores of the other alliances they belong to; and their own stores, as owner or staff, in those alliances."""
+    member_of = AllianceMembership.objects.filter(user=user)
+    managed = Q(alliance_id__in=member_of.filter(role=AllianceMembership.Role.ADMIN).values("alliance_id"))
+    station_ids = jurisdiction_station_ids(user=user)
+    if station_ids:
+        managed |= _in_jurisdiction_q(station_ids, prefix="alliance__")
+    own = Q(owner=user) | Q(pk__in=StoreStaff.objects.filter(user=user).values("store_id"))
+    visible = managed | (Q(alliance_id__in=member_of.values("alliance_id")) & (Q(is_verified=True) | own))
+    return Store.objects.filter(visible).select_related("alliance", "owner")
+
+
+@dataclass(frozen=True)
+class StoreAccess:
+    store: Store
+    access: AllianceAccess
+    is_store_staff: bool
+
+
+def store_access(*, user, store_id: int) -> StoreAccess | None:
+    """None when the store is not visible to the user (callers answer 404)."""
+    store = stores_for_user(user=user).select_related("alliance__station", "alliance__office").filter(pk=store_id)
+    store = store.first()
+    if store is None:
+        return None
+    access = alliance_access_for(user=user, alliance=store.alliance)
+    if access is None:  # cannot happen while stores_for_user and can_view_alliance agree; fail closed if not
+        return None
+    is_store_staff = StoreStaff.objects.filter(store=store, user=user).exists()
+    return StoreAccess(store=store, access=access, is_store_staff=is_store_staff)
+
+
+def store_staff(*, store: Store) -> QuerySet[StoreStaff]:
+    return StoreStaff.objects.filter(store=store).select_related("user")

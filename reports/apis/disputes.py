@@ -1,0 +1,311 @@
+"""HTTP endpoints for dispute flags: flag, follow, acknowledge, arrive, resolve, escalate, cancel, timeline.
+
+Only the reporter, the alliance's responders and the police of its jurisdiction see a flag; anyone else gets 404.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alliance.selectors import alliance_access
+from config.images import image_prepare
+from config.pagination import DefaultCursorPagination
+from config.serializer_fields import StrictCharField
+from groups import selectors as group_selectors
+from reports.models import CasePhoto, Dispute
+from reports.selectors import dispute_for_viewer, disputes_visible_to
+from reports.services import disputes as services
+
+CASE_PHOTO_MAX_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS = 6
+
+
+class CaseEventOutput(serializers.Serializer):
+    kind = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    data = serializers.DictField()
+    at = serializers.DateTimeField()
+
+    def get_actor(self, event) -> dict | None:
+        if event.actor_id is None:
+            return None
+        return {"id": event.actor_id, "display_name": event.actor.display_name}
+
+
+class ResponderOutput(serializers.Serializer):
+    responder = serializers.IntegerField(source="responder_id")
+    display_name = serializers.CharField(source="responder.display_name")
+    acknowledged_at = serializers.DateTimeField()
+    eta_minutes = serializers.IntegerField(allow_null=True)
+    arrived_at = serializers.DateTimeField(allow_null=True)
+
+
+class DisputeOutput(serializers.ModelSerializer):
+    location = serializers.SerializerMethodField()
+    store_name = serializers.CharField(source="store.name", default=None)
+    reporter = serializers.SerializerMethodField()
+    card_seq = serializers.IntegerField(source="card_message.seq", default=None)
+    group = serializers.IntegerField(source="card_message.group_id", default=None)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "alliance",
+            "store",
+            "store_name",
+            "reporter",
+            "category",
+            "note",
+            "people_involved",
+            "location",
+            "status",
+            "level",
+            "flagged_at",
+            "acknowledged_at",
+            "arrived_at",
+            "resolved_at",
+            "escalate_at",
+            "outcome",
+            "group",
+            "card_seq",
+        ]
+
+    def get_location(self, dispute) -> dict:
+        return {"latitude": float(dispute.latitude), "longitude": float(dispute.longitude)}
+
+    def get_reporter(self, dispute) -> dict | None:
+        if dispute.reporter_id is None:
+            return None
+        return {"id": dispute.reporter_id, "display_name": dispute.reporter.display_name}
+
+
+class DisputeDetailOutput(DisputeOutput):
+    responders = ResponderOutput(many=True)
+    timeline = CaseEventOutput(many=True, source="events")
+    photos = serializers.SerializerMethodField()
+
+    class Meta(DisputeOutput.Meta):
+        fields = [
+            *DisputeOutput.Meta.fields,
+            "resolution_notes",
+            "parties",
+            "mediation_record",
+            "responders",
+            "timeline",
+            "photos",
+        ]
+
+    def get_photos(self, dispute) -> list[dict]:
+        base = f"/api/v1/disputes/{dispute.pk}/photos"
+        return [
+            {"id": p.pk, "url": f"{base}/{p.pk}", "thumbnail_url": f"{base}/{p.pk}?size=thumbnail"}
+            for p in dispute.photos.all()
+        ]
+
+
+class DisputeFlagInput(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Dispute.Category.choices)
+    note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+    people_involved = serializers.IntegerField(min_value=1, max_value=500, required=False, default=2)
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False)
+    store = serializers.IntegerField(required=False, min_value=1)
+    client_id = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_PHOTOS, default=list)
+
+    def validate(self, attrs):
+        if ("latitude" in attrs) != ("longitude" in attrs):
+            raise serializers.ValidationError({"latitude": ["Send both latitude and longitude, or neither."]})
+        return attrs
+
+
+class DisputeFlagApi(APIView):
+    """A merchant flags a dispute or emergency in one call (JSON, or multipart with photos)."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(operation_id="disputes_flag", request=DisputeFlagInput, responses={201: DisputeOutput})
+    def post(self, request, alliance_id: int):
+        access = alliance_access(user=request.user, alliance_id=alliance_id)
+        if access is None:
+            raise Http404
+        data = DisputeFlagInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = dict(data.validated_data)
+        store = None
+        if "store" in params:
+            store = access.alliance.stores.filter(pk=params.pop("store")).first()
+            if store is None:
+                raise Http404
+        photos = [
+            image_prepare(upload, max_bytes=CASE_PHOTO_MAX_BYTES, max_side=2048, thumbnail_side=320)
+            for upload in params.pop("photos")
+        ]
+        dispute = services.dispute_flag(
+            reporter=request.user, alliance=access.alliance, store=store, photos=photos, **params
+        )
+        return Response(DisputeOutput(dispute).data, status=status.HTTP_201_CREATED)
+
+
+class DisputeFromMessageApi(APIView):
+    """Turn a group message ("two people are quarrelling over here") into a flag in one step."""
+
+    class DisputeFromMessageInput(serializers.Serializer):
+        category = serializers.ChoiceField(choices=Dispute.Category.choices)
+
+    @extend_schema(
+        operation_id="disputes_from_message", request=DisputeFromMessageInput, responses={201: DisputeOutput}
+    )
+    def post(self, request, group_id: int, seq: int):
+        membership = group_selectors.membership_for(user=request.user, group_id=group_id)
+        if membership is None:
+            raise Http404
+        message = membership.group.messages.filter(seq=seq, deleted_at__isnull=True).exclude(kind="system").first()
+        if message is None:
+            raise Http404
+        data = self.DisputeFromMessageInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = services.dispute_flag(
+            reporter=request.user,
+            alliance=membership.group.alliance,
+            category=data.validated_data["category"],
+            note=message.body[:500],
+            latitude=message.latitude,
+            longitude=message.longitude,
+            source_message=message,
+        )
+        return Response(DisputeOutput(dispute).data, status=status.HTTP_201_CREATED)
+
+
+class DisputeFilter(django_filters.FilterSet):
+    alliance = django_filters.NumberFilter(field_name="alliance_id", min_value=1)
+    status = django_filters.MultipleChoiceFilter(choices=Dispute.Status.choices)
+    category = django_filters.ChoiceFilter(choices=Dispute.Category.choices)
+    level = django_filters.ChoiceFilter(choices=Dispute.Level.choices)
+    flagged_after = django_filters.IsoDateTimeFilter(field_name="flagged_at", lookup_expr="gte")
+    flagged_before = django_filters.IsoDateTimeFilter(field_name="flagged_at", lookup_expr="lt")
+
+
+class DisputeListApi(generics.ListAPIView):
+    """Flags I reported or may respond to, newest first."""
+
+    serializer_class = DisputeOutput
+    filterset_class = DisputeFilter
+    queryset = Dispute.objects.none()
+
+    class Pagination(DefaultCursorPagination):
+        ordering = "-flagged_at"
+
+    pagination_class = Pagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return disputes_visible_to(user=self.request.user)
+
+
+def _dispute_or_404(request, dispute_id: int) -> Dispute:
+    dispute = dispute_for_viewer(user=request.user, dispute_id=dispute_id)
+    if dispute is None:
+        raise Http404
+    return dispute
+
+
+def _detail(dispute: Dispute) -> dict:
+    """The detail after a write: read again, with everything prefetched, as the write changed it."""
+    return DisputeDetailOutput(dispute_for_viewer(user=None, dispute_id=dispute.pk)).data
+
+
+class DisputeDetailApi(APIView):
+    @extend_schema(operation_id="disputes_retrieve", responses=DisputeDetailOutput)
+    def get(self, request, dispute_id: int):
+        return Response(DisputeDetailOutput(_dispute_or_404(request, dispute_id)).data)
+
+
+class DisputeAcknowledgeApi(APIView):
+    class AcknowledgeInput(serializers.Serializer):
+        eta_minutes = serializers.IntegerField(min_value=0, max_value=240, required=False, allow_null=True)
+
+    @extend_schema(operation_id="disputes_acknowledge", request=AcknowledgeInput, responses=DisputeDetailOutput)
+    def post(self, request, dispute_id: int):
+        dispute = _dispute_or_404(request, dispute_id)
+        data = self.AcknowledgeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = services.dispute_acknowledge(
+            responder=request.user, dispute=dispute, eta_minutes=data.validated_data.get("eta_minutes")
+        )
+        return Response(_detail(dispute))
+
+
+class DisputeArriveApi(APIView):
+    @extend_schema(operation_id="disputes_arrive", request=None, responses=DisputeDetailOutput)
+    def post(self, request, dispute_id: int):
+        dispute = services.dispute_arrive(responder=request.user, dispute=_dispute_or_404(request, dispute_id))
+        return Response(_detail(dispute))
+
+
+class PartyInput(serializers.Serializer):
+    name = StrictCharField(max_length=50)
+    role = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class DisputeResolveApi(APIView):
+    class ResolveInput(serializers.Serializer):
+        outcome = serializers.ChoiceField(choices=Dispute.Outcome.choices)
+        notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+        parties = PartyInput(many=True, required=False, default=list, max_length=10)
+        mediation_record = StrictCharField(max_length=10000, required=False, allow_blank=True, default="")
+
+    @extend_schema(operation_id="disputes_resolve", request=ResolveInput, responses=DisputeDetailOutput)
+    def post(self, request, dispute_id: int):
+        dispute = _dispute_or_404(request, dispute_id)
+        data = self.ResolveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = services.dispute_resolve(responder=request.user, dispute=dispute, **data.validated_data)
+        return Response(_detail(dispute))
+
+
+class DisputeEscalateApi(APIView):
+    class EscalateInput(serializers.Serializer):
+        reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(operation_id="disputes_escalate", request=EscalateInput, responses=DisputeDetailOutput)
+    def post(self, request, dispute_id: int):
+        dispute = _dispute_or_404(request, dispute_id)
+        data = self.EscalateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = services.dispute_escalate(actor=request.user, dispute=dispute, reason=data.validated_data["reason"])
+        return Response(_detail(dispute))
+
+
+class DisputeCancelApi(APIView):
+    @extend_schema(operation_id="disputes_cancel", request=None, responses=DisputeDetailOutput)
+    def post(self, request, dispute_id: int):
+        dispute = services.dispute_cancel(reporter=request.user, dispute=_dispute_or_404(request, dispute_id))
+        return Response(_detail(dispute))
+
+
+class DisputePhotoApi(APIView):
+    @extend_schema(
+        operation_id="disputes_photo",
+        parameters=[OpenApiParameter("size", str, enum=["full", "thumbnail"])],
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, dispute_id: int, photo_id: int):
+        dispute = _dispute_or_404(request, dispute_id)
+        photo = CasePhoto.objects.filter(dispute=dispute, pk=photo_id).first()
+        if photo is None:
+            raise Http404
+        field = photo.thumbnail if request.query_params.get("size") == "thumbnail" else photo.image
+        response = FileResponse(field.open("rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=86400"
+        return response
