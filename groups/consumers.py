@@ -144,6 +144,11 @@ def _group_member_ids(group_id: int) -> list[int]:
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
+    # No channel of its own: sockets receive through their process's hub (groups/delivery.py). A channel per socket
+    # would add a channel-layer read per socket and would tear every socket down whenever Redis blips. (An alias
+    # that names no layer is how Channels is told so.)
+    channel_layer_alias = "none: sockets receive through groups.delivery.hub"
+
     async def connect(self):
         self.user = None
         self.token = None

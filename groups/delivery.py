@@ -78,15 +78,27 @@ class Hub:
                 message = await self.layer.receive(self.channel_name)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - Redis hiccup: keep the process's delivery alive, sockets resync
-                logger.exception("live delivery: receiving from the channel layer failed; retrying")
-                await asyncio.sleep(1)
+            except Exception:  # noqa: BLE001 - Redis hiccup: keep the process's delivery alive
+                logger.warning("live delivery: the channel layer is unreachable; retrying", exc_info=True)
+                await self._resubscribe()
                 continue
             for subscriber in list(self.subscribers.get(message.get("topic"), ())):
                 try:
                     await subscriber.hub_event(message)
                 except Exception:  # noqa: BLE001 - one broken socket must not stop delivery to the others
                     logger.exception("live delivery: a socket failed to take an event")
+
+    async def _resubscribe(self) -> None:
+        """After an outage: a restarted Redis has forgotten every group, so join them all again, retrying until it
+        answers. Sockets fill whatever they missed meanwhile from the database (the next line shows the hole)."""
+        while True:
+            await asyncio.sleep(1)
+            try:
+                for topic in list(self.subscribers):
+                    await self.layer.group_add(topic, self.channel_name)
+                return
+            except Exception:  # noqa: BLE001, S112 - still down: the warning above said so once
+                continue
 
     async def _refresh(self) -> None:
         while True:

@@ -3,11 +3,22 @@ following the case see)."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils import translation
+
 from reports.models import Dispute
 
 
 def dispute_card(dispute: Dispute) -> dict:
-    """The group's view: what happened where and how it is going. No parties, notes or photos."""
+    """The group's view: what happened where and how it is going. No parties, notes or photos.
+
+    The labels are in the service's language (zh-hans) whoever posted, because every member reads the same card;
+    apps that show another language translate the codes."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _dispute_card(dispute)
+
+
+def _dispute_card(dispute: Dispute) -> dict:
     return {
         "card": "dispute",
         "dispute_id": dispute.pk,

@@ -83,3 +83,73 @@ def daphne_server(**env_extra: str):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def http_json(base: str, method: str, path: str, token: str | None = None, body: dict | None = None):
+    """One HTTP request to a server process; returns (status, parsed JSON body)."""
+    import json
+    import urllib.error
+
+    headers = {"Content-Type": "application/json", "Accept-Language": "en"}
+    if token:
+        headers["X-Session-Token"] = token
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@contextmanager
+def redis_server():
+    """A private redis-server on a free port, so a test can kill it and bring it back. Yields (url, restart, stop)."""
+    port = free_port()
+    state: dict = {}
+
+    def start():
+        state["process"] = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop():
+        process = state.get("process")
+        if process and process.poll() is None:
+            process.kill()
+            process.wait()
+
+    start()
+    try:
+        yield f"redis://127.0.0.1:{port}/0", start, stop
+    finally:
+        stop()
+
+
+@contextmanager
+def celery_worker(*, beat: bool = False, **env_extra: str):
+    """A Celery worker process (optionally with the beat scheduler) on the given broker (env REDIS_URL)."""
+    import tempfile
+
+    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"]
+    if beat:
+        args += ["--beat", "--schedule", os.path.join(tempfile.mkdtemp(), "beat-schedule")]
+    process = subprocess.Popen(
+        args, cwd=ROOT, env=child_env(**env_extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()

@@ -103,7 +103,13 @@ REDIS_URL = env("REDIS_URL", default="")
 # notice the hole in the sequence and fill it from the database), but it costs a query, so the buffer is generous.
 _CHANNEL_CAPACITY = {"hub.*": 20_000}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
