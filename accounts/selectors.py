@@ -88,6 +88,7 @@ def user_personal_data(*, user: User) -> dict:
             }
             for grant in grants
         ],
+        **_personal_data_elsewhere(user),
         "sessions": [
             {
                 "created_at": session.created_at.isoformat(),
@@ -96,5 +97,43 @@ def user_personal_data(*, user: User) -> dict:
                 "user_agent": session.user_agent,
             }
             for session in sessions
+        ],
+    }
+
+
+def _personal_data_elsewhere(user: User) -> dict:
+    """What the other apps hold about the person. Imported here: those apps build on accounts."""
+    from alliance.models import AllianceMembership, StationStaff, Store, StoreStaff
+    from groups.models import Message
+    from reports.models import Dispute, Incident
+
+    return {
+        "alliance_memberships": [
+            {"alliance": m.alliance.name, "role": m.role, "joined_at": m.joined_at.isoformat(), "on_duty": m.on_duty}
+            for m in AllianceMembership.objects.filter(user=user).select_related("alliance")
+        ],
+        "stores_owned": [
+            {"name": s.name, "address": s.address, "business_licence_number": s.business_licence_number}
+            for s in Store.objects.filter(owner=user)
+        ],
+        "store_posts": [p.store.name for p in StoreStaff.objects.filter(user=user).select_related("store")],
+        "station_posts": [p.station.name for p in StationStaff.objects.filter(user=user).select_related("station")],
+        "messages": [
+            {"group": m.group.name, "seq": m.seq, "kind": m.kind, "body": m.body, "sent_at": m.created_at.isoformat()}
+            for m in Message.objects.filter(sender=user, deleted_at__isnull=True).select_related("group").order_by("id")
+        ],
+        "dispute_flags": [
+            {
+                "id": d.pk,
+                "category": d.category,
+                "note": d.note,
+                "flagged_at": d.flagged_at.isoformat(),
+                "status": d.status,
+            }
+            for d in Dispute.objects.filter(reporter=user).order_by("id")
+        ],
+        "incident_reports": [
+            {"id": i.pk, "category": i.category, "description": i.description, "reported_at": i.created_at.isoformat()}
+            for i in Incident.objects.filter(reporter=user).order_by("id")
         ],
     }

@@ -697,3 +697,15 @@ def store_staff_remove(*, actor: User, store_access: StoreAccess, user_id: int) 
     deleted, _by_model = StoreStaff.objects.filter(store=store, user_id=user_id).delete()
     if not deleted:
         raise _not_found()
+
+
+def alliance_ties_end_for_deleted_account(*, user: User) -> None:
+    """Account deletion (accounts.services.user_account_delete): the person leaves every alliance, its groups and
+    every store and station post. Unlike leaving by hand this never refuses: the right to delete comes first, and
+    an alliance left without an admin gets one from its police admins."""
+    for membership in AllianceMembership.objects.filter(user=user).select_related("alliance"):
+        StoreStaff.objects.filter(store__alliance=membership.alliance, user=user).delete()
+        membership.delete()
+        contact_groups_member_left(alliance=membership.alliance, user=user)
+    StoreStaff.objects.filter(user=user).delete()
+    StationStaff.objects.filter(user=user).delete()

@@ -78,3 +78,31 @@ def test_deletion_needs_the_right_confirmation(login, user_factory):
     assert missing.status_code == 400 and "confirm_phone" in missing.json()["fields"]
     user.refresh_from_db()
     assert user.is_active and user.phone
+
+
+@pytest.mark.django_db
+def test_deletion_leaves_alliances_and_groups_and_export_covers_them(login, user_factory):
+    from alliance.models import Alliance, AllianceMembership, Station
+    from groups.models import GroupMembership
+    from groups.services import contact_groups_member_joined, message_send
+
+    # given a volunteer in an alliance who wrote in its contact group
+    station = Station.objects.create(name="局前街派出所", city="常州")
+    alliance = Alliance.objects.create(name="青平果联盟", slug="qpg", station=station)
+    user = user_factory(roles=[Role.VOLUNTEER])
+    AllianceMembership.objects.create(alliance=alliance, user=user, role="volunteer")
+    contact_groups_member_joined(alliance=alliance, user=user)
+    group = GroupMembership.objects.get(user=user, group__kind="main").group
+    message_send(sender=user, group=group, body="今晚我巡逻")
+    client = login(user)
+
+    exported = client.get("/api/v1/me/export").json()
+    deleted = client.generic(
+        "DELETE", "/api/v1/me", data=f'{{"confirm_phone": "{user.phone}"}}', content_type="application/json"
+    )
+
+    assert [m["alliance"] for m in exported["alliance_memberships"]] == ["青平果联盟"]
+    assert [m["body"] for m in exported["messages"]] == ["今晚我巡逻"]
+    assert deleted.status_code == 204
+    assert not AllianceMembership.objects.filter(user=user).exists()
+    assert not GroupMembership.objects.filter(user=user).exists()
