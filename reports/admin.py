@@ -48,7 +48,7 @@ class IncidentAdmin(admin.ModelAdmin):
     list_filter = ["status", "category", "is_anonymous", "alliance"]
     search_fields = ["description", "reporter__phone", "rejection_reason"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["reporter", "assignee", "assigned_team", "merged_into", "source_message"]
+    raw_id_fields = ["reporter", "assignee", "assigned_team", "merged_into", "source_message", "card_message"]
     inlines = [CaseEventInline]
 
 

@@ -52,3 +52,64 @@ def dispute_event(dispute: Dispute) -> dict:
     }
 
 
+# --- incidents ------------------------------------------------------------------------------------------------------
+# Neither view names the reporter: the card is read by the whole group and the live event also goes to the assignee,
+# and an anonymous report must not reveal its reporter to either (the card of an anonymous report has no sender).
+
+from reports.models import Incident  # noqa: E402
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def incident_card(incident: Incident) -> dict:
+    """The group's view: what kind of case, when, and how far along. No description, place, photos or people."""
+    source = incident.source_message
+    return {
+        "card": "incident",
+        "incident_id": incident.pk,
+        "category": incident.category,
+        "category_label": incident.get_category_display(),
+        "status": incident.status,
+        "status_label": incident.get_status_display(),
+        "is_anonymous": incident.is_anonymous,
+        "occurred_at": incident.occurred_at.isoformat(),
+        "reported_at": incident.created_at.isoformat(),
+        "merged_into": incident.merged_into_id,
+        "source": {"group": source.group_id, "seq": source.seq} if source is not None else None,
+    }
+
+
+def incident_event(incident: Incident) -> dict:
+    """A live update to the reporter and whoever the case is assigned to: enough to redraw the case screen."""
+    assignee = incident.assignee
+    team = incident.assigned_team
+    return {
+        "type": "case",
+        "case": "incident",
+        "incident": {
+            **incident_card(incident),
+            "description": incident.description,
+            "location": {"latitude": float(incident.latitude), "longitude": float(incident.longitude)},
+            "accepted_at": _iso(incident.accepted_at),
+            "resolved_at": _iso(incident.resolved_at),
+            "closed_at": _iso(incident.closed_at),
+            "rejection_reason": incident.rejection_reason,
+            "resolution_notes": incident.resolution_notes,
+            "assignee": {"id": assignee.pk, "display_name": assignee.display_name} if assignee else None,
+            "assigned_team": {"id": team.pk, "name": team.name} if team else None,
+            "satisfaction": incident.satisfaction,
+            "awaiting_rating": incident_awaiting_rating(incident),
+        },
+    }
+
+
+def incident_awaiting_rating(incident: Incident) -> bool:
+    """The reporter is asked to rate once the case is resolved or closed, until they have."""
+    return (
+        incident.status in (Incident.Status.RESOLVED, Incident.Status.CLOSED)
+        and incident.resolved_at is not None
+        and incident.satisfaction is None
+        and incident.reporter_id is not None
+    )

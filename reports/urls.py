@@ -1,6 +1,8 @@
 from django.urls import path
 
 from reports.apis import disputes
+from reports.apis import incidents as incident_apis
+from reports.apis import statistics as statistics_apis
 
 urlpatterns = [
     path("alliances/<int:alliance_id>/disputes", disputes.DisputeFlagApi.as_view(), name="dispute-flag"),
@@ -17,4 +19,52 @@ urlpatterns = [
     path("disputes/<int:dispute_id>/escalate", disputes.DisputeEscalateApi.as_view(), name="dispute-escalate"),
     path("disputes/<int:dispute_id>/cancel", disputes.DisputeCancelApi.as_view(), name="dispute-cancel"),
     path("disputes/<int:dispute_id>/photos/<int:photo_id>", disputes.DisputePhotoApi.as_view(), name="dispute-photo"),
+    path(
+        "alliances/<int:alliance_id>/statistics",
+        statistics_apis.AllianceStatisticsApi.as_view(),
+        name="alliance-statistics",
+    ),
+    path(
+        "alliances/<int:alliance_id>/statistics.csv",
+        statistics_apis.AllianceStatisticsCsvApi.as_view(),
+        name="alliance-statistics-csv",
+    ),
+    path(
+        "stations/<int:station_id>/statistics",
+        statistics_apis.StationStatisticsApi.as_view(),
+        name="station-statistics",
+    ),
+    path(
+        "stations/<int:station_id>/statistics.csv",
+        statistics_apis.StationStatisticsCsvApi.as_view(),
+        name="station-statistics-csv",
+    ),
+    path("alliances/<int:alliance_id>/incidents", incident_apis.IncidentReportApi.as_view(), name="incident-report"),
+    path(
+        "groups/<int:group_id>/messages/<int:seq>/incident",
+        incident_apis.IncidentFromMessageApi.as_view(),
+        name="incident-from-message",
+    ),
+    path("incidents", incident_apis.IncidentListApi.as_view(), name="incidents"),
+    path("incidents/<int:incident_id>", incident_apis.IncidentDetailApi.as_view(), name="incident-detail"),
+    path("incidents/<int:incident_id>/accept", incident_apis.IncidentAcceptApi.as_view(), name="incident-accept"),
+    path("incidents/<int:incident_id>/assign", incident_apis.IncidentAssignApi.as_view(), name="incident-assign"),
+    path("incidents/<int:incident_id>/start", incident_apis.IncidentStartApi.as_view(), name="incident-start"),
+    path("incidents/<int:incident_id>/resolve", incident_apis.IncidentResolveApi.as_view(), name="incident-resolve"),
+    path("incidents/<int:incident_id>/close", incident_apis.IncidentCloseApi.as_view(), name="incident-close"),
+    path("incidents/<int:incident_id>/reject", incident_apis.IncidentRejectApi.as_view(), name="incident-reject"),
+    path("incidents/<int:incident_id>/reopen", incident_apis.IncidentReopenApi.as_view(), name="incident-reopen"),
+    path("incidents/<int:incident_id>/rate", incident_apis.IncidentRateApi.as_view(), name="incident-rate"),
+    path("incidents/<int:incident_id>/merge", incident_apis.IncidentMergeApi.as_view(), name="incident-merge"),
+    path("incidents/<int:incident_id>/comments", incident_apis.IncidentCommentsApi.as_view(), name="incident-comments"),
+    path(
+        "incidents/<int:incident_id>/duplicates",
+        incident_apis.IncidentDuplicatesApi.as_view(),
+        name="incident-duplicates",
+    ),
+    path(
+        "incidents/<int:incident_id>/photos/<int:photo_id>",
+        incident_apis.IncidentPhotoApi.as_view(),
+        name="incident-photo",
+    ),
 ]
