@@ -7,7 +7,7 @@ alliance it belongs to. Inside an alliance the viewer can see, a forbidden actio
 from __future__ import annotations
 
 import django_filters
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -43,6 +43,7 @@ from alliance.models import (
 )
 from alliance.qr import invite_qr_payload, qr_png
 from config.errors import ApplicationError
+from config.images import image_response
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
 
@@ -796,12 +797,7 @@ class StorePhotoApi(APIView):
         store = _store_access_or_404(request, store_id).store
         if not store.photo:
             raise Http404
-        try:
-            response = FileResponse(store.photo.open("rb"), content_type="image/jpeg")
-        except FileNotFoundError:
-            raise Http404
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return image_response(store.photo)
 
     @extend_schema(
         operation_id="stores_photo_upload",

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -77,3 +78,16 @@ def _jpeg(picture: Image.Image) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=85, optimize=True)  # no exif= argument: metadata is dropped
     return buffer.getvalue()
+
+
+def image_response(field) -> FileResponse:
+    """Serve a stored (re-encoded, JPEG) picture to someone the caller has already checked may see it. Private
+    caching only: these are evidence and people's shops, never for a shared proxy cache."""
+    if not field:
+        raise Http404
+    try:
+        response = FileResponse(field.open("rb"), content_type="image/jpeg")
+    except FileNotFoundError:
+        raise Http404
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -6,7 +6,7 @@ Anything about a group the user is not in answers 404.
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import is_police
 from accounts.presentation import mask_phone
-from config.images import image_prepare
+from config.images import image_prepare, image_response
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
 from groups import selectors, services
@@ -210,9 +210,7 @@ class GroupMessageImageApi(APIView):
             if request.query_params.get("size") == "thumbnail" and message.thumbnail
             else message.image
         )
-        response = FileResponse(field.open("rb"), content_type="image/jpeg")
-        response["Cache-Control"] = "private, max-age=86400"
-        return response
+        return image_response(field)
 
 
 class GroupMessageDetailApi(APIView):

@@ -6,7 +6,7 @@ Only the reporter, the alliance's responders and the police of its jurisdiction 
 from __future__ import annotations
 
 import django_filters
-from django.http import FileResponse, Http404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alliance.selectors import alliance_access
-from config.images import image_prepare
+from config.images import image_prepare, image_response
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
 from groups import selectors as group_selectors
@@ -306,6 +306,4 @@ class DisputePhotoApi(APIView):
         if photo is None:
             raise Http404
         field = photo.thumbnail if request.query_params.get("size") == "thumbnail" else photo.image
-        response = FileResponse(field.open("rb"), content_type="image/jpeg")
-        response["Cache-Control"] = "private, max-age=86400"
-        return response
+        return image_response(field)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import django_filters
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -24,7 +24,7 @@ from accounts.presentation import mask_phone
 from alliance.apis import NamedChoiceField
 from alliance.selectors import alliance_access
 from config.errors import ApplicationError
-from config.images import image_prepare
+from config.images import image_prepare, image_response
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
 from groups import selectors as group_selectors
@@ -464,9 +464,7 @@ class IncidentPhotoApi(APIView):
         if photo is None:
             raise Http404
         field = photo.thumbnail if request.query_params.get("size") == "thumbnail" else photo.image
-        response = FileResponse(field.open("rb"), content_type="image/jpeg")
-        response["Cache-Control"] = "private, max-age=86400"
-        return response
+        return image_response(field)
 
 
 class IncidentCommentsApi(generics.ListAPIView):
