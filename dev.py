@@ -61,7 +61,7 @@ def run(port: int, host: str) -> int:
 
     say("Starting the background worker and the periodic job scheduler")
     worker = subprocess.Popen(
-        [PYTHON, "-m", "celery", "-A", "config", "worker", "--beat", "--pool=solo", "--loglevel=INFO"],
+        [PYTHON, "-m", "celery", "-A", "config", "worker", "--beat", "--pool=solo", "--loglevel=WARNING"],
         cwd=ROOT,
         env=env,
     )

@@ -17,8 +17,10 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Role, RoleGrant, User
+from accounts.permissions import ALLIANCE_RESPONDER_ROLES
 from alliance.models import Alliance, AllianceMembership, Station, StationStaff, Store
 from alliance.services import alliance_member_add
 from groups.services import contact_groups_create_defaults
@@ -273,8 +275,12 @@ def demo_user(phone: str, display_name: str, role: str, created: Counter[str], *
 
 def join_alliance(user: User, alliance: Alliance, role: str, created: Counter[str]) -> None:
     # The same service as joining in the app, so demo members are in their alliance's contact groups too.
-    _, is_new = alliance_member_add(alliance=alliance, user=user, role=role)
+    membership, is_new = alliance_member_add(alliance=alliance, user=user, role=role)
     created["memberships"] += is_new
+    if is_new and role in ALLIANCE_RESPONDER_ROLES:
+        # Responders start on duty, so a demo flag reaches someone at the first rung of the ladder at once.
+        membership.on_duty, membership.on_duty_since = True, timezone.now()
+        membership.save(update_fields=["on_duty", "on_duty_since"])
 
 
 def store_position(centre: tuple[Decimal, Decimal], number: int) -> tuple[Decimal, Decimal]:
