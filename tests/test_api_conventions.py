@@ -169,3 +169,16 @@ def test_bad_page_sizes_are_refused(login, police_admin, page_size):
 
     assert response.status_code == 400
     assert "page_size" in response.json()["fields"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["0657-08-30T07:48:59+19:53", "2026-11-22T10:00:00+15:00", "9999-01-01T00:00:00Z"])
+def test_impossible_times_in_list_filters_answer_400(login, police_admin, value):
+    # found by the schemathesis fuzz: PostgreSQL refuses such times with an error, which was a 500
+    client = login(police_admin)
+
+    disputes = client.get("/api/v1/disputes", {"flagged_before": value})
+    incidents = client.get("/api/v1/incidents", {"created_after": value})
+
+    assert disputes.status_code == 400 and "flagged_before" in disputes.json()["fields"]
+    assert incidents.status_code == 400 and "created_after" in incidents.json()["fields"]

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alliance.selectors import alliance_access
+from config.filters import BoundedIsoDateTimeFilter
 from config.images import image_prepare, image_response
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
@@ -190,8 +191,8 @@ class DisputeFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Dispute.Status.choices)
     category = django_filters.ChoiceFilter(choices=Dispute.Category.choices)
     level = django_filters.ChoiceFilter(choices=Dispute.Level.choices)
-    flagged_after = django_filters.IsoDateTimeFilter(field_name="flagged_at", lookup_expr="gte")
-    flagged_before = django_filters.IsoDateTimeFilter(field_name="flagged_at", lookup_expr="lt")
+    flagged_after = BoundedIsoDateTimeFilter(field_name="flagged_at", lookup_expr="gte")
+    flagged_before = BoundedIsoDateTimeFilter(field_name="flagged_at", lookup_expr="lt")
 
 
 class DisputeListApi(generics.ListAPIView):

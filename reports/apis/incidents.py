@@ -24,6 +24,7 @@ from accounts.presentation import mask_phone
 from alliance.apis import NamedChoiceField
 from alliance.selectors import alliance_access
 from config.errors import ApplicationError
+from config.filters import BoundedIsoDateTimeFilter
 from config.images import image_prepare, image_response
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
@@ -397,8 +398,8 @@ class IncidentFilter(django_filters.FilterSet):
     alliance = django_filters.NumberFilter(field_name="alliance_id", min_value=1)
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices)
     category = django_filters.ChoiceFilter(choices=Incident.Category.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     assignee = django_filters.NumberFilter(field_name="assignee_id", min_value=1)
     team = django_filters.NumberFilter(field_name="assigned_team_id", min_value=1)
     mine = django_filters.BooleanFilter(method="filter_mine", label="Only the cases I reported")

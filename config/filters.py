@@ -1,0 +1,37 @@
+"""Filters shared by list endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
+
+EARLIEST = datetime(2000, 1, 1)
+LATEST = datetime(2100, 12, 31)
+MAX_OFFSET = timedelta(hours=14)  # the widest real UTC offset (UTC+14, Kiribati)
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 as the client sent it, within years a case can have and offsets that exist: the database refuses
+    a year 657 or a +19:53 offset with an error, and the client deserves a 400 instead."""
+
+    default_error_messages = {
+        "out_of_range": _("Enter a time between the years 2000 and 2100, with a real UTC offset."),
+    }
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        offset = parsed.utcoffset()
+        naive = parsed.replace(tzinfo=None)
+        if not EARLIEST <= naive <= LATEST or (offset is not None and abs(offset) > MAX_OFFSET):
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return parsed
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
