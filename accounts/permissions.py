@@ -88,6 +88,12 @@ def can_delete_message(user, membership, message) -> bool:
     return message.sender_id == user.pk or membership.role == "admin" or is_police(user)
 
 
+def can_manage_team_group(user, membership) -> bool:
+    """Team groups (patrol teams, a mall's staff) are run by their admins; the main and prevention groups follow
+    alliance membership and nobody adds or removes people there by hand."""
+    return can_read_group(user, membership) and membership.group.kind == "team" and membership.role == "admin"
+
+
 # --- alliances (alliance app) -------------------------------------------------------------------------------------
 # ``access`` is what the viewer has in one alliance (``alliance.selectors.AllianceAccess``): their membership or
 # None, and whether the alliance lies in their police jurisdiction (only ever true for police admins). Someone with
@@ -281,3 +287,19 @@ def can_see_incident_reporter(user, incident) -> bool:
     if incident.reporter_id is not None and incident.reporter_id == user.pk:
         return True
     return is_police_admin(user)
+
+
+def can_create_team_group(user, access) -> bool:
+    """Alliance admins, the police admins of its jurisdiction, and the people who run teams on the street: police
+    liaisons and mall managers."""
+    if can_manage_alliance(user, access):
+        return True
+    return (
+        access is not None
+        and access.membership is not None
+        and access.membership.role
+        in (
+            "police_liaison",
+            "mall_manager",
+        )
+    )

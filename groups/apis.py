@@ -272,6 +272,10 @@ class GroupMemberOutput(serializers.Serializer):
     phone = serializers.SerializerMethodField()
     role = serializers.CharField()
     online = serializers.SerializerMethodField()
+    on_duty = serializers.SerializerMethodField()
+
+    def get_on_duty(self, membership) -> bool:
+        return membership.user_id in self.context.get("on_duty", ())
 
     def get_phone(self, membership) -> str:
         phone = str(membership.user.phone or "")
@@ -300,5 +304,60 @@ class GroupMembersApi(generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         context = self.get_serializer_context()
-        context["online"] = users_online([membership.user_id for membership in page])
+        user_ids = [membership.user_id for membership in page]
+        context["online"] = users_online(user_ids)
+        alliance_id = page[0].group.alliance_id if page else None
+        context["on_duty"] = selectors.on_duty_user_ids(alliance_id=alliance_id, user_ids=user_ids) if page else set()
         return self.get_paginated_response(GroupMemberOutput(page, many=True, context=context).data)
+
+
+class TeamGroupCreateApi(APIView):
+    """Alliance admins, police liaisons and mall managers open a team group (a patrol team, a mall's staff)."""
+
+    class TeamGroupInput(serializers.Serializer):
+        name = StrictCharField(max_length=100)
+        description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+        members = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=500, default=list)
+
+    @extend_schema(operation_id="groups_team_create", request=TeamGroupInput, responses={201: GroupOutput})
+    def post(self, request, alliance_id: int):
+        from alliance.selectors import alliance_access
+
+        access = alliance_access(user=request.user, alliance_id=alliance_id)
+        if access is None:
+            raise Http404
+        data = self.TeamGroupInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        group = services.team_group_create(
+            actor=request.user,
+            access=access,
+            name=data.validated_data["name"],
+            description=data.validated_data["description"],
+            member_ids=data.validated_data["members"],
+        )
+        membership = selectors.memberships_for_user(user=request.user).get(group=group)
+        return Response(GroupOutput(membership).data, status=status.HTTP_201_CREATED)
+
+
+class TeamGroupMembersApi(APIView):
+    class TeamMemberInput(serializers.Serializer):
+        user = serializers.IntegerField(min_value=1)
+
+    @extend_schema(operation_id="groups_team_member_add", request=TeamMemberInput, responses={201: GroupMemberOutput})
+    def post(self, request, group_id: int):
+        membership = _membership_or_404(request, group_id)
+        data = self.TeamMemberInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        added = services.team_group_member_add(
+            actor=request.user, group=membership.group, user_id=data.validated_data["user"]
+        )
+        context = {"viewer_is_police": is_police(request.user), "online": users_online([added.user_id])}
+        return Response(GroupMemberOutput(added, context=context).data, status=status.HTTP_201_CREATED)
+
+
+class TeamGroupMemberDetailApi(APIView):
+    @extend_schema(operation_id="groups_team_member_remove", responses={204: None})
+    def delete(self, request, group_id: int, user_id: int):
+        membership = _membership_or_404(request, group_id)
+        services.team_group_member_remove(actor=request.user, group=membership.group, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -139,8 +139,10 @@ def _mark_read(user, group_id: int, seq: int) -> int:
 
 
 @database_sync_to_async
-def _group_member_ids(group_id: int) -> list[int]:
-    return list(selectors.group_members(group=ContactGroup(pk=group_id)).values_list("user_id", flat=True))
+def _group_members_on_duty(group_id: int) -> tuple[list[int], set[int]]:
+    group = ContactGroup.objects.get(pk=group_id)
+    member_ids = list(selectors.group_members(group=group).values_list("user_id", flat=True))
+    return member_ids, selectors.on_duty_user_ids(alliance_id=group.alliance_id, user_ids=member_ids)
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -425,9 +427,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if group_id is None:
             await self.send_error("not_found", "No such group")
             return
-        member_ids = await _group_member_ids(group_id)
+        member_ids, on_duty = await _group_members_on_duty(group_id)
         online = sorted(users_online(member_ids))
-        await self.send_event({"type": "presence", "group": group_id, "online": online})
+        await self.send_event({"type": "presence", "group": group_id, "online": online, "on_duty": sorted(on_duty)})
 
     # --- closing --------------------------------------------------------------------------------------------------
 

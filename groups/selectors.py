@@ -62,3 +62,14 @@ def pinned_notices(*, group: ContactGroup) -> QuerySet[Message]:
 
 def group_members(*, group: ContactGroup) -> QuerySet[GroupMembership]:
     return GroupMembership.objects.filter(group=group).select_related("user").order_by("id")
+
+
+def on_duty_user_ids(*, alliance_id: int, user_ids: list[int]) -> set[int]:
+    """Which of these people are on duty in the group's alliance: responders the app can dispatch."""
+    from alliance.models import AllianceMembership
+
+    return set(
+        AllianceMembership.objects.filter(alliance_id=alliance_id, user_id__in=user_ids, on_duty=True).values_list(
+            "user_id", flat=True
+        )
+    )

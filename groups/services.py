@@ -13,7 +13,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_delete_message, can_post_in_group, can_post_notice
+from accounts.permissions import (
+    can_create_team_group,
+    can_delete_message,
+    can_manage_team_group,
+    can_post_in_group,
+    can_post_notice,
+)
 from config.errors import ApplicationError
 from groups.events import event_publish, group_topic, user_topic
 from groups.models import ContactGroup, GroupMembership, Message
@@ -85,13 +91,66 @@ def _member_event(event: str, user) -> dict:
     return {"event": event, "user": {"id": user.pk, "display_name": user.display_name}}
 
 
+def _require_alliance_members(*, alliance, user_ids: list[int]) -> list:
+    from alliance.models import AllianceMembership
+
+    members = {m.user_id: m.user for m in AllianceMembership.objects.filter(alliance=alliance, user_id__in=user_ids)}
+    missing = [user_id for user_id in user_ids if user_id not in members]
+    if missing:
+        raise ApplicationError(
+            "not_alliance_members",
+            _("Only members of the alliance can be added to its groups."),
+            fields={"members": [_("Not members of this alliance: %(ids)s") % {"ids": ", ".join(map(str, missing))}]},
+        )
+    return [members[user_id] for user_id in user_ids]
+
+
 @transaction.atomic
-def team_group_create(*, alliance, name: str, creator, members: list) -> ContactGroup:
-    group = ContactGroup.objects.create(alliance=alliance, kind=ContactGroup.Kind.TEAM, name=name)
-    group_member_add(group=group, user=creator, role=GroupMembership.Role.ADMIN)
+def team_group_create(*, actor, access, name: str, description: str = "", member_ids: list[int]) -> ContactGroup:
+    """A team group (a patrol team, a mall's staff) with its creator as admin and the given alliance members."""
+    if not can_create_team_group(actor, access):
+        raise ApplicationError(
+            "permission_denied",
+            _("Only alliance admins, police liaisons and mall managers create team groups."),
+            status_code=403,
+        )
+    members = _require_alliance_members(alliance=access.alliance, user_ids=[i for i in dict.fromkeys(member_ids)])
+    group = ContactGroup.objects.create(
+        alliance=access.alliance, kind=ContactGroup.Kind.TEAM, name=name, description=description
+    )
+    group_member_add(group=group, user=actor, role=GroupMembership.Role.ADMIN)
     for user in members:
         group_member_add(group=group, user=user)
     return group
+
+
+@transaction.atomic
+def team_group_member_add(*, actor, group: ContactGroup, user_id: int) -> GroupMembership:
+    if not can_manage_team_group(actor, _membership_for(group=group, user=actor)):
+        raise (
+            _not_found()
+            if _membership_for(group=group, user=actor) is None
+            else ApplicationError("permission_denied", _("Only the team group's admins add people."), status_code=403)
+        )
+    [user] = _require_alliance_members(alliance=group.alliance, user_ids=[user_id])
+    return group_member_add(group=group, user=user)
+
+
+@transaction.atomic
+def team_group_member_remove(*, actor, group: ContactGroup, user_id: int) -> None:
+    """Group admins remove people from a team group; anyone may leave one."""
+    membership = _membership_for(group=group, user=actor)
+    if membership is None:
+        raise _not_found()
+    if group.kind != ContactGroup.Kind.TEAM:
+        raise ApplicationError(
+            "membership_follows_alliance", _("Membership of this group follows the alliance."), status_code=409
+        )
+    if user_id != actor.pk and not can_manage_team_group(actor, membership):
+        raise ApplicationError("permission_denied", _("Only the team group's admins remove people."), status_code=403)
+    if not GroupMembership.objects.filter(group=group, user_id=user_id).exists():
+        raise _not_found()
+    group_member_remove(group=group, user=GroupMembership.objects.get(group=group, user_id=user_id).user)
 
 
 # --- lines in a group ---------------------------------------------------------------------------------------------

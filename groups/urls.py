@@ -17,4 +17,11 @@ urlpatterns = [
     path("groups/<int:group_id>/read", apis.GroupReadApi.as_view(), name="group-read"),
     path("groups/<int:group_id>/mute", apis.GroupMuteApi.as_view(), name="group-mute"),
     path("groups/<int:group_id>/members", apis.GroupMembersApi.as_view(), name="group-members"),
+    path("groups/<int:group_id>/team-members", apis.TeamGroupMembersApi.as_view(), name="group-team-members"),
+    path(
+        "groups/<int:group_id>/team-members/<int:user_id>",
+        apis.TeamGroupMemberDetailApi.as_view(),
+        name="group-team-member",
+    ),
+    path("alliances/<int:alliance_id>/groups", apis.TeamGroupCreateApi.as_view(), name="alliance-team-groups"),
 ]

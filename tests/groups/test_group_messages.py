@@ -260,3 +260,74 @@ def test_concurrent_senders_get_distinct_gap_free_numbers(qingguo):
     seqs = sorted(Message.objects.filter(group=qingguo.main, seq__gt=start).values_list("seq", flat=True))
     assert not errors
     assert seqs == list(range(start + 1, start + 21))
+
+
+def _alliance_member(alliance, user, role, **extra):
+    from alliance.models import AllianceMembership
+
+    return AllianceMembership.objects.create(alliance=alliance, user=user, role=role, **extra)
+
+
+@pytest.mark.django_db
+def test_a_mall_manager_opens_a_team_group_of_alliance_members_only(login, qingguo, fengming, user_factory):
+    manager = user_factory(roles=["mall_manager"], display_name="顾经理")
+    for user, role in [(manager, "mall_manager"), (qingguo.volunteer, "volunteer"), (qingguo.merchant, "merchant")]:
+        _alliance_member(qingguo.alliance, user, role)
+    client = login(manager)
+    url = f"/api/v1/alliances/{qingguo.alliance.pk}/groups"
+
+    created = client.post_json(url, {"name": "夜巡二队", "members": [qingguo.volunteer.pk]})
+    foreign = client.post_json(url, {"name": "混编", "members": [fengming.volunteer.pk]})
+    by_merchant = login(qingguo.merchant).post_json(url, {"name": "商户自建群"})
+
+    assert created.status_code == 201 and created.json()["kind"] == "team" and created.json()["role"] == "admin"
+    team_id = created.json()["id"]
+    assert {m["user"] for m in client.get(f"/api/v1/groups/{team_id}/members").json()["results"]} == {
+        manager.pk,
+        qingguo.volunteer.pk,
+    }
+    assert foreign.status_code == 400 and foreign.json()["code"] == "not_alliance_members"
+    assert by_merchant.status_code == 403
+    assert login(fengming.volunteer).get(f"/api/v1/groups/{team_id}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_team_admins_add_and_remove_members_and_anyone_may_leave(login, qingguo, user_factory):
+    manager = user_factory(roles=["mall_manager"])
+    _alliance_member(qingguo.alliance, manager, "mall_manager")
+    _alliance_member(qingguo.alliance, qingguo.volunteer, "volunteer")
+    _alliance_member(qingguo.alliance, qingguo.merchant, "merchant")
+    admin = login(manager)
+    team_id = admin.post_json(f"/api/v1/alliances/{qingguo.alliance.pk}/groups", {"name": "保安队"}).json()["id"]
+
+    added = admin.post_json(f"/api/v1/groups/{team_id}/team-members", {"user": qingguo.volunteer.pk})
+    by_member = login(qingguo.volunteer).post_json(
+        f"/api/v1/groups/{team_id}/team-members", {"user": qingguo.merchant.pk}
+    )
+    left = login(qingguo.volunteer).delete(f"/api/v1/groups/{team_id}/team-members/{qingguo.volunteer.pk}")
+    main_group = admin.delete(f"/api/v1/groups/{qingguo.main.pk}/team-members/{qingguo.merchant.pk}")
+
+    assert added.status_code == 201 and added.json()["user"] == qingguo.volunteer.pk
+    assert by_member.status_code == 403
+    assert left.status_code == 204
+    assert not GroupMembership.objects.filter(group_id=team_id, user=qingguo.volunteer).exists()
+    assert main_group.status_code in (
+        404,
+        409,
+    )  # the manager is not in this fixture's main group, or it follows the alliance
+
+
+@pytest.mark.django_db
+def test_member_list_marks_who_is_on_duty(login, qingguo):
+    from django.utils import timezone
+
+    _alliance_member(qingguo.alliance, qingguo.volunteer, "volunteer", on_duty=True, on_duty_since=timezone.now())
+    _alliance_member(qingguo.alliance, qingguo.merchant, "merchant")
+
+    members = login(qingguo.officer).get(f"/api/v1/groups/{qingguo.main.pk}/members").json()["results"]
+
+    assert {m["user"]: m["on_duty"] for m in members} == {
+        qingguo.officer.pk: False,
+        qingguo.merchant.pk: False,
+        qingguo.volunteer.pk: True,
+    }

@@ -15,6 +15,7 @@ from PIL import Image
 
 from accounts.models import Role
 from alliance.models import StationStaff
+from alliance.selectors import alliance_access_for
 from groups.models import Message, OutboxEvent
 from groups.services import team_group_create
 from reports.models import CaseEvent, Incident, IncidentComment
@@ -254,7 +255,8 @@ def test_a_case_assigned_to_a_team_is_seen_and_worked_by_its_members_only(login,
     member(qingguo.alliance, volunteer, "volunteer")
     outsider = user_factory(roles=[Role.VOLUNTEER], display_name="别队志愿者")
     member(qingguo.alliance, outsider, "volunteer")
-    team = team_group_create(alliance=qingguo.alliance, name="夜巡二队", creator=volunteer, members=[])
+    access = alliance_access_for(user=qingguo.mall_manager, alliance=qingguo.alliance)
+    team = team_group_create(actor=qingguo.mall_manager, access=access, name="夜巡二队", member_ids=[volunteer.pk])
     login(qingguo.office_officer).post_json(url(incident_id, "assign"), {"team": team.pk})
 
     by_outsider = login(outsider).post_json(url(incident_id, "start"), {})
