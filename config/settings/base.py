@@ -113,7 +113,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60, "channel_capacity": _CHANNEL_CAPACITY},
+            "CONFIG": {
+                # A short connect timeout: an unreachable Redis fails fast, and the outbox keeps what was not sent.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}],
+                "capacity": 1000,
+                "expiry": 60,
+                "channel_capacity": _CHANNEL_CAPACITY,
+            },
         }
     }
 else:
