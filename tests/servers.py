@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -53,36 +54,57 @@ def child_env(**extra: str) -> dict[str, str]:
 
 @contextmanager
 def daphne_server(**env_extra: str):
-    """A daphne process serving config.asgi on a free loopback port; yields its base URL (http://127.0.0.1:port)."""
+    """A daphne process serving config.asgi on a free loopback port; yields its base URL (http://127.0.0.1:port).
+
+    Its output goes to a file, not a pipe: an unread pipe fills up and blocks the server mid-test."""
     port = free_port()
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT,
         env=child_env(**env_extra),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"daphne exited: {process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"daphne exited: {_tail(log)}")
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=1):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not answer /healthz within 30 s")
+                    raise RuntimeError(f"daphne did not answer /healthz within 60 s: {_tail(log)}")
                 time.sleep(0.1)
         yield base
     finally:
-        process.send_signal(signal.SIGTERM)
+        _stop_group(process)
+        log.close()
+
+
+def _tail(log) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-3000:]
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Stop a process and everything it started (a worker's embedded beat is a child process that would otherwise
+    live on, sending tasks to the next test's broker)."""
+    if process.poll() is None:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 def http_json(base: str, method: str, path: str, token: str | None = None, body: dict | None = None):
@@ -138,18 +160,25 @@ def redis_server():
 
 @contextmanager
 def celery_worker(*, beat: bool = False, **env_extra: str):
-    """A Celery worker process (optionally with the beat scheduler) on the given broker (env REDIS_URL)."""
-    import tempfile
-
+    """A Celery worker process (optionally with the beat scheduler) on the broker named by env REDIS_URL (or the
+    embedded file broker under PINGAN_VAR_DIR). Yields the process; its log is ``process.log_tail()``."""
     args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"]
     if beat:
         args += ["--beat", "--schedule", os.path.join(tempfile.mkdtemp(), "beat-schedule")]
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        args, cwd=ROOT, env=child_env(**env_extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        args, cwd=ROOT, env=child_env(**env_extra), stdout=log, stderr=log, start_new_session=True
     )
+    process.log_tail = lambda: _tail(log)
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+        _stop_group(process)
+        log.close()
+
+
+def flush_test_broker(url: str) -> None:
+    """Empty the tests' own Redis database, so no task left by an earlier test reaches this test's worker."""
+    import redis
+
+    redis.Redis.from_url(url).flushdb()

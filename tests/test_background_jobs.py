@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -14,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import IdempotencyRecord
 from config.celery_app import app as project_app
-from tests.servers import ROOT, child_env
+from tests.servers import celery_worker, flush_test_broker
 
 
 def test_every_scheduled_job_names_a_registered_task():
@@ -38,34 +36,15 @@ def _old_record(key: str) -> IdempotencyRecord:
     )
 
 
-def _wait_until_gone(key: str, worker: subprocess.Popen, timeout: float = 30) -> bool:
+def _wait_until_gone(key: str, worker, timeout: float = 90) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not IdempotencyRecord.objects.filter(key=key).exists():
             return True
         if worker.poll() is not None:
-            raise AssertionError(f"worker exited: {worker.stderr.read().decode()[-3000:]}")
+            raise AssertionError(f"worker exited: {worker.log_tail()}")
         time.sleep(0.2)
-    return False
-
-
-def _start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def _stop(worker: subprocess.Popen) -> None:
-    worker.terminate()
-    try:
-        worker.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+    raise AssertionError(f"the task did not run within {timeout} s; worker log: {worker.log_tail()}")
 
 
 @pytest.mark.needs_postgres
@@ -76,16 +55,14 @@ def test_a_real_worker_on_redis_runs_a_queued_task():
     # given an expired idempotency record and a worker consuming from Redis
     _old_record("expired-on-redis")
     redis_url = settings.TEST_REDIS_URL
-    worker = _start_worker(child_env(REDIS_URL=redis_url))
-    try:
+    flush_test_broker(redis_url)
+    with celery_worker(REDIS_URL=redis_url) as worker:
         # when the purge task is queued on the broker (as beat does)
         sender = Celery(broker=redis_url)
         sender.send_task("accounts.tasks.purge_idempotency_records_task")
 
         # then the worker process runs it against the database
         assert _wait_until_gone("expired-on-redis", worker)
-    finally:
-        _stop(worker)
 
 
 @pytest.mark.needs_postgres
@@ -94,9 +71,7 @@ def test_a_real_worker_on_redis_runs_a_queued_task():
 def test_the_embedded_file_broker_delivers_tasks_to_a_real_worker(tmp_path):
     # given the embedded default's broker (files under var/) and a worker reading it; no Redis at all
     _old_record("expired-on-files")
-    env = child_env(PINGAN_VAR_DIR=str(tmp_path), REDIS_URL="")
-    worker = _start_worker(env)
-    try:
+    with celery_worker(PINGAN_VAR_DIR=str(tmp_path), REDIS_URL="") as worker:
         queue = tmp_path / "broker" / "queue"
         queue.mkdir(parents=True, exist_ok=True)
         (tmp_path / "broker" / "processed").mkdir(parents=True, exist_ok=True)
@@ -111,5 +86,3 @@ def test_the_embedded_file_broker_delivers_tasks_to_a_real_worker(tmp_path):
         sender.send_task("accounts.tasks.purge_idempotency_records_task")
 
         assert _wait_until_gone("expired-on-files", worker)
-    finally:
-        _stop(worker)

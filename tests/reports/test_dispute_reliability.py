@@ -16,7 +16,7 @@ from django.utils import timezone
 from websockets.sync.client import connect
 
 from reports.models import CaseEvent, Dispute
-from tests.servers import ROOT, celery_worker, child_env, daphne_server, http_json, redis_server
+from tests.servers import ROOT, celery_worker, child_env, daphne_server, flush_test_broker, http_json, redis_server
 
 pytestmark = [pytest.mark.needs_postgres, pytest.mark.slow]
 
@@ -154,6 +154,7 @@ def test_the_ladder_survives_a_killed_worker_and_fires_once_with_two_workers(log
     )
     Dispute.objects.filter(pk=dispute_id).update(escalate_at=timezone.now() - timedelta(seconds=1))
     broker = settings.TEST_REDIS_URL
+    flush_test_broker(broker)
     sender = Celery(broker=broker)
 
     # when a worker is killed while the sweep is queued for it
