@@ -17,6 +17,7 @@ from collections import defaultdict
 from typing import Protocol
 
 from channels.layers import get_channel_layer
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ class Hub:
                 message = await self.layer.receive(self.channel_name)
             except asyncio.CancelledError:
                 raise
+            except (TimeoutError, RedisTimeoutError):
+                continue  # an idle read timing out is not an outage: nothing to rejoin
             except Exception:  # noqa: BLE001 - Redis hiccup: keep the process's delivery alive
                 logger.warning("live delivery: the channel layer is unreachable; retrying", exc_info=True)
                 await self._resubscribe()

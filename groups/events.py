@@ -56,9 +56,15 @@ def event_publish(*, topics: list[str], event: dict, durable: bool = False) -> N
 
 
 def _send(topics: list[str], payload: str, meta: dict) -> None:
+    # One event loop for all topics: async_to_sync per topic started a thread, a loop and a Redis connection each
+    # time (a flag to 50 responders spent ~600 ms there; bench/flag_delivery.py).
+    async_to_sync(_send_all)(topics, payload, meta)
+
+
+async def _send_all(topics: list[str], payload: str, meta: dict) -> None:
     layer = get_channel_layer()
     for topic in topics:
-        async_to_sync(layer.group_send)(topic, {"type": "fanout", "topic": topic, "payload": payload, **meta})
+        await layer.group_send(topic, {"type": "fanout", "topic": topic, "payload": payload, **meta})
 
 
 def outbox_relay(*, max_batches: int | None = None) -> int:

@@ -115,7 +115,8 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 # A short connect timeout: an unreachable Redis fails fast, and the outbox keeps what was not sent.
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1}],
+                # The read timeout must outlast channels-redis's 5 s blocking read, or an idle hub times out.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 15}],
                 "capacity": 1000,
                 "expiry": 60,
                 "channel_capacity": _CHANNEL_CAPACITY,
