@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 # channels-redis forgets group members after group_expiry (a day by default): re-join every topic well before that.
 REFRESH_SECONDS = 30 * 60
+YIELD_EVERY = 32
 
 
 class Subscriber(Protocol):
@@ -85,11 +86,15 @@ class Hub:
                 logger.warning("live delivery: the channel layer is unreachable; retrying", exc_info=True)
                 await self._resubscribe()
                 continue
-            for subscriber in list(self.subscribers.get(message.get("topic"), ())):
+            for count, subscriber in enumerate(list(self.subscribers.get(message.get("topic"), ())), 1):
                 try:
                     await subscriber.hub_event(message)
                 except Exception:  # noqa: BLE001 - one broken socket must not stop delivery to the others
                     logger.exception("live delivery: a socket failed to take an event")
+                if count % YIELD_EVERY == 0:
+                    # Let the reactor write what is framed so far: the first phones get the line while the rest
+                    # are framed, instead of all waiting for the thousandth (bench/ws_fanout.py).
+                    await asyncio.sleep(0)
 
     async def _resubscribe(self) -> None:
         """After an outage: a restarted Redis has forgotten every group, so join them all again, retrying until it
