@@ -3,7 +3,8 @@
 Sending one channel-layer message per socket costs a Redis round trip per member; at 1,000 members that was about
 7x slower than a bare broadcast. Instead each process owns one channel (``hub.*``) and joins the layer group of a
 topic when its first local socket needs it. An event then crosses Redis once per process, is decoded once, and the
-process hands the already-serialised text to each of its sockets.
+process hands the already-serialised text to each of its sockets. Events for people arrive once per process on the
+``users`` topic with the recipients' ids (groups/events.py); the hub hands them to those people's local sockets.
 
 The hub only moves events. Ordering, duplicates and gaps are each socket's business (groups/consumers.py): every
 message event carries its group's sequence number, so a socket that finds a hole fills it from the database.
@@ -18,6 +19,8 @@ from typing import Protocol
 
 from channels.layers import get_channel_layer
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from groups.events import USERS_TOPIC, user_topic
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class Hub:
         self.loop = loop
         self.layer = get_channel_layer()
         self.channel_name = await self.layer.new_channel("hub.")
+        await self.layer.group_add(USERS_TOPIC, self.channel_name)
         self.tasks = [loop.create_task(self._read()), loop.create_task(self._refresh())]
 
     async def subscribe(self, subscriber: Subscriber, topics: list[str]) -> None:
@@ -86,7 +90,7 @@ class Hub:
                 logger.warning("live delivery: the channel layer is unreachable; retrying", exc_info=True)
                 await self._resubscribe()
                 continue
-            for count, subscriber in enumerate(list(self.subscribers.get(message.get("topic"), ())), 1):
+            for count, subscriber in enumerate(self._recipients(message), 1):
                 try:
                     await subscriber.hub_event(message)
                 except Exception:  # noqa: BLE001 - one broken socket must not stop delivery to the others
@@ -96,13 +100,22 @@ class Hub:
                     # are framed, instead of all waiting for the thousandth (bench/ws_fanout.py).
                     await asyncio.sleep(0)
 
+    def _recipients(self, message: dict) -> list[Subscriber]:
+        if message.get("topic") == USERS_TOPIC:
+            sockets = self.subscribers
+            return [subscriber for user_id in message["users"] for subscriber in sockets.get(user_topic(user_id), ())]
+        return list(self.subscribers.get(message.get("topic"), ()))
+
+    def _joined_topics(self) -> list[str]:
+        return [USERS_TOPIC, *self.subscribers]
+
     async def _resubscribe(self) -> None:
         """After an outage: a restarted Redis has forgotten every group, so join them all again, retrying until it
         answers. Sockets fill whatever they missed meanwhile from the database (the next line shows the hole)."""
         while True:
             await asyncio.sleep(1)
             try:
-                for topic in list(self.subscribers):
+                for topic in self._joined_topics():
                     await self.layer.group_add(topic, self.channel_name)
                 return
             except Exception:  # noqa: BLE001, S112 - still down: the warning above said so once
@@ -111,7 +124,7 @@ class Hub:
     async def _refresh(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
-            for topic in list(self.subscribers):
+            for topic in self._joined_topics():
                 try:
                     await self.layer.group_add(topic, self.channel_name)
                 except Exception:  # noqa: BLE001

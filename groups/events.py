@@ -4,6 +4,10 @@ The database is the source of truth and a socket is only delivery: events go out
 something that then rolls back. Topics are ``group.<id>`` (members of a contact group) and ``user.<id>`` (all
 sockets of one person); the caller names them, because a wrong recipient list is a data leak.
 
+Events for people (``user.<id>`` topics) cross the channel layer as ONE message per event to every server process
+(the ``users`` topic, carrying the recipient ids); each process's hub hands it to the sockets of those people it
+holds. A flag to 50 responders is one Redis message, not 50 (bench/flag_delivery.py).
+
 Two strengths:
 - group lines (messages) are already durable: they carry the group's sequence number and a phone that misses one
   finds it with ``resync``. They are published straight after commit; a failure is logged.
@@ -14,11 +18,15 @@ Two strengths:
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import logging
+import os
+import threading
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +36,8 @@ from groups.models import OutboxEvent
 logger = logging.getLogger(__name__)
 
 RELAY_BATCH = 200
+USERS_TOPIC = "users"  # every process's hub listens here for events addressed to people (groups/delivery.py)
+PUBLISH_TIMEOUT_SECONDS = 5.0
 
 
 def group_topic(group_id: int) -> str:
@@ -56,15 +66,58 @@ def event_publish(*, topics: list[str], event: dict, durable: bool = False) -> N
 
 
 def _send(topics: list[str], payload: str, meta: dict) -> None:
-    # One event loop for all topics: async_to_sync per topic started a thread, a loop and a Redis connection each
-    # time (a flag to 50 responders spent ~600 ms there; bench/flag_delivery.py).
-    async_to_sync(_send_all)(topics, payload, meta)
-
-
-async def _send_all(topics: list[str], payload: str, meta: dict) -> None:
     layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        # The in-process layer lives in the server's own event loop (the embedded default): publish there.
+        async_to_sync(_send_all)(layer, topics, payload, meta)
+    else:
+        _publisher.run(_send_all(layer, topics, payload, meta))
+
+
+async def _send_all(layer, topics: list[str], payload: str, meta: dict) -> None:
+    user_ids = []
     for topic in topics:
-        await layer.group_send(topic, {"type": "fanout", "topic": topic, "payload": payload, **meta})
+        if topic.startswith("user."):
+            user_ids.append(int(topic.removeprefix("user.")))
+        else:
+            await layer.group_send(topic, {"type": "fanout", "topic": topic, "payload": payload, **meta})
+    if user_ids:
+        await layer.group_send(
+            USERS_TOPIC, {"type": "fanout", "topic": USERS_TOPIC, "users": user_ids, "payload": payload, **meta}
+        )
+
+
+class _Publisher:
+    """One long-lived event loop per process for publishing from synchronous code (gunicorn workers, Celery).
+
+    ``async_to_sync`` starts a thread and an event loop per call, and channels-redis keeps its connections per
+    loop, so every publish opened a new Redis connection: ~9 ms of CPU each (docs/performance.md). This loop, and
+    its connections, live as long as the process. A forked child starts its own (the thread does not survive a
+    fork)."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="live-event-publisher", daemon=True).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def run(self, coroutine) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._running_loop())
+        try:
+            future.result(PUBLISH_TIMEOUT_SECONDS)
+        except concurrent.futures.TimeoutError:
+            future.cancel()  # Redis hangs: give up; a durable event stays in the outbox for the next relay
+            raise
+
+
+_publisher = _Publisher()
 
 
 def outbox_relay(*, max_batches: int | None = None) -> int:

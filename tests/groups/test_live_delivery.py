@@ -1,0 +1,90 @@
+"""How events for people travel: one channel-layer message per event, whatever the number of recipients, handed by
+each process's hub to the sockets of exactly those people; and publishing from synchronous code keeps one event
+loop (with its Redis connections) per process instead of opening a new one per publish."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from channels_redis.core import RedisChannelLayer
+from django.conf import settings
+
+from config.asgi import application
+from groups import events
+from groups.events import USERS_TOPIC, event_publish, user_topic
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_for_several_people_is_one_layer_message_and_reaches_only_them(qingguo, client_factory, monkeypatch):
+    tokens = {
+        user.pk: client_factory().login_with_password(str(user.phone))
+        for user in (qingguo.officer, qingguo.merchant, qingguo.volunteer)
+    }
+    layer = get_channel_layer()
+    sent = []
+    real_group_send = layer.group_send
+
+    async def counting_group_send(group, message):
+        sent.append(group)
+        await real_group_send(group, message)
+
+    async def scenario():
+        sockets = {}
+        for user_id, token in tokens.items():
+            sockets[user_id] = WebsocketCommunicator(application, f"/ws/?token={token}")
+            await sockets[user_id].connect()
+            assert (await sockets[user_id].receive_json_from(timeout=5))["type"] == "hello"
+        monkeypatch.setattr(layer, "group_send", counting_group_send)
+
+        # when one event is published to the officer and the volunteer
+        await database_sync_to_async(event_publish)(
+            topics=[user_topic(qingguo.officer.pk), user_topic(qingguo.volunteer.pk)],
+            event={"type": "case", "case": "dispute", "dispute": {"dispute_id": 7}},
+        )
+        officer = await sockets[qingguo.officer.pk].receive_json_from(timeout=5)
+        volunteer = await sockets[qingguo.volunteer.pk].receive_json_from(timeout=5)
+        merchant_got_nothing = await sockets[qingguo.merchant.pk].receive_nothing(timeout=0.3)
+        for socket in sockets.values():
+            await socket.disconnect()
+        return officer, volunteer, merchant_got_nothing
+
+    officer, volunteer, merchant_got_nothing = asyncio.run(scenario())
+
+    # then both have it, the merchant does not, and it crossed the channel layer once
+    assert officer["dispute"]["dispute_id"] == volunteer["dispute"]["dispute_id"] == 7
+    assert merchant_got_nothing
+    assert sent == [USERS_TOPIC]
+
+
+@pytest.mark.needs_redis
+def test_publishing_from_sync_code_reuses_one_loop_and_delivers_in_order(monkeypatch):
+    layer = RedisChannelLayer(hosts=[settings.TEST_REDIS_URL], prefix=f"test-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setattr(events, "get_channel_layer", lambda: layer)
+
+    async def listen() -> str:
+        channel = await layer.new_channel("hub.")
+        await layer.group_add(USERS_TOPIC, channel)
+        return channel
+
+    channel = asyncio.run(listen())
+
+    # when a gunicorn-like (synchronous) caller publishes five events, one after the other
+    loops = set()
+    for n in range(5):
+        events._send([user_topic(40 + n)], json.dumps({"n": n}), {"group": None, "seq": None})
+        loops.add(events._publisher._loop)
+
+    async def receive_all() -> list[dict]:
+        return [await asyncio.wait_for(layer.receive(channel), 5) for _ in range(5)]
+
+    received = asyncio.run(receive_all())
+
+    # then each arrived once, in order, addressed by user id, and all went through the same long-lived loop
+    assert [(json.loads(m["payload"])["n"], m["users"]) for m in received] == [(n, [40 + n]) for n in range(5)]
+    assert len(loops) == 1 and next(iter(loops)).is_running()
