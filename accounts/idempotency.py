@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from accounts.authentication import session_token_authenticate
 from accounts.models import IdempotencyRecord
 from config.errors import error_body
 
@@ -31,11 +32,8 @@ def _scope(request) -> str | None:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    token = request.headers.get("X-Session-Token")
-    if token:
-        from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
-
-        found = authenticate_by_x_session_token(token)
+    if request.headers.get("X-Session-Token"):
+        found = session_token_authenticate(request)
         if found:
             return f"user:{found[0].pk}"
         return None  # an invalid token: the view answers 401, nothing to remember

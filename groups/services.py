@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -156,11 +156,21 @@ def team_group_member_remove(*, actor, group: ContactGroup, user_id: int) -> Non
 # --- lines in a group ---------------------------------------------------------------------------------------------
 
 
+def _next_seq(group_id: int) -> int:
+    """Take the group's next sequence number. The UPDATE locks the group's row until commit; RETURNING reads the
+    new value in the same statement (Django's update() cannot), one round trip less on every line posted."""
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("a group line must be appended inside the caller's transaction")
+    table = connection.ops.quote_name(ContactGroup._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [group_id])  # noqa: S608 - the table name is ours
+        return cursor.fetchone()[0]
+
+
 def _append(*, group: ContactGroup, kind: str, sender=None, **fields) -> Message:
-    """Add one line with the group's next sequence number. Caller holds a transaction (asserted by Django's
-    select_for_update); the UPDATE takes the group row's lock until commit, so concurrent senders queue here."""
-    ContactGroup.objects.filter(pk=group.pk).update(last_seq=F("last_seq") + 1)
-    seq = ContactGroup.objects.select_for_update().values_list("last_seq", flat=True).get(pk=group.pk)
+    """Add one line with the group's next sequence number. Caller holds a transaction; the UPDATE takes the group
+    row's lock until commit, so concurrent senders queue here."""
+    seq = _next_seq(group.pk)
     group.last_seq = seq
     message = Message.objects.create(group=group, seq=seq, kind=kind, sender=sender, **fields)
     event_publish(

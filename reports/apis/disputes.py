@@ -151,7 +151,7 @@ class DisputeFlagApi(APIView):
             for upload in params.pop("photos")
         ]
         dispute = services.dispute_flag(
-            reporter=request.user, alliance=access.alliance, store=store, photos=photos, **params
+            reporter=request.user, alliance=access.alliance, access=access, store=store, photos=photos, **params
         )
         return Response(DisputeOutput(dispute).data, status=status.HTTP_201_CREATED)
 

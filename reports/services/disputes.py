@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import can_flag_dispute, can_respond_to_dispute
 from alliance.models import Alliance, Store
-from alliance.selectors import alliance_access_for
+from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from groups.events import event_publish, user_topic
 from groups.models import ContactGroup
@@ -100,10 +100,13 @@ def dispute_flag(
     photos: list | None = None,
     source_message=None,
     client_id: str = "",
+    access: AllianceAccess | None = None,
 ) -> Dispute:
     """One call from a merchant's phone: the flag is stored, goes live to the responders on duty and is posted as a
-    case card in the contact group. The location defaults to the reporter's store."""
-    access = alliance_access_for(user=reporter, alliance=alliance)
+    case card in the contact group. The location defaults to the reporter's store. ``access``: the reporter's
+    access to the alliance when the caller has already looked it up."""
+    if access is None or access.alliance.pk != alliance.pk:
+        access = alliance_access_for(user=reporter, alliance=alliance)
     if access is None:
         raise ApplicationError("not_found", _("Not found."), status_code=404)
     if not can_flag_dispute(reporter, access):

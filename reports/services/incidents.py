@@ -36,7 +36,7 @@ from accounts.permissions import (
     can_work_incident,
 )
 from alliance.models import Alliance, Store
-from alliance.selectors import alliance_access_for
+from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from config.images import PreparedImage
 from groups.events import event_publish, user_topic
@@ -201,13 +201,16 @@ def incident_report(
     photos: list[PreparedImage] | None = None,
     source_message: Message | None = None,
     client_id: str = "",
+    access: AllianceAccess | None = None,
 ) -> Incident:
     """A member reports an incident for the police queue. The case card goes to the alliance's contact group (or,
     for a report made from a group message, back to that message's group).
 
     Without a location the reporter's store in the alliance is used, except for anonymous reports: a store's
-    position names its owner. A repeated ``client_id`` from the same reporter returns the stored report."""
-    access = alliance_access_for(user=reporter, alliance=alliance)
+    position names its owner. A repeated ``client_id`` from the same reporter returns the stored report.
+    ``access``: the reporter's access to the alliance when the caller has already looked it up."""
+    if access is None or access.alliance.pk != alliance.pk:
+        access = alliance_access_for(user=reporter, alliance=alliance)
     if access is None:
         raise _not_found()
     if not can_report_incident(reporter, access):

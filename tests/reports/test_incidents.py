@@ -662,3 +662,23 @@ def test_list_and_detail_pin_their_queries(login, qingguo, django_assert_max_num
     assert detail.status_code == 200 and len(detail.json()["duplicates"]) == 11
     assert CaseEvent.objects.filter(incident_id=ids[0]).count() == 4
     assert Decimal(str(detail.json()["location"]["latitude"])) > Decimal("31.777")
+
+
+@pytest.mark.django_db
+def test_reporting_pins_its_queries(login, qingguo, django_assert_max_num_queries):
+    client = login(qingguo.merchant)
+    path = f"/api/v1/alliances/{qingguo.alliance.pk}/incidents"
+    body = {"category": "theft", "description": "电动车电瓶被偷了", **LANE}
+
+    # The session and the user are read once (not again for the Idempotency-Key scope), the alliance and the
+    # reporter's standing once (the view's check goes into the service), and the new case is not read back; then
+    # the idempotency record, the incident, its timeline step, the group's next seq, the card, the outbox row and
+    # the duplicate search (30 queries before; docs/performance.md says what each cost).
+    with django_assert_max_num_queries(24) as captured:
+        response = client.post_json(path, body, HTTP_IDEMPOTENCY_KEY="pin-incident-1")
+
+    assert response.status_code == 201 and response.json()["duplicates"] == []
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert sum('FROM "accounts_user"' in q for q in sql) == 1
+    assert sum('FROM "alliance_alliancemembership"' in q for q in sql) == 1
+    assert sum(q.startswith('SELECT "reports_incident"') for q in sql) == 1  # the duplicate search, no re-read
