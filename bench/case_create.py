@@ -57,6 +57,9 @@ How to read it
       shows up as latency, no coordinated omission); ``late`` is how many requests were sent more than 5 ms
       after they were due; ``shed`` requests were not sent because ``--max-in-flight`` were still open.
     * The targets: create throughput >= 40 % of the bare view's; p99 < 100 ms at half the measured create peak.
+    * For context, ``GET /api/v1/me`` is measured the same way: the cheapest authenticated API view (the session
+      token resolved to a user, the user's roles, no writes). It shows what authentication alone costs against
+      the bare view, which no creating endpoint can undercut.
 """
 
 from __future__ import annotations
@@ -92,6 +95,8 @@ CENTER = (31.777012, 119.956301)  # the alliance's lane
 TARGET_RATIO = 0.40
 TARGET_P99_MS = 100.0
 BARE = "/healthz"
+# Context for the ratio: the cheapest authenticated API view (session token -> user, roles; no writes).
+AUTHED = "/api/v1/me"
 DESCRIPTIONS = ["后街有人试拉车门", "电动车电瓶被偷了", "店门口的监控被人弄坏了", "有人在巷口兜售假货"]
 
 SETUP_SCRIPT = """
@@ -813,7 +818,7 @@ def print_report(
         print(row(paced))
     print()
     peaks = {}
-    for key in ("bare", "create"):
+    for key in ("bare", "authed", "create"):
         mine = [result for result in closed if result.endpoint.key == key]
         if mine:
             peaks[key] = max(mine, key=lambda result: result.rps)
@@ -825,6 +830,11 @@ def print_report(
         print(
             f"target create throughput >= {TARGET_RATIO * 100:.0f}% of the bare view's: {'met' if met else 'NOT met'} "
             f"({ratio * 100:.1f}%: {peaks['create'].rps:.0f} vs {peaks['bare'].rps:.0f} req/s)"
+        )
+    if "authed" in peaks and "create" in peaks and "bare" in peaks and peaks["bare"].rps and peaks["authed"].rps:
+        print(
+            f"context: the authenticated read alone is {peaks['authed'].rps / peaks['bare'].rps * 100:.1f}% of the "
+            f"bare view; create / authenticated read: {peaks['create'].rps / peaks['authed'].rps * 100:.1f}%"
         )
     if paced is not None:
         latencies = sorted(paced.latencies)
@@ -912,6 +922,13 @@ def main(argv: list[str] | None = None) -> int:
         "config.wsgi:application",
     ]
     bare = Endpoint("bare", f"GET {BARE} (bare view)", lambda: raw_request("GET", BARE, port, {}), 200)
+    tokens = setup["tokens"]
+    authed = Endpoint(
+        "authed",
+        f"GET {AUTHED} (auth only)",
+        lambda: raw_request("GET", AUTHED, port, {"X-Session-Token": random.choice(tokens)}),
+        200,
+    )
     make_create = CreateRequests(args.endpoint, port, setup["alliance"], setup["tokens"], args.spread_km, args.seed)
     create = Endpoint("create", f"POST .../{setup['alliance']}/{args.endpoint}", make_create, 201)
     if args.endpoint == "disputes":
@@ -934,7 +951,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  probe: {make_create.path} answered 201 (id {json.loads(answer).get('id')})", flush=True)
         sampler = CpuSampler(server, dbname)
         for level in args.levels:
-            for endpoint in (bare, create):
+            for endpoint in (bare, authed, create):
                 label = f"{endpoint.label} closed {level}"
                 closed.append(
                     measure_until_quiet(
