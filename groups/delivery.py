@@ -51,8 +51,12 @@ class Hub:
         self.loop = loop
         self.layer = get_channel_layer()
         self.channel_name = await self.layer.new_channel("hub.")
-        await self.layer.group_add(USERS_TOPIC, self.channel_name)
         self.tasks = [loop.create_task(self._read()), loop.create_task(self._refresh())]
+        try:
+            await self.layer.group_add(USERS_TOPIC, self.channel_name)
+        except Exception:  # noqa: BLE001 - Redis is down as the first socket connects: join once it is back
+            logger.warning("live delivery: the channel layer is unreachable; retrying", exc_info=True)
+            self.tasks.append(loop.create_task(self._resubscribe()))
 
     async def subscribe(self, subscriber: Subscriber, topics: list[str]) -> None:
         await self._start()

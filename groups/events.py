@@ -113,7 +113,11 @@ class _Publisher:
         try:
             future.result(PUBLISH_TIMEOUT_SECONDS)
         except concurrent.futures.TimeoutError:
-            future.cancel()  # Redis hangs: give up; a durable event stays in the outbox for the next relay
+            if not future.cancel():
+                future.result()  # it finished meanwhile: report what really happened
+                return
+            # Redis hangs: give up; a durable event stays in the outbox for the next relay. The publish may still
+            # have reached Redis, so delivery is at least once: apps treat a repeated case event as a redraw.
             raise
 
 

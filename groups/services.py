@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -156,15 +157,26 @@ def team_group_member_remove(*, actor, group: ContactGroup, user_id: int) -> Non
 # --- lines in a group ---------------------------------------------------------------------------------------------
 
 
+def _can_update_returning() -> bool:
+    """PostgreSQL, and SQLite from 3.35 on (Django 5.2 still supports 3.31)."""
+    return connection.features.can_return_columns_from_insert
+
+
 def _next_seq(group_id: int) -> int:
     """Take the group's next sequence number. The UPDATE locks the group's row until commit; RETURNING reads the
     new value in the same statement (Django's update() cannot), one round trip less on every line posted."""
     if not connection.in_atomic_block:
         raise TransactionManagementError("a group line must be appended inside the caller's transaction")
+    if not _can_update_returning():
+        ContactGroup.objects.filter(pk=group_id).update(last_seq=F("last_seq") + 1)
+        return ContactGroup.objects.values_list("last_seq", flat=True).get(pk=group_id)
     table = connection.ops.quote_name(ContactGroup._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [group_id])  # noqa: S608 - the table name is ours
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    if row is None:
+        raise ContactGroup.DoesNotExist(f"contact group {group_id} does not exist")
+    return row[0]
 
 
 def _append(*, group: ContactGroup, kind: str, sender=None, **fields) -> Message:

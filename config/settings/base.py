@@ -119,6 +119,9 @@ if REDIS_URL:
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 15}],
                 "capacity": 1000,
                 "expiry": 60,
+                # Hubs re-join their topics every 30 minutes (groups/delivery.py REFRESH_SECONDS); a dead process's
+                # hub drops out of them within the hour instead of receiving every event for a day.
+                "group_expiry": 3600,
                 "channel_capacity": _CHANNEL_CAPACITY,
             },
         }

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from PIL import Image
 
+from groups import services
 from groups.models import GroupMembership, Message
 from groups.services import contact_groups_member_left, message_send
 
@@ -31,6 +32,19 @@ def test_messages_get_gap_free_sequence_numbers_and_page_by_seq(login, qingguo):
     assert [m["body"] for m in older.json()["results"]] == ["第3条", "第4条"]
     assert older.json()["previous_before"] == start + 4 and older.json()["next_after"] is None
     assert [m["seq"] for m in catch_up.json()["results"]] == [start + 3, start + 4, start + 5]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("returning", [True, False], ids=["update-returning", "sqlite-before-3.35"])
+def test_the_next_seq_is_taken_with_or_without_returning(login, qingguo, monkeypatch, returning):
+    monkeypatch.setattr(services, "_can_update_returning", lambda: returning)
+    start = qingguo.main.last_seq
+
+    sent = [message_send(sender=qingguo.merchant, group=qingguo.main, body=f"第{n}条")[0] for n in range(3)]
+
+    assert [message.seq for message in sent] == [start + 1, start + 2, start + 3]
+    qingguo.main.refresh_from_db()
+    assert qingguo.main.last_seq == start + 3
 
 
 @pytest.mark.django_db

@@ -16,7 +16,7 @@ from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
 from config.asgi import application
-from groups import events
+from groups import delivery, events
 from groups.events import USERS_TOPIC, event_publish, user_topic
 
 
@@ -88,3 +88,53 @@ def test_publishing_from_sync_code_reuses_one_loop_and_delivers_in_order(monkeyp
     # then each arrived once, in order, addressed by user id, and all went through the same long-lived loop
     assert [(json.loads(m["payload"])["n"], m["users"]) for m in received] == [(n, [40 + n]) for n in range(5)]
     assert len(loops) == 1 and next(iter(loops)).is_running()
+
+
+def test_a_hub_that_starts_while_redis_is_down_joins_the_users_topic_once_it_is_back(monkeypatch):
+    class FlakyLayer:
+        """Refuses the first join, as Redis does while it restarts; then works."""
+
+        def __init__(self):
+            self.joined: list[str] = []
+            self.refusals = 1
+
+        async def new_channel(self, prefix):
+            return prefix + "test"
+
+        async def group_add(self, group, channel):
+            if self.refusals:
+                self.refusals -= 1
+                raise ConnectionError("Redis is restarting")
+            self.joined.append(group)
+
+        async def group_discard(self, group, channel):
+            pass
+
+        async def receive(self, channel):
+            await asyncio.sleep(3600)
+
+    layer = FlakyLayer()
+    monkeypatch.setattr(delivery, "get_channel_layer", lambda: layer)
+    hub = delivery.Hub()
+
+    class Socket:
+        async def hub_event(self, message):
+            pass
+
+    async def scenario():
+        # when the first socket of the process subscribes while Redis refuses
+        await hub.subscribe(Socket(), [user_topic(7)])
+        for _ in range(40):
+            if USERS_TOPIC in layer.joined:
+                break
+            await asyncio.sleep(0.1)
+        reading = any(not task.done() for task in hub.tasks)
+        for task in hub.tasks:
+            task.cancel()
+        return reading
+
+    reading = asyncio.run(scenario())
+
+    # then the hub keeps reading and joins the users topic once Redis answers
+    assert reading
+    assert USERS_TOPIC in layer.joined and user_topic(7) in layer.joined
