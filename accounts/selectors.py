@@ -7,6 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.adapter import phone_normalise
 from accounts.models import RoleGrant, User
+from accounts.personal_data import personal_data_export
 
 
 def _in_jurisdiction_q(admin: User) -> Q:
@@ -60,80 +61,6 @@ def role_grants_audit() -> QuerySet[RoleGrant]:
 
 
 def user_personal_data(*, user: User) -> dict:
-    """Everything the service holds about the person, as PIPL's right of access expects.
-
-    Later apps add their sections here (reports, memberships, shifts, points) so the export stays complete.
-    """
-    from allauth.usersessions.models import UserSession
-
-    grants = RoleGrant.objects.filter(user=user).order_by("granted_at")
-    sessions = UserSession.objects.filter(user=user).order_by("created_at")
-    return {
-        "profile": {
-            "id": user.pk,
-            "phone": str(user.phone) if user.phone else None,
-            "phone_verified": user.phone_verified,
-            "email": user.email,
-            "display_name": user.display_name,
-            "is_real_name_verified": user.is_real_name_verified,
-            "date_joined": user.date_joined.isoformat(),
-            "last_login": user.last_login.isoformat() if user.last_login else None,
-        },
-        "role_grants": [
-            {
-                "role": grant.role,
-                "granted_at": grant.granted_at.isoformat(),
-                "revoked_at": grant.revoked_at.isoformat() if grant.revoked_at else None,
-                "reason": grant.reason,
-            }
-            for grant in grants
-        ],
-        **_personal_data_elsewhere(user),
-        "sessions": [
-            {
-                "created_at": session.created_at.isoformat(),
-                "last_seen_at": session.last_seen_at.isoformat(),
-                "ip": session.ip,
-                "user_agent": session.user_agent,
-            }
-            for session in sessions
-        ],
-    }
-
-
-def _personal_data_elsewhere(user: User) -> dict:
-    """What the other apps hold about the person. Imported here: those apps build on accounts."""
-    from alliance.models import AllianceMembership, StationStaff, Store, StoreStaff
-    from groups.models import Message
-    from reports.models import Dispute, Incident
-
-    return {
-        "alliance_memberships": [
-            {"alliance": m.alliance.name, "role": m.role, "joined_at": m.joined_at.isoformat(), "on_duty": m.on_duty}
-            for m in AllianceMembership.objects.filter(user=user).select_related("alliance")
-        ],
-        "stores_owned": [
-            {"name": s.name, "address": s.address, "business_licence_number": s.business_licence_number}
-            for s in Store.objects.filter(owner=user)
-        ],
-        "store_posts": [p.store.name for p in StoreStaff.objects.filter(user=user).select_related("store")],
-        "station_posts": [p.station.name for p in StationStaff.objects.filter(user=user).select_related("station")],
-        "messages": [
-            {"group": m.group.name, "seq": m.seq, "kind": m.kind, "body": m.body, "sent_at": m.created_at.isoformat()}
-            for m in Message.objects.filter(sender=user, deleted_at__isnull=True).select_related("group").order_by("id")
-        ],
-        "dispute_flags": [
-            {
-                "id": d.pk,
-                "category": d.category,
-                "note": d.note,
-                "flagged_at": d.flagged_at.isoformat(),
-                "status": d.status,
-            }
-            for d in Dispute.objects.filter(reporter=user).order_by("id")
-        ],
-        "incident_reports": [
-            {"id": i.pk, "category": i.category, "description": i.description, "reported_at": i.created_at.isoformat()}
-            for i in Incident.objects.filter(reporter=user).order_by("id")
-        ],
-    }
+    """Everything the service holds about the person, as PIPL's right of access expects: every app's registered
+    part (accounts/personal_data.py)."""
+    return personal_data_export(user=user)

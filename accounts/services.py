@@ -19,6 +19,7 @@ from accounts.permissions import (
     can_verify_real_name,
     forget_cached_roles,
 )
+from accounts.personal_data import personal_data_erase
 from config.errors import ApplicationError
 
 
@@ -120,12 +121,9 @@ def user_account_delete(*, user: User, confirm_phone: str) -> None:
             _("Type your own mobile number to confirm that you want to delete your account."),
             fields={"confirm_phone": [_("This is not the number of this account.")]},
         )
-    # Imported here: alliance builds on accounts, not the other way round.
-    from alliance.services import alliance_ties_end_for_deleted_account
-
     now = timezone.now()
     RoleGrant.objects.active().filter(user=user).update(revoked_at=now, revoked_by=user)
-    alliance_ties_end_for_deleted_account(user=user)
+    personal_data_erase(user=user)  # every app's share: alliances and groups left, posts ended, ...
     user_sessions_end(user=user)
     user.phone = None
     user.phone_verified = False

@@ -1,0 +1,78 @@
+"""The alliance app's share of the personal-data export and of account deletion (accounts/personal_data.py)."""
+
+from __future__ import annotations
+
+from accounts.personal_data import PersonalDataPart, personal_data_left_out, personal_data_part_register
+from alliance.models import AllianceJoinRequest, AllianceMembership, StationStaff, Store, StoreStaff
+
+
+def _memberships(user) -> list[dict]:
+    return [
+        {"alliance": m.alliance.name, "role": m.role, "joined_at": m.joined_at.isoformat(), "on_duty": m.on_duty}
+        for m in AllianceMembership.objects.filter(user=user).select_related("alliance").order_by("id")
+    ]
+
+
+def _join_requests(user) -> list[dict]:
+    return [
+        {
+            "alliance": r.alliance.name,
+            "role": r.role,
+            "status": r.status,
+            "requested_at": r.created_at.isoformat(),
+            "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+        }
+        for r in AllianceJoinRequest.objects.filter(user=user).select_related("alliance").order_by("id")
+    ]
+
+
+def _stores_owned(user) -> list[dict]:
+    return [
+        {"name": s.name, "address": s.address, "business_licence_number": s.business_licence_number}
+        for s in Store.objects.filter(owner=user).order_by("id")
+    ]
+
+
+def _store_posts(user) -> list[str]:
+    return [p.store.name for p in StoreStaff.objects.filter(user=user).select_related("store").order_by("id")]
+
+
+def _station_posts(user) -> list[str]:
+    return [p.station.name for p in StationStaff.objects.filter(user=user).select_related("station").order_by("id")]
+
+
+def _ties_end(user) -> None:
+    # Imported here: the services module pulls in the groups app, which is not needed to build the export.
+    from alliance.services import alliance_ties_end_for_deleted_account
+
+    AllianceJoinRequest.objects.filter(user=user).delete()
+    alliance_ties_end_for_deleted_account(user=user)
+
+
+# Leaving the alliances also ends the store and station posts and the group memberships (one erase for all).
+personal_data_part_register(
+    PersonalDataPart(
+        "alliance_memberships", _memberships, covers=("alliance.AllianceMembership.user",), erase=_ties_end
+    )
+)
+personal_data_part_register(
+    PersonalDataPart("join_requests", _join_requests, covers=("alliance.AllianceJoinRequest.user",))
+)
+# A store stays with its alliance when its owner leaves (it is the shop, not the person); the owner link remains on
+# the anonymised row, so nothing names the person any more.
+personal_data_part_register(PersonalDataPart("stores_owned", _stores_owned, covers=("alliance.Store.owner",)))
+personal_data_part_register(PersonalDataPart("store_posts", _store_posts, covers=("alliance.StoreStaff.user",)))
+personal_data_part_register(PersonalDataPart("station_posts", _station_posts, covers=("alliance.StationStaff.user",)))
+
+_OFFICIAL_ACT = "an officer's or admin's act on somebody else's membership, store or request: its audit trail"
+for _field in (
+    "alliance.StationStaff.granted_by",
+    "alliance.Alliance.created_by",
+    "alliance.AllianceMembership.added_by",
+    "alliance.AllianceInvite.created_by",
+    "alliance.AllianceInvite.revoked_by",
+    "alliance.AllianceJoinRequest.decided_by",
+    "alliance.Store.verified_by",
+    "alliance.StoreStaff.added_by",
+):
+    personal_data_left_out(_field, why=_OFFICIAL_ACT)
