@@ -53,6 +53,8 @@ def run(port: int, host: str) -> int:
     ensure_environment()
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    # The embedded default's SQLite file, broker and uploads live here (settings make no directories themselves).
+    Path(env.get("PINGAN_VAR_DIR") or ROOT / "var").mkdir(parents=True, exist_ok=True)
     say("Migrating the database")
     manage("migrate", "--no-input", env=env)
     manage("collectstatic", "--no-input", "--verbosity", "0", env=env)

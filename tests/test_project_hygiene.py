@@ -32,6 +32,7 @@ def _production_env(**overrides: str) -> dict:
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/pingan",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "SMS_PROVIDER": "console",
         }
     )
     env.update(overrides)
@@ -55,3 +56,35 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_the_database_redis_or_sms_provider():
+    # given otherwise complete production settings
+    complete = _production_env(DJANGO_SECRET_KEY="s" * 60, DJANGO_ALLOWED_HOSTS="pingan.example")
+
+    for name in ("DATABASE_URL", "REDIS_URL", "SMS_PROVIDER"):
+        # when one of them is missing, or empty
+        for env in ({k: v for k, v in complete.items() if k != name}, {**complete, name: ""}):
+            result = _run(sys.executable, "manage.py", "check", env=env)
+
+            # then the process does not start, and says which variable to set
+            assert result.returncode != 0, name
+            assert f"Set the {name} environment variable" in result.stderr, result.stderr[-500:]
+    tests_only = _run(sys.executable, "manage.py", "check", env={**complete, "SMS_PROVIDER": "memory"})
+    assert tests_only.returncode != 0 and "SMS_PROVIDER=memory" in tests_only.stderr
+
+
+def test_settings_make_no_directories_when_imported(tmp_path):
+    # given the embedded default pointed at a folder that does not exist yet
+    var_dir = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.local", "PINGAN_VAR_DIR": str(var_dir)})
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+
+    # when a process loads the settings and the apps (as every command does)
+    result = _run(sys.executable, "-c", "import django; django.setup(); print('loaded')", env=env)
+
+    # then nothing was created on disk
+    assert result.returncode == 0 and "loaded" in result.stdout, result.stderr
+    assert not var_dir.exists()

@@ -1,7 +1,18 @@
 """Production: PostgreSQL, Redis, several server processes. Secrets and hosts have no default on purpose."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import SMS_PROVIDER, env
+
+# Without these the base settings fall back to the embedded default: a SQLite file, an in-process channel layer
+# (live events would not cross processes) and SMS codes written to the log. In production that is an outage or a
+# leak, so refuse to start and name what is missing.
+for _name in ("DATABASE_URL", "REDIS_URL", "SMS_PROVIDER"):
+    if not env.str(_name, default="").strip():
+        raise ImproperlyConfigured(f"Set the {_name} environment variable: production does not start without it.")
+if SMS_PROVIDER == "memory":
+    raise ImproperlyConfigured("SMS_PROVIDER=memory keeps codes in memory for tests; production sends them.")
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
