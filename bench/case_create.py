@@ -76,15 +76,14 @@ from urllib.parse import urlsplit
 
 from harness import HOST
 from harness.load import RETRYABLE, LoadState, http_request, raw_request, read_response, run_closed_loop
-from harness.machine import CpuMeter, CpuUse, measure_until_quiet
+from harness.machine import CpuMeter, CpuUse, add_machine_options, measure_until_quiet
 from harness.processes import Server, gunicorn_argv, pin_load_generator, run
 from harness.stats import machine, percentile, stamped, versions
 from harness.stores import (
     TOKEN_FOR,
     clear_channel_layer_groups,
     database_name,
-    migrate,
-    recreate_postgres_database,
+    prepare_database,
     redis_answers,
     server_env,
     shell_result,
@@ -152,13 +151,6 @@ result = {
     "idempotency records": IdempotencyRecord.objects.count(),
 }
 """
-
-
-def prepare_database(env: dict[str, str], args: argparse.Namespace) -> dict:
-    recreate_postgres_database(args.database_url)
-    migrate(env)
-    script = SETUP_SCRIPT.format(count=args.merchants, phone_base=PHONE_BASE, lat=CENTER[0], lon=CENTER[1])
-    return shell_result(env, script)
 
 
 def database_counts(env: dict[str, str]) -> dict[str, int]:
@@ -444,16 +436,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=4, help="random seed for tokens and places")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="PostgreSQL; DROPPED and recreated")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis database for cache and channel layer")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to CPUs")
-    parser.add_argument(
-        "--max-other",
-        type=float,
-        default=25.0,
-        help="%% of a core other processes (not the server, PostgreSQL, Redis or this one) may use: wait for a "
-        "quiet machine before each measurement and take it again when they used more (0: never wait)",
-    )
-    parser.add_argument("--retries", type=int, default=2, help="how often a noisy measurement is taken again")
-    parser.add_argument("--quiet-wait", type=float, default=60.0, help="longest wait for a quiet machine, seconds")
+    add_machine_options(parser, max_other=25.0, retries=2, quiet_wait=60.0)
     args = parser.parse_args(argv)
     try:
         args.levels = [int(level) for level in args.concurrency.split(",") if level.strip()]
@@ -475,7 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     dbname = database_name(args.database_url)
 
     print(f"Recreating {dbname}, migrating, {args.merchants} merchants and sessions ...", flush=True)
-    setup = prepare_database(env, args)
+    script = SETUP_SCRIPT.format(count=args.merchants, phone_base=PHONE_BASE, lat=CENTER[0], lon=CENTER[1])
+    setup = prepare_database(env, script, recreate=True)
     cleared = clear_channel_layer_groups(args.redis_url)
     print(f"  alliance {setup['alliance']}, {len(setup['tokens'])} tokens; cleared {cleared} channel-layer keys")
 

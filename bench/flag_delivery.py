@@ -75,6 +75,7 @@ from urllib.parse import urlsplit
 
 from harness import HOST
 from harness.load import (
+    add_round_options,
     close_sockets,
     open_in_batches,
     open_socket,
@@ -82,18 +83,16 @@ from harness.load import (
     read_response,
     stamping_connection_class,
 )
-from harness.machine import CpuMeter, Slices, measure_in_slices
+from harness.machine import CpuMeter, Slices, add_machine_options, measure_in_slices
 from harness.processes import Server, daphne_argv, gunicorn_argv, pin_load_generator, raise_open_files_limit, run
 from harness.stats import machine, percentile, stamped, versions
 from harness.stores import (
     TOKEN_FOR,
     clear_channel_layer_groups,
     database_name,
-    migrate,
-    recreate_postgres_database,
+    prepare_database,
     redis_answers,
     server_env,
-    shell_result,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pingan_bench_flags"
@@ -147,12 +146,6 @@ result = {{
 }}
 """
 )
-
-
-def prepare_database(env: dict[str, str], args: argparse.Namespace) -> dict:
-    recreate_postgres_database(args.database_url)
-    migrate(env)
-    return shell_result(env, SETUP_SCRIPT.format(count=args.responders, phone_base=PHONE_BASE))
 
 
 # --- the client ----------------------------------------------------------------------------------------------
@@ -399,28 +392,16 @@ def print_report(summaries: list[Summary], failures: dict[str, str], args: argpa
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--responders", type=int, default=50, help="on-duty responders connected by WebSocket")
-    parser.add_argument("--rounds", type=int, default=30, help="measured rounds (one flag each)")
-    parser.add_argument("--warmup", type=int, default=3, help="unmeasured rounds first")
+    add_round_options(parser, rounds=30, warmup=3, each="flag")
     parser.add_argument("--via", default="gunicorn,daphne", help="which server answers the POST: gunicorn, daphne")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--spacing", type=float, default=0.3, help="seconds between a completed round and the next")
-    parser.add_argument("--round-timeout", type=float, default=10.0, help="seconds a round may take")
     parser.add_argument(
         "--timeout", type=float, default=900.0, help="seconds per server, connecting and quiet waits included"
     )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="PostgreSQL; DROPPED and recreated")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis database for cache and channel layer")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin servers and client to CPUs")
-    parser.add_argument(
-        "--max-other",
-        type=float,
-        default=25.0,
-        help="%% of a core other processes may use: wait for a quiet machine before each slice, measure a slice "
-        "again when they used more (0: never)",
-    )
-    parser.add_argument("--slice", type=int, default=10, help="measured rounds per slice (noise check and retry)")
-    parser.add_argument("--retries", type=int, default=2, help="how often a noisy slice is measured again")
-    parser.add_argument("--quiet-wait", type=float, default=60.0, help="longest wait for a quiet machine, seconds")
+    add_machine_options(parser, max_other=25.0, retries=2, quiet_wait=60.0, slice_rounds=10)
     args = parser.parse_args(argv)
     args.vias = [via.strip() for via in args.via.split(",") if via.strip()]
     if not args.vias or any(via not in ("gunicorn", "daphne") for via in args.vias):
@@ -438,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     pinned = pin_load_generator(args.no_pin)
     env = server_env(args.database_url, args.redis_url)
     print(f"Recreating {database_name(args.database_url)}: 1 merchant, {args.responders} responders ...", flush=True)
-    setup = prepare_database(env, args)
+    setup = prepare_database(env, SETUP_SCRIPT.format(count=args.responders, phone_base=PHONE_BASE), recreate=True)
     cleared = clear_channel_layer_groups(args.redis_url)
     print(f"  alliance {setup['alliance']}; cleared {cleared} channel-layer group keys", flush=True)
 

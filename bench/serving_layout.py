@@ -56,10 +56,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from harness.load import LoadState, http_request, raw_request, run_closed_loop
-from harness.machine import CpuMeter, measure_until_quiet
+from harness.machine import CpuMeter, add_machine_options, measure_until_quiet
 from harness.processes import Server, daphne_argv, gunicorn_argv, pin_load_generator, run
 from harness.stats import machine, percentile, stamped, versions
-from harness.stores import TOKEN_FOR, database_label, ensure_database, migrate, server_env, shell_result
+from harness.stores import TOKEN_FOR, database_label, prepare_database, server_env
 
 DEFAULT_DATABASE_URL = "sqlite:////tmp/pingan-bench.sqlite3"
 BENCH_PHONE = "+8613800138000"
@@ -75,13 +75,6 @@ user = User.objects.filter(phone={BENCH_PHONE!r}).first() or User.objects.create
 result = token_for(user)
 """
 )
-
-
-def prepare_database(database_url: str, env: dict[str, str]) -> str:
-    """Migrate, create the bench user and a logged-in session; return its key, the X-Session-Token."""
-    ensure_database(database_url, throwaway=DEFAULT_DATABASE_URL)
-    migrate(env)
-    return shell_result(env, TOKEN_SCRIPT)
 
 
 # --- servers -------------------------------------------------------------------------------------------------
@@ -240,16 +233,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--gunicorn-threads", type=int, default=1, help="more than 1 uses gunicorn's gthread worker instead of sync"
     )
-    parser.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to CPUs")
-    parser.add_argument(
-        "--max-other",
-        type=float,
-        default=20.0,
-        help="%% of a core other processes may use: wait for a quiet machine before each slice and measure a slice "
-        "again when they used more (0: never wait)",
-    )
-    parser.add_argument("--retries", type=int, default=3, help="how often a noisy slice is measured again")
-    parser.add_argument("--quiet-wait", type=float, default=120.0, help="longest wait for a quiet machine, seconds")
+    add_machine_options(parser, max_other=20.0, retries=3, quiet_wait=120.0)
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.concurrency < 1 or args.max_requests < 1 or args.slices < 1:
         parser.error("duration, concurrency, max-requests and slices must be positive")
@@ -263,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     db_label = database_label(args.database_url)
 
     print(f"Preparing the database ({db_label}) ...", flush=True)
-    token = prepare_database(args.database_url, env)
+    token = prepare_database(env, TOKEN_SCRIPT, throwaway=DEFAULT_DATABASE_URL)  # the X-Session-Token
     endpoint_headers = {"/healthz": {}, "/api/v1/me": {"X-Session-Token": token}}
 
     specs = server_specs(args.gunicorn_threads)

@@ -83,19 +83,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import HOST
-from harness.load import close_sockets, open_in_batches, open_socket, stamping_connection_class
-from harness.machine import CpuMeter, measure_in_slices
+from harness.load import add_round_options, close_sockets, open_in_batches, open_socket, stamping_connection_class
+from harness.machine import CpuMeter, add_machine_options, measure_in_slices
 from harness.processes import Server, daphne_argv, pin_load_generator, raise_open_files_limit, run
 from harness.stats import machine, percentile, stamped, versions
 from harness.stores import (
     TOKEN_FOR,
     clear_channel_layer_groups,
     database_label,
-    ensure_database,
-    migrate,
+    prepare_database,
     redis_answers,
     server_env,
-    shell_result,
 )
 
 DEFAULT_DATABASE_URL = "sqlite:////tmp/pingan-ws-bench.sqlite3"
@@ -145,15 +143,6 @@ with transaction.atomic():
 result = {{"group": group.pk, "tokens": tokens}}
 """
 )
-
-
-def prepare_database(database_url: str, members: int) -> tuple[int, list[str]]:
-    """Migrate, create the alliance, its group, members + 1 users and their sessions; return (group id, tokens)."""
-    env = server_env(database_url)
-    ensure_database(database_url, throwaway=DEFAULT_DATABASE_URL)
-    migrate(env)
-    data = shell_result(env, SETUP_SCRIPT.format(count=members + 1, phone_base=PHONE_BASE, slug=BENCH_SLUG))
-    return data["group"], data["tokens"]
 
 
 # --- servers -------------------------------------------------------------------------------------------------
@@ -489,30 +478,19 @@ def print_report(
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=1000, help="receivers online in the group (plus one sender)")
-    parser.add_argument("--rounds", type=int, default=50, help="measured rounds (one message each)")
-    parser.add_argument("--warmup", type=int, default=5, help="unmeasured rounds first")
+    add_round_options(parser, rounds=50, warmup=5, each="message")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="sqlite:////... or postgres://...")
     layers = parser.add_mutually_exclusive_group()
     layers.add_argument("--no-redis", action="store_true", help="only the in-memory channel layer")
     layers.add_argument("--redis-only", action="store_true", help="only the Redis channel layer (and the floor)")
     parser.add_argument("--redis-url", default=BENCH_REDIS_URL, help="Redis database for the Redis layer's run")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin servers and client to CPUs")
     parser.add_argument("--batch", type=int, default=50, help="connections opened at a time")
     parser.add_argument("--spacing", type=float, default=0.05, help="seconds between all received and next send")
     parser.add_argument(
         "--min-interval", type=float, default=0.25, help="at least this many seconds between two sends (rate limit)"
     )
-    parser.add_argument("--round-timeout", type=float, default=10.0, help="seconds a round may take")
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per server, connecting included")
-    parser.add_argument(
-        "--max-other",
-        type=float,
-        default=20.0,
-        help="%% of a core other processes may use: wait for a quiet machine before the measured rounds (0: never)",
-    )
-    parser.add_argument("--slice", type=int, default=10, help="measured rounds per slice (noise check and retry)")
-    parser.add_argument("--retries", type=int, default=3, help="how often a noisy slice is measured again")
-    parser.add_argument("--quiet-wait", type=float, default=120.0, help="longest wait for a quiet machine, seconds")
+    add_machine_options(parser, max_other=20.0, retries=3, quiet_wait=120.0, slice_rounds=10)
     parser.add_argument("--floor-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.floor_server is None and (args.members < 1 or args.rounds < 1 or args.warmup < 0 or args.batch < 1):
@@ -542,7 +520,9 @@ def main(argv: list[str] | None = None) -> int:
     pinned = pin_load_generator(args.no_pin)
     db_label = database_label(args.database_url)
     print(f"Preparing the database ({db_label}): {args.members + 1} users and sessions ...", flush=True)
-    group, tokens = prepare_database(args.database_url, args.members)
+    script = SETUP_SCRIPT.format(count=args.members + 1, phone_base=PHONE_BASE, slug=BENCH_SLUG)
+    setup = prepare_database(server_env(args.database_url), script, throwaway=DEFAULT_DATABASE_URL)
+    group, tokens = setup["group"], setup["tokens"]
     print(f"  group {group}, {len(tokens)} tokens; open files limit {limit}", flush=True)
 
     results: list[Result] = []

@@ -6,6 +6,7 @@ answer (status, body, whether the connection stays open), so that its own cost s
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import http.client
 import json
@@ -190,6 +191,13 @@ def run_closed_loop(
 
     asyncio.run(main())
     return use
+
+
+def add_round_options(parser: argparse.ArgumentParser, *, rounds: int, warmup: int, each: str) -> None:
+    """``--rounds``, ``--warmup`` and ``--round-timeout`` of a benchmark measured in rounds (one ``each`` a round)."""
+    parser.add_argument("--rounds", type=int, default=rounds, help=f"measured rounds (one {each} each)")
+    parser.add_argument("--warmup", type=int, default=warmup, help="unmeasured rounds first")
+    parser.add_argument("--round-timeout", type=float, default=10.0, help="seconds a round may take")
 
 
 # --- WebSocket clients ---------------------------------------------------------------------------------------

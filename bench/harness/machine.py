@@ -228,3 +228,25 @@ async def measure_in_slices(
         kept.use = kept.use + use
         remaining -= count
     return kept
+
+
+def add_machine_options(
+    parser: argparse.ArgumentParser, *, max_other: float, retries: int, quiet_wait: float, slice_rounds: int = 0
+) -> None:
+    """``--no-pin`` and the noise options the loops above read; ``--slice`` too when measuring rounds in slices
+    (``slice_rounds``, its default)."""
+    unit = "slice" if slice_rounds else "measurement"
+    parser.add_argument("--no-pin", action="store_true", help="do not pin servers and this process to CPUs")
+    parser.add_argument(
+        "--max-other",
+        type=float,
+        default=max_other,
+        help=f"%% of a core other processes (not the servers, this one, nor the data stores where told apart) may "
+        f"use: wait for a quiet machine before each {unit} and measure it again when they used more (0: never wait)",
+    )
+    if slice_rounds:
+        parser.add_argument("--slice", type=int, default=slice_rounds, help="measured rounds per slice (noise check)")
+    parser.add_argument("--retries", type=int, default=retries, help=f"how often a noisy {unit} is measured again")
+    parser.add_argument(
+        "--quiet-wait", type=float, default=quiet_wait, help="longest wait for a quiet machine, seconds"
+    )

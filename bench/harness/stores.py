@@ -102,7 +102,7 @@ def ensure_postgres_database(database_url: str) -> None:
         subprocess.run(["createdb", *conn, name], env=env, check=True)
 
 
-def ensure_database(database_url: str, *, throwaway: str) -> None:
+def ensure_database(database_url: str, *, throwaway: str | None) -> None:
     """A PostgreSQL database is created when absent (its rows are the setup script's to clean up); the SQLite
     file ``throwaway`` (the script's default) is deleted, so every run starts from the same empty database."""
     scheme = urlsplit(database_url).scheme
@@ -127,6 +127,18 @@ def manage(env: dict[str, str], *args: str, capture: bool = False) -> subprocess
 def migrate(env: dict[str, str]) -> None:
     if manage(env, "migrate", "--noinput", "-v", "0").returncode != 0:
         raise SystemExit("manage.py migrate failed")
+
+
+def prepare_database(env: dict[str, str], script: str, *, recreate: bool = False, throwaway: str | None = None):
+    """The bench database (``env``'s DATABASE_URL), migrated and filled by ``script`` (see ``shell_result``);
+    what the script's ``result`` holds. ``recreate``: dropped and created first (PostgreSQL only), so that every
+    run starts empty; otherwise see ``ensure_database``."""
+    if recreate:
+        recreate_postgres_database(env["DATABASE_URL"])
+    else:
+        ensure_database(env["DATABASE_URL"], throwaway=throwaway)
+    migrate(env)
+    return shell_result(env, script)
 
 
 def shell_result(env: dict[str, str], script: str):
