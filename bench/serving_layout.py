@@ -54,6 +54,7 @@ import json
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from harness.load import LoadState, http_request, raw_request, run_closed_loop
 from harness.machine import CpuMeter, add_machine_options, measure_until_quiet
@@ -270,13 +271,9 @@ def main(argv: list[str] | None = None) -> int:
                 for spec, server in servers if slice_no % 2 == 0 else reversed(servers):
                     label = f"{endpoint} slice {slice_no + 1}/{args.slices}: {spec.label}"
                     print(f"{label:<56}", end=" ", flush=True)
-                    result = measure_until_quiet(
-                        lambda s=server, e=endpoint: measure(
-                            s, e, endpoint_headers[e], slice_duration, slice_max, args
-                        ),
-                        lambda result: result.other_cpu,
-                        args,
-                    )
+                    headers = endpoint_headers[endpoint]
+                    run_slice = partial(measure, server, endpoint, headers, slice_duration, slice_max, args)
+                    result = measure_until_quiet(run_slice, lambda result: result.other_cpu, args)
                     print(
                         f"{result.rps:6.0f} req/s, {result.errors} errors, other CPU {result.other_cpu * 100:.0f}%",
                         flush=True,

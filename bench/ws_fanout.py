@@ -84,7 +84,7 @@ from pathlib import Path
 
 from harness import HOST
 from harness.load import add_round_options, close_sockets, open_in_batches, open_socket, stamping_connection_class
-from harness.machine import CpuMeter, add_machine_options, measure_in_slices
+from harness.machine import CpuMeter, Slices, add_machine_options, measure_in_slices
 from harness.processes import Server, daphne_argv, pin_load_generator, raise_open_files_limit, run
 from harness.stats import machine, percentile, stamped, versions
 from harness.stores import (
@@ -358,7 +358,7 @@ def measure(
     url = f"ws://{HOST}:{server.port}{spec.ws_path}"
     client = FanoutClient(url, tokens, group, args, check_group=spec.key != "floor", first_index=first_index)
 
-    async def main():
+    async def main() -> tuple[Slices, float]:
         try:
             async with asyncio.timeout(args.timeout):
                 started = time.perf_counter()
