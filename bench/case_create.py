@@ -78,7 +78,7 @@ from harness import HOST
 from harness.load import RETRYABLE, LoadState, http_request, raw_request, read_response, run_closed_loop
 from harness.machine import CpuMeter, CpuUse, add_machine_options, measure_until_quiet
 from harness.processes import Server, gunicorn_argv, pin_load_generator, run
-from harness.stats import machine, percentile, stamped, versions
+from harness.stats import machine, percentile, print_header, stamped, versions
 from harness.stores import (
     TOKEN_FOR,
     clear_channel_layer_groups,
@@ -372,12 +372,10 @@ def print_report(
     )
     print(f"  baseline: GET {BARE}, a bare JsonResponse view (no database, session or Redis), same server, same run")
     print()
-    header = (
+    print_header(
         f"{'endpoint':<34} {'load':<12} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6} "
         f"{'dup':>4} {'srv CPU':>8} {'db CPU':>7} {'gen CPU':>8} {'other':>6}"
     )
-    print(header)
-    print("-" * len(header))
     for result in closed:
         print(row(result))
     if paced is not None:

@@ -76,16 +76,16 @@ from urllib.parse import urlsplit
 from harness import HOST
 from harness.load import (
     add_round_options,
-    close_sockets,
+    measure_rounds,
     open_in_batches,
     open_socket,
     raw_request,
     read_response,
     stamping_connection_class,
 )
-from harness.machine import CpuMeter, Slices, add_machine_options, measure_in_slices
+from harness.machine import CpuMeter, add_machine_options
 from harness.processes import Server, daphne_argv, gunicorn_argv, pin_load_generator, raise_open_files_limit, run
-from harness.stats import machine, percentile, stamped, versions
+from harness.stats import machine, percentile, print_header, stamped, versions
 from harness.stores import (
     TOKEN_FOR,
     clear_channel_layer_groups,
@@ -273,24 +273,9 @@ def measure(via: str, daphne: Server, http_server: Server, setup: dict, args: ar
     servers = [daphne] if http_server is daphne else [daphne, http_server]
     meter = CpuMeter(servers, database_name(args.database_url))
 
-    async def main() -> tuple[Slices, float]:
-        try:
-            async with asyncio.timeout(args.timeout):
-                started = time.perf_counter()
-                await client.connect_all()
-                connect = time.perf_counter() - started
-                await asyncio.sleep(1.0)  # let the server finish what connecting queued
-                await client.run_rounds(args.warmup)
-                # After a quiet wait the hub has been idle: its Redis read may be in the ~1 s idle gap (see "How to
-                # read it"). One unmeasured round brings the path back to steady state.
-                kept = await measure_in_slices(
-                    client.run_rounds, args.rounds, meter, args, after_quiet=lambda: client.run_rounds(1)
-                )
-                return kept, connect
-        finally:
-            await close_sockets(client.sockets, client.readers)
-
-    kept, connect = asyncio.run(main())
+    # After a quiet wait the hub has been idle: its Redis read may be in the ~1 s idle gap (see "How to read it").
+    # One unmeasured round brings the path back to steady state.
+    kept, connect = measure_rounds(client, meter, args, after_quiet=lambda: client.run_rounds(1))
     return Result(
         via=via,
         rounds=kept.items,
@@ -349,13 +334,11 @@ def print_report(summaries: list[Summary], failures: dict[str, str], args: argpa
     placement = "servers pinned to CPU 0, client to CPU 1" if pinned else "not pinned"
     print(f"  client: this Python process (asyncio, websockets + raw HTTP/1.1); {placement}")
     print()
-    header = (
+    print_header(
         f"{'POST served by':<24} {'N':>3} {'rounds':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'first p50':>9} "
         f"{'last p50':>8} {'last max':>8} {'POST p50':>8} {'missing':>7} {'srv ms/round':>12} {'db ms/round':>11} "
         f"{'other':>6}"
     )
-    print(header)
-    print("-" * len(header))
     for s in summaries:
         r = s.result
         n_rounds = len(r.rounds) or 1

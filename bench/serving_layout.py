@@ -59,7 +59,7 @@ from functools import partial
 from harness.load import LoadState, http_request, raw_request, run_closed_loop
 from harness.machine import CpuMeter, add_machine_options, measure_until_quiet
 from harness.processes import Server, daphne_argv, gunicorn_argv, pin_load_generator, run
-from harness.stats import machine, percentile, stamped, versions
+from harness.stats import machine, percentile, print_header, stamped, versions
 from harness.stores import TOKEN_FOR, database_label, prepare_database, server_env
 
 DEFAULT_DATABASE_URL = "sqlite:////tmp/pingan-bench.sqlite3"
@@ -194,12 +194,10 @@ def print_report(rows: list[Row], args: argparse.Namespace, db_label: str, pinne
     print("  gunicorn sync closes the connection after every response (latency includes the connect);")
     print("  daphne keeps connections alive")
     print()
-    header = (
+    print_header(
         f"{'server':<30} {'endpoint':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
         f"{'srv CPU':>8} {'gen CPU':>8} {'other':>6}  req/s (other CPU) per slice"
     )
-    print(header)
-    print("-" * len(header))
     for row in rows:
         per_slice = " ".join(f"{run.rps:.0f} ({run.other_cpu * 100:.0f}%)" for run in row.slices)
         print(

@@ -83,10 +83,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import HOST
-from harness.load import add_round_options, close_sockets, open_in_batches, open_socket, stamping_connection_class
-from harness.machine import CpuMeter, Slices, add_machine_options, measure_in_slices
+from harness.load import (
+    add_round_options,
+    measure_rounds,
+    open_in_batches,
+    open_socket,
+    stamping_connection_class,
+)
+from harness.machine import CpuMeter, add_machine_options
 from harness.processes import Server, daphne_argv, pin_load_generator, raise_open_files_limit, run
-from harness.stats import machine, percentile, stamped, versions
+from harness.stats import machine, percentile, print_header, stamped, versions
 from harness.stores import (
     TOKEN_FOR,
     clear_channel_layer_groups,
@@ -358,22 +364,9 @@ def measure(
     url = f"ws://{HOST}:{server.port}{spec.ws_path}"
     client = FanoutClient(url, tokens, group, args, check_group=spec.key != "floor", first_index=first_index)
 
-    async def main() -> tuple[Slices, float]:
-        try:
-            async with asyncio.timeout(args.timeout):
-                started = time.perf_counter()
-                await client.connect_all()
-                connect = time.perf_counter() - started
-                await asyncio.sleep(1.0)  # let the server finish what connecting queued
-                await client.run_rounds(args.warmup)
-                # Measured in slices; before each the machine must be quiet, and a slice during which other
-                # processes used more than --max-other is measured again (up to --retries times).
-                kept = await measure_in_slices(client.run_rounds, args.rounds, CpuMeter([server]), args, pause=0.3)
-                return kept, connect
-        finally:
-            await close_sockets(client.sockets, client.readers)
-
-    kept, connect = asyncio.run(main())
+    # Measured in slices; before each the machine must be quiet, and a slice during which other processes used
+    # more than --max-other is measured again (up to --retries times).
+    kept, connect = measure_rounds(client, CpuMeter([server]), args, pause=0.3)
     return Result(
         spec=spec,
         members=len(tokens) - 1,
@@ -433,12 +426,10 @@ def print_report(
     placement = "servers pinned to CPU 0, client to CPU 1" if pinned else "not pinned"
     print(f"  client: this Python process (asyncio, websockets), shares the machine with the server; {placement}")
     print()
-    header = (
+    print_header(
         f"{'server':<24} {'N':>5} {'rounds':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'all p50':>8} "
         f"{'all p99':>8} {'missing':>7} {'srv ms/round':>12} {'cli ms/round':>12} {'other':>6} {'connect s':>9}"
     )
-    print(header)
-    print("-" * len(header))
     for row in rows:
         r = row.result
         n_rounds = len(r.rounds) or 1

@@ -12,10 +12,10 @@ import http.client
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from harness import HOST
-from harness.machine import CpuMeter, CpuUse
+from harness.machine import CpuMeter, CpuUse, Slices, measure_in_slices
 
 T = TypeVar("T")
 
@@ -286,3 +286,43 @@ async def close_sockets(sockets: list, readers: list[asyncio.Task]) -> None:
                 await asyncio.gather(*(ws.close() for ws in sockets[start : start + 200]), return_exceptions=True)
     except TimeoutError:
         print("  closing the client connections timed out", flush=True)
+
+
+class RoundsClient(Protocol):
+    sockets: list
+    readers: list[asyncio.Task]
+
+    async def connect_all(self) -> None: ...
+
+    async def run_rounds(self, total: int) -> list: ...
+
+
+def measure_rounds(
+    client: RoundsClient,
+    meter: CpuMeter,
+    args: argparse.Namespace,
+    *,
+    pause: float = 0.0,
+    after_quiet: Callable[[], Awaitable[object]] | None = None,
+) -> tuple[Slices, float]:
+    """Connect the client's sockets, give the server 1 s to finish what connecting queued, run ``args.warmup``
+    unmeasured rounds, then ``args.rounds`` measured ones in slices (``measure_in_slices``, which ``pause`` and
+    ``after_quiet`` go to); all within ``args.timeout``, the sockets closed whatever happens. The kept slices and
+    the seconds connecting took."""
+
+    async def main() -> tuple[Slices, float]:
+        try:
+            async with asyncio.timeout(args.timeout):
+                started = time.perf_counter()
+                await client.connect_all()
+                connect = time.perf_counter() - started
+                await asyncio.sleep(1.0)
+                await client.run_rounds(args.warmup)
+                kept = await measure_in_slices(
+                    client.run_rounds, args.rounds, meter, args, pause=pause, after_quiet=after_quiet
+                )
+                return kept, connect
+        finally:
+            await close_sockets(client.sockets, client.readers)
+
+    return asyncio.run(main())

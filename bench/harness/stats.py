@@ -26,3 +26,9 @@ def machine() -> str:
 
 def versions(*names: str) -> str:
     return ", ".join(f"{name} {metadata.version(name)}" for name in names)
+
+
+def print_header(header: str) -> None:
+    """A table's column names, underlined to their width."""
+    print(header)
+    print("-" * len(header))
