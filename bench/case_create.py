@@ -66,28 +66,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import http.client
 import json
-import os
-import platform
 import random
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"  # loopback only, never anything else
+from harness import HOST
+from harness.load import RETRYABLE, LoadState, http_request, raw_request, read_response, run_closed_loop
+from harness.machine import CpuMeter, CpuUse, add_machine_options, measure_until_quiet
+from harness.processes import Server, gunicorn_argv, pin_load_generator, run
+from harness.stats import machine, percentile, print_header, stamped, versions
+from harness.stores import (
+    TOKEN_FOR,
+    clear_channel_layer_groups,
+    database_name,
+    prepare_database,
+    redis_answers,
+    server_env,
+    shell_result,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pingan_bench_cases"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 PHONE_BASE = 13700000000  # merchant n is +86 (PHONE_BASE + n)
@@ -99,12 +100,11 @@ BARE = "/healthz"
 AUTHED = "/api/v1/me"
 DESCRIPTIONS = ["后街有人试拉车门", "电动车电瓶被偷了", "店门口的监控被人弄坏了", "有人在巷口兜售假货"]
 
-SETUP_SCRIPT = """
-import json
+SETUP_SCRIPT = (
+    TOKEN_FOR
+    + """
 from decimal import Decimal
-from importlib import import_module
 
-from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Role, RoleGrant, User
@@ -133,27 +133,15 @@ with transaction.atomic():
         )
         merchants.append(user)
 
-engine = import_module(settings.SESSION_ENGINE)
-tokens = []
-for user in merchants:
-    session = engine.SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
-    tokens.append(session.session_key)
-
-with open({out!r}, "w") as handle:
-    json.dump({{"alliance": alliance.pk, "group": main.pk, "tokens": tokens}}, handle)
-print("CASE-BENCH-SETUP-OK")
+result = {{"alliance": alliance.pk, "group": main.pk, "tokens": [token_for(user) for user in merchants]}}
 """
+)
 
 COUNT_SCRIPT = """
-import json
 from accounts.models import IdempotencyRecord
 from groups.models import Message, OutboxEvent
 from reports.models import CaseEvent, Dispute, Incident
-print("CASE-BENCH-COUNTS=" + json.dumps({
+result = {
     "incidents": Incident.objects.count(),
     "disputes": Dispute.objects.count(),
     "case events": CaseEvent.objects.count(),
@@ -161,268 +149,15 @@ print("CASE-BENCH-COUNTS=" + json.dumps({
     "outbox rows": OutboxEvent.objects.count(),
     "outbox unsent": OutboxEvent.objects.filter(sent_at__isnull=True).count(),
     "idempotency records": IdempotencyRecord.objects.count(),
-}))
+}
 """
 
 
-# --- environment, database, Redis ----------------------------------------------------------------------------
-
-
-def server_env(database_url: str, redis_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("DJANGO_DEBUG", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
-def database_name(database_url: str) -> str:
-    return unquote(urlsplit(database_url).path.lstrip("/"))
-
-
-def recreate_postgres_database(database_url: str) -> None:
-    url = urlsplit(database_url)
-    if url.scheme not in ("postgres", "postgresql", "pgsql", "psql"):
-        raise SystemExit(f"this benchmark needs PostgreSQL, not {database_url!r}")
-    name = database_name(database_url)
-    if not name or not name.startswith("pingan_bench"):
-        raise SystemExit(f"refusing to drop {name!r}: the bench database's name must start with pingan_bench")
-    conn = ["-h", url.hostname or HOST, "-p", str(url.port or 5432), "-U", unquote(url.username or "postgres")]
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = unquote(url.password)
-    subprocess.run(["dropdb", *conn, "--if-exists", "--force", name], env=env, check=True)
-    subprocess.run(["createdb", *conn, name], env=env, check=True)
-
-
-def redis_client(url: str):
-    import redis  # installed with channels-redis
-
-    return redis.Redis.from_url(url, socket_timeout=2)
-
-
-def redis_answers(url: str) -> bool:
-    try:
-        client = redis_client(url)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except Exception:  # noqa: BLE001 - any failure means no Redis
-        return False
-
-
-def clear_channel_layer_groups(url: str) -> int:
-    """Forget channel-layer group memberships left in the bench's Redis database by earlier runs."""
-    client = redis_client(url)
-    try:
-        keys = list(client.scan_iter(match="asgi:group:*", count=1000))
-        if keys:
-            client.delete(*keys)
-        return len(keys)
-    finally:
-        client.close()
-
-
-def manage(env: dict[str, str], *args: str, capture: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=capture,
-        text=True,
-        check=False,
-    )
-
-
-def prepare_database(env: dict[str, str], args: argparse.Namespace) -> dict:
-    recreate_postgres_database(args.database_url)
-    done = manage(env, "migrate", "--noinput", "-v", "0")
-    if done.returncode != 0:
-        raise SystemExit("manage.py migrate failed")
-    with tempfile.NamedTemporaryFile(prefix="case-bench-setup-", suffix=".json", delete=False) as handle:
-        out_path = handle.name
-    try:
-        script = SETUP_SCRIPT.format(
-            count=args.merchants, phone_base=PHONE_BASE, lat=CENTER[0], lon=CENTER[1], out=out_path
-        )
-        done = manage(env, "shell", "-c", script, capture=True)
-        if done.returncode != 0 or "CASE-BENCH-SETUP-OK" not in done.stdout:
-            raise SystemExit(f"setup failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-        return json.loads(Path(out_path).read_text())
-    finally:
-        Path(out_path).unlink(missing_ok=True)
-
-
 def database_counts(env: dict[str, str]) -> dict[str, int]:
-    done = manage(env, "shell", "-c", COUNT_SCRIPT, capture=True)
-    for line in done.stdout.splitlines():
-        if line.startswith("CASE-BENCH-COUNTS="):
-            return json.loads(line.removeprefix("CASE-BENCH-COUNTS="))
-    return {}
-
-
-# --- the server ----------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def venv_script(name: str) -> str:
-    candidate = Path(sys.executable).parent / name
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if not found:
-        raise SystemExit(f"{name} is not installed in this environment")
-    return found
-
-
-def proc_cpu_seconds(pid: str | int) -> float | None:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-class Server:
-    def __init__(self, argv: list[str], label: str, env: dict[str, str], pin_cpu: int | None, port: int):
-        self.label = label
-        self.port = port
-        self.log = tempfile.NamedTemporaryFile(prefix="case-bench-server-", suffix=".log", delete=False)
-        preexec = (lambda: os.sched_setaffinity(0, {pin_cpu})) if pin_cpu is not None else None
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopping it stops gunicorn's workers too
-            preexec_fn=preexec,  # the parent is single-threaded
-        )
-
-    def log_tail(self, lines: int = 40) -> str:
-        self.log.flush()
-        text = Path(self.log.name).read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"{self.label} exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                status, _body = http_request(self.port, "GET", BARE, {}, None, timeout=2)
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit(f"{self.label} did not answer {BARE} within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of every process in the server's process group (gunicorn master + workers)."""
-        total = 0.0
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[2]) == self.proc.pid:  # pgrp
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
-        self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
-
-
-def data_store_cpu(dbname: str) -> dict[str, float]:
-    """CPU seconds per PID of the data stores this run uses: redis-server, and the PostgreSQL processes except
-    backends of other databases (their title is ``postgres: [cluster:] user db host(port) state``)."""
-    found: dict[str, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            comm = Path(f"/proc/{entry}/comm").read_text().strip()
-            if comm == "postgres":
-                title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                tokens = title.split()
-                client = next((i for i, token in enumerate(tokens) if "(" in token and token.endswith(")")), None)
-                if client is not None and client >= 1 and tokens[client - 1] != dbname:
-                    continue  # a backend of another database: someone else's work
-            elif comm != "redis-server":
-                continue
-        except OSError:
-            continue
-        cpu = proc_cpu_seconds(entry)
-        if cpu is not None:
-            found[entry] = cpu
-    return found
-
-
-def machine_busy_seconds() -> float:
-    """CPU time spent busy by the whole machine (all cores), from /proc/stat."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_for_quiet(limit: float, timeout: float) -> float:
-    """Wait until the machine's busy CPU over one second is at most ``limit`` (fraction of one core)."""
-    deadline = time.monotonic() + timeout
-    announced = False
-    while True:
-        before = machine_busy_seconds()
-        time.sleep(1.0)
-        busy = machine_busy_seconds() - before
-        if busy <= limit or time.monotonic() >= deadline:
-            if announced:
-                print(f"(busy {busy * 100:.0f}%)", end=" ", flush=True)
-            return busy
-        if not announced:
-            print(f"[machine busy {busy * 100:.0f}% of a core, waiting]", end=" ", flush=True)
-            announced = True
-
-
-def http_request(
-    port: int, method: str, path: str, headers: dict[str, str], body: bytes | None, timeout: float = 10
-) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+        return shell_result(env, COUNT_SCRIPT)
+    except SystemExit:
+        return {}
 
 
 # --- requests ------------------------------------------------------------------------------------------------
@@ -430,18 +165,10 @@ def http_request(
 
 @dataclass
 class Endpoint:
-    key: str  # "bare" or "create"
+    key: str  # "bare", "authed" or "create"
     label: str
     make: Callable[[], bytes]  # one complete HTTP/1.1 request
     ok_status: int
-
-
-def raw_request(method: str, path: str, port: int, headers: dict[str, str], body: bytes = b"") -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", "Accept: application/json"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    if method == "POST":
-        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 class CreateRequests:
@@ -478,114 +205,15 @@ class CreateRequests:
 # --- load generator ------------------------------------------------------------------------------------------
 
 
-class LoadState:
-    def __init__(self, warmup: float, duration: float, max_requests: int):
-        now = time.perf_counter()
-        self.window_start = now + warmup
-        self.window_end = self.window_start + duration
-        self.max_requests = max_requests
-        self.latencies: list[float] = []
-        self.errors = 0
-        self.statuses: dict[int, int] = {}
-        self.with_duplicates = 0
-        self.first_error_body = b""
-        self.stopped_at: float | None = None
+class CaseLoad(LoadState):
+    """Also counts the answers that listed possible duplicates."""
 
-    def done(self) -> bool:
-        return self.stopped_at is not None or time.perf_counter() >= self.window_end
+    with_duplicates = 0
 
-    def in_window(self, t_end: float) -> bool:
-        return self.window_start <= t_end <= self.window_end and self.stopped_at is None
-
-    def record(self, t_start: float, t_end: float, status: int, body: bytes, ok_status: int) -> None:
-        if not self.in_window(t_end):
-            return
-        self.statuses[status] = self.statuses.get(status, 0) + 1
-        if status != ok_status:
-            self.errors += 1
-            if not self.first_error_body:
-                self.first_error_body = body[:300] or b"-"
-        elif b'"duplicates":[{' in body:
+    def count(self, status: int, body: bytes, latency: float) -> None:
+        super().count(status, body, latency)
+        if status == self.ok_status and b'"duplicates":[{' in body:
             self.with_duplicates += 1
-        self.latencies.append(t_end - t_start)
-        if len(self.latencies) >= self.max_requests:
-            self.stopped_at = t_end
-
-    def error(self) -> None:
-        if self.in_window(time.perf_counter()):
-            self.errors += 1
-
-
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-    """Read one HTTP/1.x response; return (status, body, connection may be reused)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    version, status_text = lines[0].split(b" ", 2)[:2]
-    length = None
-    chunked = False
-    connection = b""
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        value = value.strip()
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-        elif name == b"connection":
-            connection = value.lower()
-    if chunked:
-        parts = []
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                while (await reader.readuntil(b"\r\n")) != b"\r\n":
-                    pass
-                break
-            parts.append((await reader.readexactly(size + 2))[:-2])
-        body = b"".join(parts)
-    elif length is not None:
-        body = await reader.readexactly(length)
-    else:
-        return int(status_text), await reader.read(), False
-    keep = connection != b"close" if version == b"HTTP/1.1" else connection == b"keep-alive"
-    return int(status_text), body, keep
-
-
-RETRYABLE = (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
-
-
-async def connection_worker(state: LoadState, port: int, endpoint: Endpoint, timeout: float) -> None:
-    """Closed loop: one request after the other on one connection (a new one whenever the server closed it)."""
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
-    while not state.done():
-        request = endpoint.make()
-        t_start = time.perf_counter()  # includes the TCP connect when the server closed the last one
-        reused = writer is not None
-        try:
-            async with asyncio.timeout(timeout):
-                if writer is None:
-                    reader, writer = await asyncio.open_connection(HOST, port)
-                writer.write(request)
-                status, body, keep = await read_response(reader)
-        except RETRYABLE as exc:
-            if writer is not None:
-                writer.close()
-            reader = writer = None
-            stale = reused and isinstance(exc, asyncio.IncompleteReadError) and not exc.partial
-            if not stale:  # a kept-alive connection the server had closed: retry quietly, as clients do
-                state.error()
-                await asyncio.sleep(0.01)
-            continue
-        state.record(t_start, time.perf_counter(), status, body, endpoint.ok_status)
-        if not keep:
-            writer.close()
-            reader = writer = None
-    if writer is not None:
-        writer.close()
 
 
 @dataclass
@@ -612,79 +240,38 @@ class Measurement:
     def rps(self) -> float:
         return self.completed / self.window if self.window else 0.0
 
-
-class CpuSampler:
-    """CPU used between ``start`` and ``stop`` by the server, the data stores, this process and everything else."""
-
-    def __init__(self, server: Server, dbname: str):
-        self.server = server
-        self.dbname = dbname
-
-    def start(self) -> None:
-        self.t = time.perf_counter()
-        self.server_cpu = self.server.cpu_seconds()
-        self.stores = data_store_cpu(self.dbname)
-        self.gen = time.process_time()
-        self.busy = machine_busy_seconds()
-
-    def stop(self, result: Measurement) -> None:
-        elapsed = time.perf_counter() - self.t
-        server_used = self.server.cpu_seconds() - self.server_cpu
-        stores_now = data_store_cpu(self.dbname)
-        store_used = sum(cpu - self.stores.get(pid, 0.0) for pid, cpu in stores_now.items())
-        gen_used = time.process_time() - self.gen
-        busy = machine_busy_seconds() - self.busy
-        result.server_cpu = server_used / elapsed
-        result.store_cpu = store_used / elapsed
-        result.gen_cpu = gen_used / elapsed
-        result.other_cpu = max(0.0, busy - server_used - store_used - gen_used) / elapsed
-
-
-def finish(result: Measurement, state: LoadState, window: float) -> Measurement:
-    result.completed = len(state.latencies)
-    result.window = window
-    result.latencies = state.latencies
-    result.errors = state.errors
-    result.statuses = state.statuses
-    result.with_duplicates = state.with_duplicates
-    result.first_error_body = state.first_error_body
-    return result
+    def finish(self, state: CaseLoad, window: float, use: CpuUse) -> Measurement:
+        self.completed = len(state.latencies)
+        self.window = window
+        self.latencies = state.latencies
+        self.errors = state.errors
+        self.statuses = state.statuses
+        self.with_duplicates = state.with_duplicates
+        self.first_error_body = state.first_error_body
+        self.server_cpu, self.store_cpu = use.share(use.server), use.share(use.stores)
+        self.gen_cpu, self.other_cpu = use.share(use.own), use.share(use.other)
+        return self
 
 
 def measure_closed(
-    server: Server, sampler: CpuSampler, endpoint: Endpoint, concurrency: int, args: argparse.Namespace
+    server: Server, meter: CpuMeter, endpoint: Endpoint, concurrency: int, args: argparse.Namespace
 ) -> Measurement:
-    state = LoadState(args.warmup, args.duration, args.max_requests)
+    state = CaseLoad(args.warmup, args.duration, args.max_requests, endpoint.ok_status)
+    use = run_closed_loop(state, server.port, endpoint.make, concurrency, args.timeout, meter)
     result = Measurement(endpoint=endpoint, mode=f"closed {concurrency}", concurrency=concurrency)
-
-    async def sample_cpu() -> None:
-        await asyncio.sleep(max(0.0, state.window_start - time.perf_counter()))
-        sampler.start()
-        while not state.done():
-            await asyncio.sleep(min(0.05, max(0.0, state.window_end - time.perf_counter())))
-        sampler.stop(result)
-
-    async def main() -> None:
-        sampler_task = asyncio.create_task(sample_cpu())
-        await asyncio.gather(
-            *(connection_worker(state, server.port, endpoint, args.timeout) for _ in range(concurrency))
-        )
-        await sampler_task
-
-    asyncio.run(main())
-    end = state.stopped_at or state.window_end
-    return finish(result, state, end - state.window_start)
+    return result.finish(state, state.measured_seconds, use)
 
 
 def measure_paced(
-    server: Server, sampler: CpuSampler, endpoint: Endpoint, rate: float, args: argparse.Namespace
+    server: Server, meter: CpuMeter, endpoint: Endpoint, rate: float, args: argparse.Namespace
 ) -> Measurement:
     """Open loop: request i is due at start + i / rate and is sent then on a new connection, answered or not the
     earlier ones. Latency counts from when it was due."""
     duration = args.paced_duration
     total = min(args.max_requests, int(round((args.warmup + duration) * rate)))
-    state = LoadState(args.warmup, duration, args.max_requests)
+    state = CaseLoad(args.warmup, duration, args.max_requests, endpoint.ok_status)
     result = Measurement(endpoint=endpoint, mode=f"paced {rate:.0f}/s", target_rate=rate)
+    use = CpuUse()
 
     async def one(due: float, request: bytes) -> None:
         writer = None
@@ -700,22 +287,17 @@ def measure_paced(
             if writer is not None:
                 writer.close()
         if due >= state.window_start:  # counted by when it was due, so the window holds exactly the paced ones
-            state.statuses[status] = state.statuses.get(status, 0) + 1
-            if status != endpoint.ok_status:
-                state.errors += 1
-                state.first_error_body = state.first_error_body or body[:300] or b"-"
-            elif b'"duplicates":[{' in body:
-                state.with_duplicates += 1
-            state.latencies.append(time.perf_counter() - due)
+            state.count(status, body, time.perf_counter() - due)
 
     async def main() -> None:
+        nonlocal use
         in_flight: set[asyncio.Task] = set()
         start = state.window_start - args.warmup
         measured_started = False
         for i in range(total):
             due = start + i / rate
             if not measured_started and due >= state.window_start:
-                sampler.start()
+                meter.start()
                 measured_started = True
             request = endpoint.make()  # built before it is due: not part of the latency
             delay = due - time.perf_counter()
@@ -732,22 +314,15 @@ def measure_paced(
         if in_flight:
             await asyncio.gather(*in_flight)
         if measured_started:
-            sampler.stop(result)
+            use = meter.stop()
 
     asyncio.run(main())
-    return finish(result, state, duration)
+    return result.finish(state, duration, use)
 
 
-def measure_until_quiet(label: str, run: Callable[[], Measurement], args: argparse.Namespace) -> Measurement:
+def measure_and_print(label: str, run: Callable[[], Measurement], args: argparse.Namespace) -> Measurement:
     print(f"{label:<44}", end=" ", flush=True)
-    for attempt in range(1 + args.retries):
-        if args.max_other:
-            wait_for_quiet(args.max_other / 100, args.quiet_wait)
-        result = run()
-        if not args.max_other or result.other_cpu * 100 <= args.max_other:
-            break
-        if attempt < args.retries:
-            print(f"[noisy: other CPU {result.other_cpu * 100:.0f}%, again]", end=" ", flush=True)
+    result = measure_until_quiet(run, lambda result: result.other_cpu, args)
     print(
         f"{result.rps:6.0f} req/s, p99 {percentile(sorted(result.latencies), 99) * 1000:6.1f} ms, "
         f"{result.errors} errors, other CPU {result.other_cpu * 100:.0f}%",
@@ -759,13 +334,6 @@ def measure_until_quiet(label: str, run: Callable[[], Measurement], args: argpar
 
 
 # --- report --------------------------------------------------------------------------------------------------
-
-
-def percentile(sorted_values: list[float], pct: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, round(pct / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
 def row(result: Measurement) -> str:
@@ -786,12 +354,10 @@ def print_report(
     args: argparse.Namespace,
     pinned: bool,
 ) -> None:
-    versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("Django", "gunicorn", "psycopg"))
     db = urlsplit(args.database_url)
     print()
-    print(f"Creating cases over HTTP - {datetime.datetime.now().isoformat(timespec='seconds')}")
-    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    print(f"  machine: {os.cpu_count()} cores, {system}; {versions}")
+    print(stamped("Creating cases over HTTP"))
+    print(f"  machine: {machine()}; {versions('Django', 'gunicorn', 'psycopg')}")
     print(
         f"  server: gunicorn config.wsgi:application, {args.workers} sync workers; database: PostgreSQL "
         f"{db.hostname}{db.path} (recreated); REDIS_URL {args.redis_url} (cache, cached_db sessions, channel layer)"
@@ -806,12 +372,10 @@ def print_report(
     )
     print(f"  baseline: GET {BARE}, a bare JsonResponse view (no database, session or Redis), same server, same run")
     print()
-    header = (
+    print_header(
         f"{'endpoint':<34} {'load':<12} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'errors':>6} "
         f"{'dup':>4} {'srv CPU':>8} {'db CPU':>7} {'gen CPU':>8} {'other':>6}"
     )
-    print(header)
-    print("-" * len(header))
     for result in closed:
         print(row(result))
     if paced is not None:
@@ -870,16 +434,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=4, help="random seed for tokens and places")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="PostgreSQL; DROPPED and recreated")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis database for cache and channel layer")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to CPUs")
-    parser.add_argument(
-        "--max-other",
-        type=float,
-        default=25.0,
-        help="%% of a core other processes (not the server, PostgreSQL, Redis or this one) may use: wait for a "
-        "quiet machine before each measurement and take it again when they used more (0: never wait)",
-    )
-    parser.add_argument("--retries", type=int, default=2, help="how often a noisy measurement is taken again")
-    parser.add_argument("--quiet-wait", type=float, default=60.0, help="longest wait for a quiet machine, seconds")
+    add_machine_options(parser, max_other=25.0, retries=2, quiet_wait=60.0)
     args = parser.parse_args(argv)
     try:
         args.levels = [int(level) for level in args.concurrency.split(",") if level.strip()]
@@ -894,50 +449,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally block stops the server
-    pinned = not args.no_pin and (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity")
-    if pinned:
-        os.sched_setaffinity(0, {1})
+    pinned = pin_load_generator(args.no_pin)
     if not redis_answers(args.redis_url):
         raise SystemExit(f"Redis does not answer at {args.redis_url}: this benchmark measures the Redis layout")
     env = server_env(args.database_url, args.redis_url)
     dbname = database_name(args.database_url)
 
     print(f"Recreating {dbname}, migrating, {args.merchants} merchants and sessions ...", flush=True)
-    setup = prepare_database(env, args)
+    script = SETUP_SCRIPT.format(count=args.merchants, phone_base=PHONE_BASE, lat=CENTER[0], lon=CENTER[1])
+    setup = prepare_database(env, script, recreate=True)
     cleared = clear_channel_layer_groups(args.redis_url)
     print(f"  alliance {setup['alliance']}, {len(setup['tokens'])} tokens; cleared {cleared} channel-layer keys")
 
-    port = free_port()
-    argv_server = [
-        venv_script("gunicorn"),
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        "sync",
-        "--bind",
-        f"{HOST}:{port}",
-        "--log-level",
-        "warning",
-        "config.wsgi:application",
-    ]
-    bare = Endpoint("bare", f"GET {BARE} (bare view)", lambda: raw_request("GET", BARE, port, {}), 200)
-    tokens = setup["tokens"]
-    authed = Endpoint(
-        "authed",
-        f"GET {AUTHED} (auth only)",
-        lambda: raw_request("GET", AUTHED, port, {"X-Session-Token": random.choice(tokens)}),
-        200,
-    )
-    make_create = CreateRequests(args.endpoint, port, setup["alliance"], setup["tokens"], args.spread_km, args.seed)
-    create = Endpoint("create", f"POST .../{setup['alliance']}/{args.endpoint}", make_create, 201)
-    if args.endpoint == "disputes":
-        print("NOTE: measuring POST /api/v1/alliances/{id}/disputes (dispute flags), not incidents", flush=True)
-
     closed: list[Measurement] = []
     paced: Measurement | None = None
-    server = Server(argv_server, f"gunicorn {args.workers} sync workers", env, pin_cpu=0 if pinned else None, port=port)
+    server = Server(
+        f"gunicorn {args.workers} sync workers",
+        lambda port: gunicorn_argv(port, workers=args.workers),
+        env,
+        pinned=pinned,
+    )
     try:
+        port = server.port
+        bare = Endpoint("bare", f"GET {BARE} (bare view)", lambda: raw_request("GET", BARE, port, {}), 200)
+        tokens = setup["tokens"]
+        authed = Endpoint(
+            "authed",
+            f"GET {AUTHED} (auth only)",
+            lambda: raw_request("GET", AUTHED, port, {"X-Session-Token": random.choice(tokens)}),
+            200,
+        )
+        make_create = CreateRequests(args.endpoint, port, setup["alliance"], tokens, args.spread_km, args.seed)
+        create = Endpoint("create", f"POST .../{setup['alliance']}/{args.endpoint}", make_create, 201)
+        if args.endpoint == "disputes":
+            print("NOTE: measuring POST /api/v1/alliances/{id}/disputes (dispute flags), not incidents", flush=True)
         server.wait_ready()
         probe = make_create()
         head, _, body = probe.partition(b"\r\n\r\n")
@@ -949,22 +494,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"server log:\n{server.log_tail()}\n(try again later, or --endpoint disputes)"
             )
         print(f"  probe: {make_create.path} answered 201 (id {json.loads(answer).get('id')})", flush=True)
-        sampler = CpuSampler(server, dbname)
+        meter = CpuMeter([server], dbname)
         for level in args.levels:
             for endpoint in (bare, authed, create):
-                label = f"{endpoint.label} closed {level}"
                 closed.append(
-                    measure_until_quiet(
-                        label, lambda e=endpoint, n=level: measure_closed(server, sampler, e, n, args), args
+                    measure_and_print(
+                        f"{endpoint.label} closed {level}",
+                        lambda e=endpoint, n=level: measure_closed(server, meter, e, n, args),
+                        args,
                     )
                 )
         peak = max((result for result in closed if result.endpoint.key == "create"), key=lambda r: r.rps)
         rate = max(1.0, peak.rps * args.paced_fraction)
-        paced = measure_until_quiet(
-            f"{create.label} paced {rate:.0f}/s", lambda: measure_paced(server, sampler, create, rate, args), args
+        paced = measure_and_print(
+            f"{create.label} paced {rate:.0f}/s", lambda: measure_paced(server, meter, create, rate, args), args
         )
-        if server.proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited during the run:\n{server.log_tail()}")
+        server.check_running()
     finally:
         server.stop()
 
@@ -974,4 +519,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

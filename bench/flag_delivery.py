@@ -67,36 +67,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import json
-import os
-import platform
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from importlib import metadata
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"  # loopback only, never anything else
+from harness import HOST
+from harness.load import (
+    add_round_options,
+    measure_rounds,
+    open_in_batches,
+    open_socket,
+    raw_request,
+    read_response,
+    stamping_connection_class,
+)
+from harness.machine import CpuMeter, add_machine_options
+from harness.processes import Server, daphne_argv, gunicorn_argv, pin_load_generator, raise_open_files_limit, run
+from harness.stats import machine, percentile, print_header, stamped, versions
+from harness.stores import (
+    TOKEN_FOR,
+    clear_channel_layer_groups,
+    database_name,
+    prepare_database,
+    redis_answers,
+    server_env,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pingan_bench_flags"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 PHONE_BASE = 13600000000  # person n is +86 (PHONE_BASE + n); 0 is the merchant
 TARGET_P99_MS = 100.0
 
-SETUP_SCRIPT = """
-import json
+SETUP_SCRIPT = (
+    TOKEN_FOR
+    + """
 from datetime import timedelta
 from decimal import Decimal
-from importlib import import_module
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -130,310 +139,16 @@ with transaction.atomic():
         contact_groups_member_joined(alliance=alliance, user=user)
         responders.append(user)
 
-engine = import_module(settings.SESSION_ENGINE)
-
-
-def token_for(user):
-    session = engine.SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
-    return session.session_key
-
-
-with open({out!r}, "w") as handle:
-    json.dump(
-        {{
-            "alliance": alliance.pk,
-            "merchant": token_for(merchant),
-            "responders": [[user.pk, token_for(user)] for user in responders],
-        }},
-        handle,
-    )
-print("FLAG-BENCH-SETUP-OK")
+result = {{
+    "alliance": alliance.pk,
+    "merchant": token_for(merchant),
+    "responders": [[user.pk, token_for(user)] for user in responders],
+}}
 """
-
-
-# --- environment, database, Redis ----------------------------------------------------------------------------
-
-
-def server_env(database_url: str, redis_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("DJANGO_DEBUG", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
-def database_name(database_url: str) -> str:
-    return unquote(urlsplit(database_url).path.lstrip("/"))
-
-
-def recreate_postgres_database(database_url: str) -> None:
-    url = urlsplit(database_url)
-    if url.scheme not in ("postgres", "postgresql", "pgsql", "psql"):
-        raise SystemExit(f"this benchmark needs PostgreSQL, not {database_url!r}")
-    name = database_name(database_url)
-    if not name or not name.startswith("pingan_bench"):
-        raise SystemExit(f"refusing to drop {name!r}: the bench database's name must start with pingan_bench")
-    conn = ["-h", url.hostname or HOST, "-p", str(url.port or 5432), "-U", unquote(url.username or "postgres")]
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = unquote(url.password)
-    subprocess.run(["dropdb", *conn, "--if-exists", "--force", name], env=env, check=True)
-    subprocess.run(["createdb", *conn, name], env=env, check=True)
-
-
-def redis_client(url: str):
-    import redis  # installed with channels-redis
-
-    return redis.Redis.from_url(url, socket_timeout=2)
-
-
-def redis_answers(url: str) -> bool:
-    try:
-        client = redis_client(url)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except Exception:  # noqa: BLE001 - any failure means no Redis
-        return False
-
-
-def clear_channel_layer_groups(url: str) -> int:
-    """Forget channel-layer group memberships left in the bench's Redis database by earlier runs."""
-    client = redis_client(url)
-    try:
-        keys = list(client.scan_iter(match="asgi:group:*", count=1000))
-        if keys:
-            client.delete(*keys)
-        return len(keys)
-    finally:
-        client.close()
-
-
-def prepare_database(env: dict[str, str], args: argparse.Namespace) -> dict:
-    recreate_postgres_database(args.database_url)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    if subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=False).returncode:
-        raise SystemExit("manage.py migrate failed")
-    with tempfile.NamedTemporaryFile(prefix="flag-bench-setup-", suffix=".json", delete=False) as handle:
-        out_path = handle.name
-    try:
-        script = SETUP_SCRIPT.format(count=args.responders, phone_base=PHONE_BASE, out=out_path)
-        done = subprocess.run(
-            [*manage, "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0 or "FLAG-BENCH-SETUP-OK" not in done.stdout:
-            raise SystemExit(f"setup failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-        return json.loads(Path(out_path).read_text())
-    finally:
-        Path(out_path).unlink(missing_ok=True)
-
-
-def raise_open_files_limit(needed: int) -> None:
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-
-
-# --- servers -------------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def proc_cpu_seconds(pid: str | int) -> float | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-class Server:
-    def __init__(self, key: str, argv: list[str], env: dict[str, str], pin_cpu: int | None, port: int):
-        self.key = key
-        self.port = port
-        self.log = tempfile.NamedTemporaryFile(prefix=f"flag-bench-{key}-", suffix=".log", delete=False)
-        preexec = (lambda: os.sched_setaffinity(0, {pin_cpu})) if pin_cpu is not None else None
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopping it stops gunicorn's workers too
-            preexec_fn=preexec,  # the parent is single-threaded when servers start
-        )
-
-    def log_tail(self, lines: int = 40) -> str:
-        self.log.flush()
-        text = Path(self.log.name).read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.key} exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with socket.create_connection((HOST, self.port), timeout=2) as sock:
-                    sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
-                    if sock.recv(64).startswith(b"HTTP/1.1 200"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.key} did not answer /healthz within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def cpu_seconds(self) -> float:
-        """CPU time of every process in the server's process group (gunicorn master + workers; daphne)."""
-        total = 0.0
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[2]) == self.proc.pid:  # pgrp
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
-        self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
-
-
-def data_store_cpu(dbname: str) -> float:
-    """CPU seconds of redis-server and of the PostgreSQL processes except backends of other databases."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            comm = Path(f"/proc/{entry}/comm").read_text().strip()
-            if comm == "postgres":
-                tokens = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                tokens = tokens.split()
-                client = next((i for i, token in enumerate(tokens) if "(" in token and token.endswith(")")), None)
-                if client is not None and client >= 1 and tokens[client - 1] != dbname:
-                    continue
-            elif comm != "redis-server":
-                continue
-        except OSError:
-            continue
-        total += proc_cpu_seconds(entry) or 0.0
-    return total
-
-
-def machine_busy_seconds() -> float:
-    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-async def wait_for_quiet(limit: float, timeout: float) -> None:
-    """Wait until the machine's busy CPU over one second is at most ``limit`` (fraction of one core)."""
-    deadline = time.monotonic() + timeout
-    announced = False
-    while True:
-        before = machine_busy_seconds()
-        await asyncio.sleep(1.0)
-        busy = machine_busy_seconds() - before
-        if busy <= limit or time.monotonic() >= deadline:
-            if announced:
-                print(f"  (busy {busy * 100:.0f}%, measuring)", flush=True)
-            return
-        if not announced:
-            print(f"  [machine busy {busy * 100:.0f}% of a core, waiting up to {timeout:.0f} s]", flush=True)
-            announced = True
+)
 
 
 # --- the client ----------------------------------------------------------------------------------------------
-
-
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    """One HTTP/1.1 response: (status, body); Content-Length, chunked, or up to EOF."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split(b" ", 2)[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower()] = value.strip()
-    if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
-        parts = []
-        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
-            parts.append((await reader.readexactly(size + 2))[:-2])
-        return status, b"".join(parts)
-    if b"content-length" in headers:
-        return status, await reader.readexactly(int(headers[b"content-length"]))
-    return status, await reader.read()
-
-
-def stamping_connection_class():
-    """A websockets client connection that stamps each text frame when its bytes reach this process.
-
-    ``data_received`` parses the bytes into frames and hands each to ``process_event`` right away, before the
-    event loop resumes the task waiting in ``recv()``; a stamp taken there does not include the client's own work
-    on the other sockets that were ready in the same turn. Stamps queue in frame order, ``recv()`` returns
-    messages in the same order, so ``arrival()`` after each ``recv()`` pops the stamp of that message.
-    """
-    from collections import deque
-
-    from websockets.asyncio.client import ClientConnection
-    from websockets.frames import Frame, Opcode
-
-    class StampingConnection(ClientConnection):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.stamps: deque[float] = deque()
-            self.chunk_at = 0.0
-
-        def data_received(self, data: bytes) -> None:
-            self.chunk_at = time.perf_counter()
-            super().data_received(data)
-
-        def process_event(self, event) -> None:
-            if isinstance(event, Frame) and event.fin and event.opcode in (Opcode.TEXT, Opcode.CONT):
-                self.stamps.append(self.chunk_at)
-            super().process_event(event)
-
-        def arrival(self) -> float:
-            return self.stamps.popleft() if self.stamps else time.perf_counter()
-
-    return StampingConnection
 
 
 @dataclass
@@ -476,37 +191,17 @@ class FlagClient:
         self.run_id = uuid.uuid4().hex[:8]
         self.count = 0
 
-    async def open_one(self, user_id: int, token: str):
-        from websockets.asyncio.client import connect
-
-        ws = await connect(
-            f"ws://{HOST}:{self.ws_port}/ws/?token={token}",
-            compression=None,
-            ping_interval=None,
-            proxy=None,
-            open_timeout=self.args.round_timeout * 3,
-            close_timeout=2,
-            max_queue=None,
-            create_connection=self.connection_class,
-        )
-        hello = json.loads(await asyncio.wait_for(ws.recv(), self.args.round_timeout * 3))
-        ws.stamps.clear()
+    async def open_one(self, responder: list):
+        user_id, token = responder
+        url = f"ws://{HOST}:{self.ws_port}/ws/?token={token}"
+        ws, hello = await open_socket(url, self.args.round_timeout * 3, self.connection_class)
         if hello.get("type") != "hello" or hello.get("user", {}).get("id") != user_id:
             await ws.close()
             raise RuntimeError(f"expected hello for user {user_id}, got {str(hello)[:200]}")
         return ws
 
     async def connect_all(self) -> None:
-        batch = 25
-        for start in range(0, len(self.responders), batch):
-            opened = await asyncio.gather(
-                *(self.open_one(uid, token) for uid, token in self.responders[start : start + batch]),
-                return_exceptions=True,
-            )
-            self.sockets += [ws for ws in opened if not isinstance(ws, BaseException)]
-            failures = [ws for ws in opened if isinstance(ws, BaseException)]
-            if failures:
-                raise RuntimeError(f"{len(failures)} connections failed, first: {failures[0]!r}")
+        await open_in_batches(self.open_one, self.responders, 25, self.sockets)
         self.readers = [asyncio.create_task(self.read(ws, n)) for n, ws in enumerate(self.sockets)]
 
     async def read(self, ws, receiver: int) -> None:
@@ -532,19 +227,19 @@ class FlagClient:
         self.count += 1
         current = Round(index=self.count, receivers=len(self.sockets))
         self.current = current
-        body = json.dumps({"category": "quarrel"}).encode()
-        head = (
-            f"POST /api/v1/alliances/{self.alliance}/disputes HTTP/1.1\r\nHost: {HOST}:{self.http_port}\r\n"
-            f"Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            f"X-Session-Token: {self.merchant_token}\r\nIdempotency-Key: flag-{self.run_id}-{self.count}\r\n"
-            "Connection: close\r\n\r\n"
-        )
+        headers = {
+            "X-Session-Token": self.merchant_token,
+            "Idempotency-Key": f"flag-{self.run_id}-{self.count}",
+            "Connection": "close",
+        }
+        path = f"/api/v1/alliances/{self.alliance}/disputes"
+        request = raw_request("POST", path, self.http_port, headers, json.dumps({"category": "quarrel"}).encode())
         reader, writer = await asyncio.open_connection(HOST, self.http_port)
         try:
             current.t0 = time.perf_counter()
-            writer.write(head.encode() + body)
+            writer.write(request)
             async with asyncio.timeout(self.args.round_timeout):
-                status, payload = await read_response(reader)
+                status, payload, _keep = await read_response(reader)
             current.http_seconds = time.perf_counter() - current.t0
         finally:
             writer.close()
@@ -572,91 +267,27 @@ class FlagClient:
             await asyncio.sleep(self.args.spacing)
         return rounds
 
-    async def close(self) -> None:
-        for task in self.readers:
-            task.cancel()
-        await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
-
 
 def measure(via: str, daphne: Server, http_server: Server, setup: dict, args: argparse.Namespace) -> Result:
     client = FlagClient(daphne.port, http_server.port, setup, args)
     servers = [daphne] if http_server is daphne else [daphne, http_server]
-    dbname = database_name(args.database_url)
-    totals = {"server": 0.0, "store": 0.0, "other": 0.0, "t": 0.0, "repeated": 0, "connect": 0.0}
+    meter = CpuMeter(servers, database_name(args.database_url))
 
-    async def measured_slice(count: int) -> tuple[list[Round], dict[str, float]]:
-        server_cpu = sum(server.cpu_seconds() for server in servers)
-        store_cpu, client_cpu, busy, started = (
-            data_store_cpu(dbname),
-            time.process_time(),
-            machine_busy_seconds(),
-            time.perf_counter(),
-        )
-        rounds = await client.run_rounds(count)
-        server_cpu = sum(server.cpu_seconds() for server in servers) - server_cpu
-        store_cpu = data_store_cpu(dbname) - store_cpu
-        client_cpu = time.process_time() - client_cpu
-        busy = machine_busy_seconds() - busy
-        elapsed = time.perf_counter() - started
-        other = max(0.0, busy - server_cpu - store_cpu - client_cpu)
-        return rounds, {"server": server_cpu, "store": store_cpu, "other": other, "t": elapsed}
-
-    async def main() -> list[Round]:
-        measured: list[Round] = []
-        try:
-            async with asyncio.timeout(args.timeout):
-                started = time.perf_counter()
-                await client.connect_all()
-                totals["connect"] = time.perf_counter() - started
-                await asyncio.sleep(1.0)  # let the server finish what connecting queued
-                await client.run_rounds(args.warmup)
-                remaining = args.rounds
-                while remaining:
-                    count = min(args.slice, remaining)
-                    for attempt in range(args.retries + 1):
-                        if args.max_other:
-                            await wait_for_quiet(args.max_other / 100, args.quiet_wait)
-                            # After a wait the hub has been idle: its Redis read may be in the ~1 s idle gap (see
-                            # "How to read it"). One unmeasured round brings the path back to steady state.
-                            await client.run_rounds(1)
-                        rounds, used = await measured_slice(count)
-                        other = used["other"] / used["t"]
-                        if not args.max_other or other * 100 <= args.max_other or attempt == args.retries:
-                            break
-                        totals["repeated"] += 1
-                        print(f"  [noisy slice: other CPU {other * 100:.0f}%, measuring it again]", flush=True)
-                    for key in ("server", "store", "other", "t"):
-                        totals[key] += used[key]
-                    measured += rounds
-                    remaining -= count
-                return measured
-        finally:
-            try:
-                async with asyncio.timeout(30):
-                    await client.close()
-            except TimeoutError:
-                print("  closing the client connections timed out", flush=True)
-
-    rounds = asyncio.run(main())
+    # After a quiet wait the hub has been idle: its Redis read may be in the ~1 s idle gap (see "How to read it").
+    # One unmeasured round brings the path back to steady state.
+    kept, connect = measure_rounds(client, meter, args, after_quiet=lambda: client.run_rounds(1))
     return Result(
         via=via,
-        rounds=rounds,
-        connect_seconds=totals["connect"],
-        server_cpu=totals["server"],
-        store_cpu=totals["store"],
-        other_cpu=totals["other"] / totals["t"] if totals["t"] else 0.0,
-        repeated=int(totals["repeated"]),
+        rounds=kept.items,
+        connect_seconds=connect,
+        server_cpu=kept.use.server,
+        store_cpu=kept.use.stores,
+        other_cpu=kept.use.share(kept.use.other),
+        repeated=kept.repeated,
     )
 
 
 # --- report --------------------------------------------------------------------------------------------------
-
-
-def percentile(sorted_values: list[float], pct: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, round(pct / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
 @dataclass
@@ -686,14 +317,11 @@ def via_label(via: str, args: argparse.Namespace) -> str:
 
 
 def print_report(summaries: list[Summary], failures: dict[str, str], args: argparse.Namespace, pinned: bool) -> None:
-    names = ("Django", "channels", "channels-redis", "daphne", "gunicorn", "websockets")
-    versions = ", ".join(f"{name} {metadata.version(name)}" for name in names)
     db = urlsplit(args.database_url)
     print()
-    print(f"Flag to responder delivery - {datetime.datetime.now().isoformat(timespec='seconds')}")
-    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    print(f"  machine: {os.cpu_count()} cores, {system}")
-    print(f"  {versions}")
+    print(stamped("Flag to responder delivery"))
+    print(f"  machine: {machine()}")
+    print(f"  {versions('Django', 'channels', 'channels-redis', 'daphne', 'gunicorn', 'websockets')}")
     print(
         f"  database: PostgreSQL {db.hostname}{db.path} (recreated); REDIS_URL {args.redis_url} (cache, sessions, "
         "channel layer); config.settings.local, DEBUG off, log level WARNING; 127.0.0.1 only"
@@ -706,13 +334,11 @@ def print_report(summaries: list[Summary], failures: dict[str, str], args: argpa
     placement = "servers pinned to CPU 0, client to CPU 1" if pinned else "not pinned"
     print(f"  client: this Python process (asyncio, websockets + raw HTTP/1.1); {placement}")
     print()
-    header = (
+    print_header(
         f"{'POST served by':<24} {'N':>3} {'rounds':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'first p50':>9} "
         f"{'last p50':>8} {'last max':>8} {'POST p50':>8} {'missing':>7} {'srv ms/round':>12} {'db ms/round':>11} "
         f"{'other':>6}"
     )
-    print(header)
-    print("-" * len(header))
     for s in summaries:
         r = s.result
         n_rounds = len(r.rounds) or 1
@@ -749,28 +375,16 @@ def print_report(summaries: list[Summary], failures: dict[str, str], args: argpa
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--responders", type=int, default=50, help="on-duty responders connected by WebSocket")
-    parser.add_argument("--rounds", type=int, default=30, help="measured rounds (one flag each)")
-    parser.add_argument("--warmup", type=int, default=3, help="unmeasured rounds first")
+    add_round_options(parser, rounds=30, warmup=3, each="flag")
     parser.add_argument("--via", default="gunicorn,daphne", help="which server answers the POST: gunicorn, daphne")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--spacing", type=float, default=0.3, help="seconds between a completed round and the next")
-    parser.add_argument("--round-timeout", type=float, default=10.0, help="seconds a round may take")
     parser.add_argument(
         "--timeout", type=float, default=900.0, help="seconds per server, connecting and quiet waits included"
     )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="PostgreSQL; DROPPED and recreated")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis database for cache and channel layer")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin servers and client to CPUs")
-    parser.add_argument(
-        "--max-other",
-        type=float,
-        default=25.0,
-        help="%% of a core other processes may use: wait for a quiet machine before each slice, measure a slice "
-        "again when they used more (0: never)",
-    )
-    parser.add_argument("--slice", type=int, default=10, help="measured rounds per slice (noise check and retry)")
-    parser.add_argument("--retries", type=int, default=2, help="how often a noisy slice is measured again")
-    parser.add_argument("--quiet-wait", type=float, default=60.0, help="longest wait for a quiet machine, seconds")
+    add_machine_options(parser, max_other=25.0, retries=2, quiet_wait=60.0, slice_rounds=10)
     args = parser.parse_args(argv)
     args.vias = [via.strip() for via in args.via.split(",") if via.strip()]
     if not args.vias or any(via not in ("gunicorn", "daphne") for via in args.vias):
@@ -782,44 +396,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks stop the servers
     raise_open_files_limit(args.responders + 256)
     if not redis_answers(args.redis_url):
         raise SystemExit(f"Redis does not answer at {args.redis_url}: this benchmark needs the Redis layout")
-    pinned = not args.no_pin and (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity")
-    if pinned:
-        os.sched_setaffinity(0, {1})
+    pinned = pin_load_generator(args.no_pin)
     env = server_env(args.database_url, args.redis_url)
     print(f"Recreating {database_name(args.database_url)}: 1 merchant, {args.responders} responders ...", flush=True)
-    setup = prepare_database(env, args)
+    setup = prepare_database(env, SETUP_SCRIPT.format(count=args.responders, phone_base=PHONE_BASE), recreate=True)
     cleared = clear_channel_layer_groups(args.redis_url)
     print(f"  alliance {setup['alliance']}; cleared {cleared} channel-layer group keys", flush=True)
 
-    pin = 0 if pinned else None
     servers: list[Server] = []
     summaries: list[Summary] = []
     failures: dict[str, str] = {}
     try:
-        port = free_port()
-        daphne_argv = [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port), "-v", "0"]
-        daphne = Server("daphne", [*daphne_argv, "config.asgi:application"], env, pin, port)
+        daphne = Server("daphne", daphne_argv, env, pinned=pinned)
         servers.append(daphne)
         gunicorn = None
         if "gunicorn" in args.vias:
-            port = free_port()
-            gunicorn_argv = [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "--workers",
-                str(args.workers),
-                "--worker-class",
-                "sync",
-                "--bind",
-                f"{HOST}:{port}",
-                "--log-level",
-                "warning",
-                "config.wsgi:application",
-            ]
-            gunicorn = Server("gunicorn", gunicorn_argv, env, pin, port)
+            gunicorn = Server("gunicorn", lambda port: gunicorn_argv(port, workers=args.workers), env, pinned=pinned)
             servers.append(gunicorn)
         for server in servers:
             server.wait_ready()
@@ -830,8 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 result = measure(via, daphne, http_server, setup, args)
                 for server in servers:
-                    if server.proc.poll() is not None:
-                        raise RuntimeError(f"{server.key} exited during the run:\n{server.log_tail()}")
+                    server.check_running()
                 summary = summarise(result)
                 print(
                     f"  p50 {percentile(summary.samples, 50) * 1000:.1f} ms, "
@@ -854,4 +448,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

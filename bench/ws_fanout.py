@@ -16,9 +16,9 @@ What it measures
       database, no auth, no channel layer: the lowest cost of getting one frame to 1,000 sockets from Python;
     * ``ours, in-memory layer``: ONE daphne process serving ``config.asgi`` (``python -m daphne``), the embedded
       default (InMemoryChannelLayer, SQLite or the ``--database-url`` database);
-    * ``ours, Redis layer``: the same with ``REDIS_URL=redis://127.0.0.1:6379/13``, i.e. channels-redis, the
-      Redis cache and cached_db sessions as in production. Run when Redis answers (``--no-redis`` skips it,
-      ``--redis-only`` runs only the floor and this).
+    * ``ours, Redis layer``: the same with ``REDIS_URL=redis://127.0.0.1:6379/13`` (``--redis-url``), i.e.
+      channels-redis, the Redis cache and cached_db sessions as in production. Run when Redis answers
+      (``--no-redis`` skips it, ``--redis-only`` runs only the floor and this).
 
     Our path per message: the sender's consumer stores the line (``groups.services.message_send``: group row
     lock, gap-free seq, INSERT) in a database thread, publishes it on commit to ``group.<id>`` once, the process's
@@ -28,7 +28,8 @@ What it measures
 How to run it
     cd /work/main && .venv/bin/python bench/ws_fanout.py [--members 1000] [--rounds 50] [--warmup 5]
         [--database-url sqlite:////tmp/pingan-ws-bench.sqlite3 | postgres://postgres@127.0.0.1:5432/pingan_ws_bench]
-        [--no-redis | --redis-only] [--no-pin] [--batch 50] [--spacing 0.05] [--min-interval 0.25]
+        [--no-redis | --redis-only] [--redis-url redis://127.0.0.1:6379/13] [--no-pin] [--batch 50]
+        [--spacing 0.05] [--min-interval 0.25]
         [--slice 10] [--max-other 20] [--retries 3] [--quiet-wait 120] [--round-timeout 10] [--timeout 1200]
 
     The script prepares the database first: ``manage.py migrate`` (DJANGO_SETTINGS_MODULE=config.settings.local),
@@ -37,7 +38,7 @@ How to run it
     logged-in session per user, whose key is the token in ``/ws/?token=``. The default SQLite file is recreated
     each run; a PostgreSQL database is created with ``createdb`` if absent and the previous run's bench rows
     (alliance ``ws-bench`` and its +86139 members) are deleted first. With Redis, the channel-layer group keys
-    of database 13 are cleared so that no dead hub channel of an earlier run receives copies. The script then,
+    of that Redis database are cleared so that no dead hub channel of an earlier run receives copies. The script then,
     per server: starts it (server pinned to CPU 0, this client process to CPU 1), opens the connections in
     batches of ``--batch`` (each waits for ``hello``), runs ``--warmup`` unmeasured rounds and ``--rounds``
     measured ones in slices of ``--slice`` rounds, closes the connections and stops the server (also on errors
@@ -74,35 +75,42 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import http.client
 import json
-import os
-import platform
-import resource
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"  # loopback only, never anything else
+from harness import HOST
+from harness.load import (
+    add_round_options,
+    measure_rounds,
+    open_in_batches,
+    open_socket,
+    stamping_connection_class,
+)
+from harness.machine import CpuMeter, add_machine_options
+from harness.processes import Server, daphne_argv, pin_load_generator, raise_open_files_limit, run
+from harness.stats import machine, percentile, print_header, stamped, versions
+from harness.stores import (
+    TOKEN_FOR,
+    clear_channel_layer_groups,
+    database_label,
+    prepare_database,
+    redis_answers,
+    server_env,
+)
+
 DEFAULT_DATABASE_URL = "sqlite:////tmp/pingan-ws-bench.sqlite3"
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/13"
 BENCH_SLUG = "ws-bench"
 PHONE_BASE = 13900000000  # +86139xxxxxxxx, one per user: user n is +86 (PHONE_BASE + n)
 TARGET_RATIO = 2.0
 
-SETUP_SCRIPT = """
-import json
-from importlib import import_module
-
-from django.conf import settings
+SETUP_SCRIPT = (
+    TOKEN_FOR
+    + """
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -136,142 +144,14 @@ with transaction.atomic():
     GroupMembership.objects.bulk_create(
         [GroupMembership(group=group, user=user, role=GroupMembership.Role.MEMBER) for user in users], batch_size=500
     )
-    engine = import_module(settings.SESSION_ENGINE)
-    tokens = []
-    for user in users:
-        session = engine.SessionStore()
-        session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-        session["_auth_user_hash"] = user.get_session_auth_hash()
-        session.create()
-        tokens.append(session.session_key)
+    tokens = [token_for(user) for user in users]
 
-with open({out!r}, "w") as handle:
-    json.dump({{"group": group.pk, "tokens": tokens}}, handle)
-print("WS-BENCH-SETUP-OK")
+result = {{"group": group.pk, "tokens": tokens}}
 """
-
-
-# --- environment and database --------------------------------------------------------------------------------
-
-
-def server_env(database_url: str, redis_url: str | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("DJANGO_DEBUG", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-            "DATABASE_URL": database_url,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    return env
-
-
-def ensure_postgres_database(database_url: str) -> None:
-    url = urlsplit(database_url)
-    name = unquote(url.path.lstrip("/"))
-    if not name:
-        raise SystemExit(f"no database name in {database_url!r}")
-    conn = ["-h", url.hostname or HOST, "-p", str(url.port or 5432), "-U", unquote(url.username or "postgres")]
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = unquote(url.password)
-    found = subprocess.run(
-        ["psql", *conn, "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    if found.stdout.strip() != "1":
-        subprocess.run(["createdb", *conn, name], env=env, check=True)
-
-
-def prepare_database(database_url: str, members: int) -> tuple[int, list[str]]:
-    """Migrate, create the alliance, its group, members + 1 users and their sessions; return (group id, tokens)."""
-    env = server_env(database_url)
-    scheme = urlsplit(database_url).scheme
-    if scheme in ("postgres", "postgresql", "pgsql", "psql"):
-        ensure_postgres_database(database_url)
-    elif scheme == "sqlite" and database_url == DEFAULT_DATABASE_URL:
-        for suffix in ("", "-wal", "-shm"):  # throwaway file: start fresh so every run sees the same database
-            Path(urlsplit(database_url).path + suffix).unlink(missing_ok=True)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    with tempfile.NamedTemporaryFile(prefix="ws-bench-setup-", suffix=".json", delete=False) as handle:
-        out_path = handle.name
-    try:
-        script = SETUP_SCRIPT.format(count=members + 1, phone_base=PHONE_BASE, slug=BENCH_SLUG, out=out_path)
-        done = subprocess.run(
-            [*manage, "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0 or "WS-BENCH-SETUP-OK" not in done.stdout:
-            raise SystemExit(f"setup failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
-        data = json.loads(Path(out_path).read_text())
-    finally:
-        Path(out_path).unlink(missing_ok=True)
-    return data["group"], data["tokens"]
-
-
-def redis_answers(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or HOST, parts.port or 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def clear_channel_layer_groups(url: str) -> int:
-    """Forget channel-layer group memberships left in the bench's Redis database by earlier runs."""
-    import redis  # installed with channels-redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match="asgi:group:*", count=1000))
-        if keys:
-            client.delete(*keys)
-        return len(keys)
-    finally:
-        client.close()
-
-
-def raise_open_files_limit(needed: int) -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        soft = target
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        raise SystemExit(f"open files limit {soft} is below the {needed} this run needs (ulimit -n)")
-    return soft
+)
 
 
 # --- servers -------------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def http_get(port: int, path: str, timeout: float = 2.0) -> int:
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
 
 
 @dataclass
@@ -282,93 +162,17 @@ class ServerSpec:
     redis: bool = False
 
 
-class Server:
-    def __init__(self, spec: ServerSpec, env: dict[str, str], pin_cpu: int | None):
-        self.spec = spec
-        self.port = free_port()
-        if spec.key == "floor":
-            argv = [sys.executable, str(Path(__file__).resolve()), "--floor-server", str(self.port)]
-        else:
-            argv = [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(self.port), "-v", "0"]
-            argv.append("config.asgi:application")
-        self.log = tempfile.NamedTemporaryFile(prefix=f"ws-bench-{spec.key}-", suffix=".log", delete=False)
-        preexec = (lambda: os.sched_setaffinity(0, {pin_cpu})) if pin_cpu is not None else None
-        self.proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=preexec,  # the parent is single-threaded when servers start
+def start_server(spec: ServerSpec, env: dict[str, str], pinned: bool) -> Server:
+    if spec.key == "floor":
+        script = str(Path(__file__).resolve())
+        return Server(
+            spec.label,
+            lambda port: [sys.executable, script, "--floor-server", str(port)],
+            env,
+            pinned=pinned,
+            ready_path=None,
         )
-
-    def log_tail(self, lines: int = 40) -> str:
-        self.log.flush()
-        text = Path(self.log.name).read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.spec.label} exited with {self.proc.returncode}")
-            try:
-                if self.spec.key == "floor":
-                    with socket.create_connection((HOST, self.port), timeout=1):
-                        return
-                elif http_get(self.port, "/healthz") == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.spec.label} did not answer within {timeout:.0f} s")
-
-    def cpu_seconds(self) -> float:
-        try:
-            stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
-        except OSError:
-            return 0.0
-        fields = stat[stat.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
-        self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
-
-
-def machine_busy_seconds() -> float:
-    """CPU time spent busy by the whole machine (all cores), from /proc/stat."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-async def wait_for_quiet(limit: float, timeout: float) -> float:
-    """Wait until the machine's busy CPU over one second is at most ``limit`` (fraction of one core)."""
-    deadline = time.monotonic() + timeout
-    announced = False
-    while True:
-        before = machine_busy_seconds()
-        await asyncio.sleep(1.0)
-        busy = machine_busy_seconds() - before
-        if busy <= limit or time.monotonic() >= deadline:
-            if announced:
-                print(f"  (busy {busy * 100:.0f}%, measuring)", flush=True)
-            return busy
-        if not announced:
-            print(f"  [machine busy {busy * 100:.0f}% of a core, waiting up to {timeout:.0f} s]", flush=True)
-            announced = True
+    return Server(spec.label, daphne_argv, env, pinned=pinned)
 
 
 # --- the floor: a bare broadcast server on websockets ----------------------------------------------------------
@@ -464,36 +268,6 @@ class Result:
     repeated: int = 0  # noisy slices measured again
 
 
-def stamping_connection_class():
-    """A websockets client connection that notes when the bytes of each text frame reach this process.
-
-    The event loop hands every readable socket its bytes first (``data_received``) and resumes the tasks waiting
-    in ``recv()`` afterwards, so the time ``recv()`` returns includes the client's own work on the other sockets
-    that were ready in the same turn. The stamp here is taken before that: a server text frame starts with 0x81
-    (FIN + text, unmasked); one stamp per chunk that starts one (the events of a round are small and arrive one
-    per chunk; a chunk holding more than one frame leaves the later frames to the ``recv()`` time).
-    """
-    from collections import deque
-
-    from websockets.asyncio.client import ClientConnection
-
-    class StampingConnection(ClientConnection):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.stamps: deque[float] = deque()
-
-        def data_received(self, data: bytes) -> None:
-            if data[:1] == b"\x81":
-                self.stamps.append(time.perf_counter())
-            super().data_received(data)
-
-        def arrival(self) -> float:
-            """The stamp of the text frame ``recv()`` just returned (or now, when it had none)."""
-            return self.stamps.popleft() if self.stamps else time.perf_counter()
-
-    return StampingConnection
-
-
 class FanoutClient:
     """N receiving sockets and one sending socket, all in this process's event loop."""
 
@@ -513,20 +287,7 @@ class FanoutClient:
         self.next_index = first_index
 
     async def open_one(self, token: str):
-        from websockets.asyncio.client import connect
-
-        ws = await connect(
-            f"{self.url}?token={token}",
-            compression=None,
-            ping_interval=None,
-            proxy=None,
-            open_timeout=self.args.round_timeout * 3,
-            close_timeout=2,
-            max_queue=None,
-            create_connection=self.connection_class,
-        )
-        hello = json.loads(await asyncio.wait_for(ws.recv(), self.args.round_timeout * 3))
-        ws.stamps.clear()
+        ws, hello = await open_socket(f"{self.url}?token={token}", self.args.round_timeout * 3, self.connection_class)
         if hello.get("type") != "hello":
             await ws.close()
             raise RuntimeError(f"expected hello, got {hello}")
@@ -536,19 +297,7 @@ class FanoutClient:
         return ws
 
     async def connect_all(self) -> None:
-        batch = self.args.batch
-        for start in range(0, len(self.tokens), batch):
-            opened = await asyncio.gather(
-                *(self.open_one(token) for token in self.tokens[start : start + batch]), return_exceptions=True
-            )
-            for ws in opened:
-                if not isinstance(ws, BaseException):
-                    self.sockets.append(ws)
-            failures = [ws for ws in opened if isinstance(ws, BaseException)]
-            if failures:
-                raise RuntimeError(f"{len(failures)} connections failed, first: {failures[0]!r}")
-            print(f"\r  connected {len(self.sockets)}/{len(self.tokens)}", end="", flush=True)
-        print(flush=True)
+        await open_in_batches(self.open_one, self.tokens, self.args.batch, self.sockets, progress=True)
         self.readers = [asyncio.create_task(self.read_sender(self.sockets[0]))]
         self.readers += [asyncio.create_task(self.read(ws, n)) for n, ws in enumerate(self.sockets[1:])]
 
@@ -608,93 +357,31 @@ class FanoutClient:
             await asyncio.sleep(self.args.spacing)
         return rounds
 
-    async def close(self) -> None:
-        for task in self.readers:
-            task.cancel()
-        for start in range(0, len(self.sockets), 200):
-            await asyncio.gather(*(ws.close() for ws in self.sockets[start : start + 200]), return_exceptions=True)
 
+def measure(
+    server: Server, spec: ServerSpec, tokens: list[str], group: int, args: argparse.Namespace, first_index: int
+) -> Result:
+    url = f"ws://{HOST}:{server.port}{spec.ws_path}"
+    client = FanoutClient(url, tokens, group, args, check_group=spec.key != "floor", first_index=first_index)
 
-def measure(server: Server, tokens: list[str], group: int, args: argparse.Namespace, first_index: int) -> Result:
-    url = f"ws://{HOST}:{server.port}{server.spec.ws_path}"
-    client = FanoutClient(url, tokens, group, args, check_group=server.spec.key != "floor", first_index=first_index)
-    totals = {"server": 0.0, "client": 0.0, "other": 0.0, "t": 0.0, "connect": 0.0, "repeated": 0}
-
-    async def measured_slice(count: int) -> tuple[list[Round], dict[str, float]]:
-        """``count`` rounds; returns them and the CPU seconds used meanwhile by the server, this client and others."""
-        server_cpu, client_cpu, busy, started = (
-            server.cpu_seconds(),
-            time.process_time(),
-            machine_busy_seconds(),
-            time.perf_counter(),
-        )
-        rounds = await client.run_rounds(count)
-        server_cpu = server.cpu_seconds() - server_cpu
-        client_cpu = time.process_time() - client_cpu
-        busy = machine_busy_seconds() - busy
-        elapsed = time.perf_counter() - started
-        other = max(0.0, busy - server_cpu - client_cpu)
-        return rounds, {"server": server_cpu, "client": client_cpu, "other": other, "t": elapsed}
-
-    async def main() -> list[Round]:
-        measured: list[Round] = []
-        try:
-            async with asyncio.timeout(args.timeout):
-                started = time.perf_counter()
-                await client.connect_all()
-                totals["connect"] = time.perf_counter() - started
-                await asyncio.sleep(1.0)  # let the server finish what connecting queued
-                await client.run_rounds(args.warmup)
-                # Measured in slices; before each the machine must be quiet, and a slice during which other
-                # processes used more than --max-other is measured again (up to --retries times).
-                remaining = args.rounds
-                while remaining:
-                    count = min(args.slice, remaining)
-                    for attempt in range(args.retries + 1):
-                        await asyncio.sleep(0.3)
-                        if args.max_other:
-                            await wait_for_quiet(args.max_other / 100, args.quiet_wait)
-                        rounds, used = await measured_slice(count)
-                        other = used["other"] / used["t"]
-                        if not args.max_other or other * 100 <= args.max_other or attempt == args.retries:
-                            break
-                        totals["repeated"] += 1
-                        print(f"  [noisy slice: other CPU {other * 100:.0f}%, measuring it again]", flush=True)
-                    for key in ("server", "client", "other", "t"):
-                        totals[key] += used[key]
-                    measured += rounds
-                    remaining -= count
-                return measured
-        finally:
-            try:
-                async with asyncio.timeout(30):
-                    await client.close()
-            except TimeoutError:
-                print("  closing the client connections timed out", flush=True)
-
-    measured = asyncio.run(main())
+    # Measured in slices; before each the machine must be quiet, and a slice during which other processes used
+    # more than --max-other is measured again (up to --retries times).
+    kept, connect = measure_rounds(client, CpuMeter([server]), args, pause=0.3)
     return Result(
-        spec=server.spec,
+        spec=spec,
         members=len(tokens) - 1,
-        rounds=measured,
-        connect_seconds=totals["connect"],
-        server_cpu=totals["server"],
-        client_cpu=totals["client"],
-        other_cpu=totals["other"] / totals["t"] if totals["t"] else 0.0,
-        window=totals["t"],
+        rounds=kept.items,
+        connect_seconds=connect,
+        server_cpu=kept.use.server,
+        client_cpu=kept.use.own,
+        other_cpu=kept.use.share(kept.use.other),
+        window=kept.use.elapsed,
         sender_errors=client.sender_errors,
-        repeated=int(totals["repeated"]),
+        repeated=kept.repeated,
     )
 
 
 # --- report --------------------------------------------------------------------------------------------------
-
-
-def percentile(sorted_values: list[float], pct: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, round(pct / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
 @dataclass
@@ -726,14 +413,10 @@ def summarise(result: Result) -> Row:
 def print_report(
     rows: list[Row], failures: dict[str, str], args: argparse.Namespace, db_label: str, pinned: bool
 ) -> None:
-    versions = ", ".join(
-        f"{name} {metadata.version(name)}" for name in ("Django", "channels", "channels-redis", "daphne", "websockets")
-    )
     print()
-    print(f"Live channel fan-out - {datetime.datetime.now().isoformat(timespec='seconds')}")
-    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    print(f"  machine: {os.cpu_count()} cores, {system}")
-    print(f"  {versions}")
+    print(stamped("Live channel fan-out"))
+    print(f"  machine: {machine()}")
+    print(f"  {versions('Django', 'channels', 'channels-redis', 'daphne', 'websockets')}")
     print(f"  database: {db_label}; settings: config.settings.local, DEBUG off, log level WARNING; 127.0.0.1 only")
     print(
         f"  one sender, {args.members} receivers online in one group; {args.rounds} measured rounds after "
@@ -743,12 +426,10 @@ def print_report(
     placement = "servers pinned to CPU 0, client to CPU 1" if pinned else "not pinned"
     print(f"  client: this Python process (asyncio, websockets), shares the machine with the server; {placement}")
     print()
-    header = (
+    print_header(
         f"{'server':<24} {'N':>5} {'rounds':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'all p50':>8} "
         f"{'all p99':>8} {'missing':>7} {'srv ms/round':>12} {'cli ms/round':>12} {'other':>6} {'connect s':>9}"
     )
-    print(header)
-    print("-" * len(header))
     for row in rows:
         r = row.result
         n_rounds = len(r.rounds) or 1
@@ -788,29 +469,19 @@ def print_report(
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=1000, help="receivers online in the group (plus one sender)")
-    parser.add_argument("--rounds", type=int, default=50, help="measured rounds (one message each)")
-    parser.add_argument("--warmup", type=int, default=5, help="unmeasured rounds first")
+    add_round_options(parser, rounds=50, warmup=5, each="message")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="sqlite:////... or postgres://...")
     layers = parser.add_mutually_exclusive_group()
     layers.add_argument("--no-redis", action="store_true", help="only the in-memory channel layer")
     layers.add_argument("--redis-only", action="store_true", help="only the Redis channel layer (and the floor)")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin servers and client to CPUs")
+    parser.add_argument("--redis-url", default=BENCH_REDIS_URL, help="Redis database for the Redis layer's run")
     parser.add_argument("--batch", type=int, default=50, help="connections opened at a time")
     parser.add_argument("--spacing", type=float, default=0.05, help="seconds between all received and next send")
     parser.add_argument(
         "--min-interval", type=float, default=0.25, help="at least this many seconds between two sends (rate limit)"
     )
-    parser.add_argument("--round-timeout", type=float, default=10.0, help="seconds a round may take")
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per server, connecting included")
-    parser.add_argument(
-        "--max-other",
-        type=float,
-        default=20.0,
-        help="%% of a core other processes may use: wait for a quiet machine before the measured rounds (0: never)",
-    )
-    parser.add_argument("--slice", type=int, default=10, help="measured rounds per slice (noise check and retry)")
-    parser.add_argument("--retries", type=int, default=3, help="how often a noisy slice is measured again")
-    parser.add_argument("--quiet-wait", type=float, default=120.0, help="longest wait for a quiet machine, seconds")
+    add_machine_options(parser, max_other=20.0, retries=3, quiet_wait=120.0, slice_rounds=10)
     parser.add_argument("--floor-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.floor_server is None and (args.members < 1 or args.rounds < 1 or args.warmup < 0 or args.batch < 1):
@@ -823,45 +494,42 @@ def main(argv: list[str] | None = None) -> int:
     if args.floor_server is not None:
         raise_open_files_limit(args.members + 1 + 256)
         return floor_server(args.floor_server)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks stop the servers
     limit = raise_open_files_limit(args.members + 1 + 256)  # inherited by the servers
 
     specs = [ServerSpec("floor", "floor (websockets)", "/")]
-    redis_up = redis_answers(BENCH_REDIS_URL)
+    redis_up = redis_answers(args.redis_url)
     if not args.redis_only:
         specs.append(ServerSpec("memory", "ours, in-memory layer", "/ws/"))
     if not args.no_redis:
         if redis_up:
             specs.append(ServerSpec("redis", "ours, Redis layer", "/ws/", redis=True))
         elif args.redis_only:
-            raise SystemExit(f"--redis-only, but Redis does not answer at {BENCH_REDIS_URL}")
+            raise SystemExit(f"--redis-only, but Redis does not answer at {args.redis_url}")
         else:
-            print(f"Redis does not answer at {BENCH_REDIS_URL}: measuring the in-memory layer only", flush=True)
+            print(f"Redis does not answer at {args.redis_url}: measuring the in-memory layer only", flush=True)
 
-    pinned = not args.no_pin and (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity")
-    if pinned:
-        os.sched_setaffinity(0, {1})
-    db = urlsplit(args.database_url)
-    db_label = f"{db.scheme} {db.path if db.scheme == 'sqlite' else (db.hostname or '') + db.path}"
+    pinned = pin_load_generator(args.no_pin)
+    db_label = database_label(args.database_url)
     print(f"Preparing the database ({db_label}): {args.members + 1} users and sessions ...", flush=True)
-    group, tokens = prepare_database(args.database_url, args.members)
+    script = SETUP_SCRIPT.format(count=args.members + 1, phone_base=PHONE_BASE, slug=BENCH_SLUG)
+    setup = prepare_database(server_env(args.database_url), script, throwaway=DEFAULT_DATABASE_URL)
+    group, tokens = setup["group"], setup["tokens"]
     print(f"  group {group}, {len(tokens)} tokens; open files limit {limit}", flush=True)
 
     results: list[Result] = []
     failures: dict[str, str] = {}
     for position, spec in enumerate(specs):
         if spec.redis:
-            cleared = clear_channel_layer_groups(BENCH_REDIS_URL)
+            cleared = clear_channel_layer_groups(args.redis_url)
             if cleared:
-                print(f"  cleared {cleared} channel-layer group keys left in {BENCH_REDIS_URL}", flush=True)
-        env = server_env(args.database_url, BENCH_REDIS_URL if spec.redis else None)
-        server = Server(spec, env, pin_cpu=0 if pinned else None)
+                print(f"  cleared {cleared} channel-layer group keys left in {args.redis_url}", flush=True)
+        env = server_env(args.database_url, args.redis_url if spec.redis else None)
+        server = start_server(spec, env, pinned)
         try:
             print(f"{spec.label}: starting on port {server.port}", flush=True)
             server.wait_ready()
-            result = measure(server, tokens, group, args, first_index=position * 100_000)
-            if server.proc.poll() is not None:
-                raise RuntimeError(f"{spec.label} exited during the run")
+            result = measure(server, spec, tokens, group, args, first_index=position * 100_000)
+            server.check_running()
             row = summarise(result)
             print(
                 f"  p50 {row.p50:.1f} ms, p99 {row.p99:.1f} ms, max {row.max:.1f} ms, missing {row.missing}",
@@ -879,4 +547,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)
