@@ -118,6 +118,11 @@ class AllianceMembershipAdmin(ScopedModelAdmin):
     readonly_fields = ["on_duty_since"]
     list_select_related = ["user", "alliance"]
 
+    def save_model(self, request, obj, form, change):
+        if "on_duty" in form.changed_data:  # as alliance.services.alliance_duty_set keeps it
+            obj.on_duty_since = timezone.now() if obj.on_duty else None
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(AllianceInvite)
 class AllianceInviteAdmin(ScopedModelAdmin):

@@ -409,3 +409,22 @@ def test_changelists_pin_their_queries(city, sides, member_of, url, django_asser
     with django_assert_max_num_queries(16):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_a_police_admin_puts_a_member_on_duty_but_cannot_change_their_role(city, sides):
+    # given a merchant member of A, off duty
+    mine, _theirs = sides
+    client = admin_client(city.admin_x)
+    url = f"/admin/alliance/alliancemembership/{mine.membership.pk}/change/"
+    data = _form_data(client.get(url))
+
+    # when the police admin ticks "on duty" and also sends another role
+    data["on_duty"] = "on"
+    data["role"] = MemberRole.ADMIN
+    response = client.post(url, data)
+
+    # then the member is on duty since now, and the role is unchanged (roles change in the app, under its rules)
+    assert response.status_code == 302
+    mine.membership.refresh_from_db()
+    assert mine.membership.on_duty is True and mine.membership.on_duty_since is not None
+    assert mine.membership.role == MemberRole.MERCHANT
