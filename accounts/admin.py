@@ -3,6 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import IdempotencyRecord, RoleGrant, User
+from accounts.permissions import can_use_admin_site
+from accounts.selectors import users_for_police_admin
 
 
 class RoleGrantInline(admin.TabularInline):
@@ -16,6 +18,10 @@ class RoleGrantInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Superusers manage accounts. Police admins look up the people of their jurisdiction, read-only (roles are
+    granted in the app, audited), so that the alliance and store forms can offer them as choices."""
+
+    scoped_to_jurisdiction = True  # alliance.admin_scoping offers this admin's queryset as the user choices
     ordering = ["-date_joined"]
     list_display = ["phone", "display_name", "is_real_name_verified", "is_active", "is_staff", "date_joined"]
     list_filter = ["is_real_name_verified", "is_active", "is_staff", "role_grants__role"]
@@ -30,6 +36,28 @@ class UserAdmin(DjangoUserAdmin):
         (_("Dates"), {"fields": ("date_joined", "last_login", "deleted_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("phone", "password1", "password2")}),)
+
+    def get_queryset(self, request):
+        if request.user.is_superuser:
+            return super().get_queryset(request)
+        if not can_use_admin_site(request.user):
+            return User.objects.none()
+        return users_for_police_admin(admin=request.user).order_by(*self.ordering)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return tuple(fieldset for fieldset in fieldsets if fieldset[0] != _("Access"))
+
+    def get_list_filter(self, request):
+        return self.list_filter if request.user.is_superuser else ["is_real_name_verified", "role_grants__role"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or can_use_admin_site(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or can_use_admin_site(request.user)
 
 
 @admin.register(RoleGrant)

@@ -50,6 +50,21 @@ def can_verify_real_name(actor) -> bool:
     return is_police_admin(actor)
 
 
+def can_use_admin_site(user) -> bool:
+    """The admin site is where police admins run their jurisdiction (every page there is scoped to it), and where
+    superusers run everything. The role decides, not ``is_staff``: a revoked police admin is out even if the staff
+    flag was left set, and staff without the role see nothing (``is_staff`` merely follows the role)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_superuser or is_police_admin(user)
+
+
+def can_set_escalation_policy(user, access) -> bool:
+    """How long a flag waits before it climbs the ladder is the police's call: the police admins whose
+    jurisdiction holds the alliance (not its own admins, who are merchants and mall managers)."""
+    return access is not None and access.in_jurisdiction and is_police_admin(user)
+
+
 class IsPoliceAdmin(BasePermission):
     def has_permission(self, request, view) -> bool:
         return is_police_admin(request.user)

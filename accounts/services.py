@@ -47,7 +47,18 @@ def _grant(*, user: User, role: str, granted_by: User | None, reason: str) -> Ro
         # A concurrent grant of the same role won the race; theirs is as good as ours.
         grant = RoleGrant.objects.active().get(user=user, role=role)
     forget_cached_roles(user)
+    if role == Role.POLICE_ADMIN:
+        _staff_flag_set(user, staff=True)
     return grant
+
+
+def _staff_flag_set(user: User, *, staff: bool) -> None:
+    """``is_staff`` says who may use the admin site: superusers and police admins. The role decides
+    (``accounts.permissions.can_use_admin_site``); the flag follows it so that it tells the truth."""
+    staff = staff or user.is_superuser
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
 
 
 def role_take_self_service(*, user: User, role: str) -> RoleGrant:
@@ -90,6 +101,8 @@ def role_revoke(*, actor: User, user: User, role: str, reason: str = "") -> Role
         grant.reason = f"{grant.reason} | revoked: {reason}"[:200]
     grant.save(update_fields=["revoked_at", "revoked_by", "reason"])
     forget_cached_roles(user)
+    if role == Role.POLICE_ADMIN:
+        _staff_flag_set(user, staff=False)
     return grant
 
 

@@ -1,6 +1,17 @@
+"""Police units, alliances, members, invites, join requests and stores in the admin site.
+
+A police admin sees and edits their own jurisdiction only (``alliance.admin_scoping``); superusers see all.
+Structure that has rules of its own (founding an alliance with its contact groups, members joining, postings of
+officers) is done in the app, whose services check those rules; here police correct and look things up.
+"""
+
+from django import forms
 from django.contrib import admin
+from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alliance.admin_scoping import ScopedModelAdmin, ScopedTabularInline
 from alliance.models import (
     Alliance,
     AllianceInvite,
@@ -11,34 +22,46 @@ from alliance.models import (
     Store,
     StoreStaff,
 )
+from alliance.services import office_fits_station
+
+related_only = admin.RelatedOnlyFieldListFilter  # a filter's choices come from the rows listed: nobody else's
 
 
-class StationStaffInline(admin.TabularInline):
+class StationStaffInline(ScopedTabularInline):
     model = StationStaff
     fk_name = "station"
+    station_path = "station"
     extra = 0
     autocomplete_fields = ["user", "granted_by"]
+    readonly_fields = ["created_at"]
 
 
 @admin.register(Station)
-class StationAdmin(admin.ModelAdmin):
+class StationAdmin(ScopedModelAdmin):
+    station_path = "pk"
+    police_may_change = True
+    # Which tier a unit is and where it hangs decide jurisdictions: the superuser's to change.
+    police_readonly_fields = ("kind", "parent")
     list_display = ["name", "kind", "parent", "city", "district", "phone"]
     list_filter = ["kind", "city"]
     search_fields = ["name", "city", "district", "address"]
     autocomplete_fields = ["parent"]
+    list_select_related = ["parent"]
     inlines = [StationStaffInline]
 
 
 @admin.register(StationStaff)
-class StationStaffAdmin(admin.ModelAdmin):
+class StationStaffAdmin(ScopedModelAdmin):
+    station_path = "station"
     list_display = ["user", "station", "granted_by", "created_at"]
-    list_filter = ["station__kind", "station__city"]
+    list_filter = ["station__kind", ("station", related_only)]
     search_fields = ["user__phone", "user__display_name", "station__name"]
     autocomplete_fields = ["user", "station", "granted_by"]
+    readonly_fields = ["created_at"]
     list_select_related = ["user", "station", "granted_by"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ScopedTabularInline):
     model = AllianceMembership
     fk_name = "alliance"
     extra = 0
@@ -46,33 +69,68 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["on_duty_since"]
 
 
+class AllianceAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        office, station = cleaned.get("office"), cleaned.get("station")
+        if office is not None and station is not None and not office_fits_station(office=office, station=station):
+            self.add_error(
+                "office", _("Choose a community police office or workstation of the alliance's police station.")
+            )
+        return cleaned
+
+
 @admin.register(Alliance)
-class AllianceAdmin(admin.ModelAdmin):
-    list_display = ["name", "station", "office", "status", "created_at"]
-    list_filter = ["status", "station__city"]
+class AllianceAdmin(ScopedModelAdmin):
+    form = AllianceAdminForm
+    alliance_path = ""
+    police_may_change = True
+    police_readonly_fields = ("slug", "created_by", "created_at")
+    ordering = ["name"]  # the member count groups the rows, which drops the model's own ordering
+    list_display = ["name", "station", "office", "status", "member_count", "created_at"]
+    list_filter = ["status", ("station", related_only)]
     search_fields = ["name", "slug", "area_description"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["station", "office", "created_by"]
     list_select_related = ["station", "office"]
     inlines = [MembershipInline]
 
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if "slug" in self.get_readonly_fields(request, obj) else super().get_prepopulated_fields(request, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(members=Count("memberships", distinct=True))
+
+    @admin.display(description=_("members"), ordering="members")
+    def member_count(self, alliance: Alliance) -> int:
+        return alliance.members
+
 
 @admin.register(AllianceMembership)
-class AllianceMembershipAdmin(admin.ModelAdmin):
+class AllianceMembershipAdmin(ScopedModelAdmin):
+    # Roles and removals go through the app, which keeps an admin in every alliance and checks platform roles.
+    police_may_change = True
+    police_readonly_fields = ("user", "alliance", "role", "added_by", "joined_at")
     list_display = ["user", "alliance", "role", "on_duty", "joined_at"]
-    list_filter = ["role", "on_duty", "alliance"]
+    list_filter = ["role", "on_duty", ("alliance", related_only)]
     search_fields = ["user__phone", "user__display_name", "alliance__name"]
     autocomplete_fields = ["user", "alliance", "added_by"]
+    readonly_fields = ["on_duty_since"]
     list_select_related = ["user", "alliance"]
+
+    def save_model(self, request, obj, form, change):
+        if "on_duty" in form.changed_data:  # as alliance.services.alliance_duty_set keeps it
+            obj.on_duty_since = timezone.now() if obj.on_duty else None
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(AllianceInvite)
-class AllianceInviteAdmin(admin.ModelAdmin):
+class AllianceInviteAdmin(ScopedModelAdmin):
     list_display = ["code", "alliance", "role", "auto_approve", "use_count", "max_uses", "expires_at", "is_revoked"]
-    list_filter = ["auto_approve", "role", "alliance"]
+    list_filter = ["auto_approve", "role", ("alliance", related_only)]
     search_fields = ["code", "alliance__name"]
     autocomplete_fields = ["alliance", "created_by", "revoked_by"]
-    readonly_fields = ["code", "use_count", "created_at"]
+    readonly_fields = ["code", "use_count", "created_at", "created_by", "revoked_at", "revoked_by"]
     list_select_related = ["alliance"]
 
     @admin.display(boolean=True, description=_("revoked"))
@@ -81,35 +139,49 @@ class AllianceInviteAdmin(admin.ModelAdmin):
 
 
 @admin.register(AllianceJoinRequest)
-class AllianceJoinRequestAdmin(admin.ModelAdmin):
+class AllianceJoinRequestAdmin(ScopedModelAdmin):
     list_display = ["user", "alliance", "role", "status", "created_at", "decided_by", "decided_at"]
-    list_filter = ["status", "role", "alliance"]
+    list_filter = ["status", "role", ("alliance", related_only)]
     search_fields = ["user__phone", "user__display_name", "alliance__name"]
     autocomplete_fields = ["alliance", "user", "invite", "decided_by"]
+    readonly_fields = ["created_at", "decided_by", "decided_at"]
     list_select_related = ["user", "alliance", "decided_by"]
 
 
-class StoreStaffInline(admin.TabularInline):
+class StoreStaffInline(ScopedTabularInline):
     model = StoreStaff
     fk_name = "store"
+    alliance_path = "store__alliance"
     extra = 0
     autocomplete_fields = ["user", "added_by"]
+    readonly_fields = ["created_at"]
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(ScopedModelAdmin):
+    police_may_change = True
     list_display = ["name", "alliance", "category", "owner", "is_verified", "verified_at"]
-    list_filter = ["category", "is_verified", "alliance"]
+    list_filter = ["category", "is_verified", ("alliance", related_only)]
     search_fields = ["name", "address", "business_licence_number", "owner__phone"]
-    autocomplete_fields = ["alliance", "owner", "verified_by"]
+    autocomplete_fields = ["alliance", "owner"]
+    # Who verified a store and when is the audit of the verification: set from the checkbox, never typed.
+    readonly_fields = ["verified_by", "verified_at", "created_at"]
     list_select_related = ["alliance", "owner"]
     inlines = [StoreStaffInline]
 
+    def save_model(self, request, obj, form, change):
+        if "is_verified" in form.changed_data:
+            obj.verified_by = request.user if obj.is_verified else None
+            obj.verified_at = timezone.now() if obj.is_verified else None
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(StoreStaff)
-class StoreStaffAdmin(admin.ModelAdmin):
+class StoreStaffAdmin(ScopedModelAdmin):
+    alliance_path = "store__alliance"
     list_display = ["user", "store", "added_by", "created_at"]
-    list_filter = ["store__alliance"]
+    list_filter = [("store__alliance", related_only)]
     search_fields = ["user__phone", "user__display_name", "store__name"]
     autocomplete_fields = ["store", "user", "added_by"]
-    list_select_related = ["user", "store"]
+    readonly_fields = ["created_at"]
+    list_select_related = ["user", "store", "added_by"]

@@ -127,11 +127,16 @@ def _boundary(value) -> dict | None:
         raise _field_error("invalid_boundary", "boundary", str(exc))
 
 
-def _check_office(*, office: Station, station: Station) -> None:
+def office_fits_station(*, office: Station, station: Station) -> bool:
+    """An alliance's office is a community police office or workstation under its police station."""
     under_station = office.parent_id == station.pk or (
         office.parent is not None and office.parent.parent_id == station.pk
     )
-    if office.kind == Station.Kind.STATION or not under_station:
+    return office.kind != Station.Kind.STATION and under_station
+
+
+def _check_office(*, office: Station, station: Station) -> None:
+    if not office_fits_station(office=office, station=station):
         raise _field_error(
             "invalid_office",
             "office",

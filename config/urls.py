@@ -1,13 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config import health
-
-admin.site.site_header = _("Ping'an Alliance administration")
-admin.site.site_title = _("Ping'an Alliance")
-admin.site.index_title = _("Administration")
 
 api_v1 = [
     path("", include("accounts.urls")),

@@ -10,25 +10,48 @@ police station) on its own when nobody acknowledges or resolves it in time. An *
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Bounds of the escalation times, in seconds: shorter and nobody can answer in time, longer and the ladder is moot.
+ACKNOWLEDGE_SECONDS_RANGE = (30, 3600)
+RESOLVE_SECONDS_RANGE = (60, 86400)
+
 
 class EscalationPolicy(models.Model):
-    """Per alliance: how long a flag may wait for an acknowledgement and for a resolution before it climbs."""
+    """Per alliance: how long a flag may wait for an acknowledgement and for a resolution before it climbs.
+
+    No row means the defaults (2 and 5 minutes). Police admins of the alliance's jurisdiction set the times
+    (``reports.services.disputes.escalation_policy_update``, or the admin site)."""
 
     alliance = models.OneToOneField(
         "alliance.Alliance", verbose_name=_("alliance"), on_delete=models.CASCADE, related_name="escalation_policy"
     )
     acknowledge_seconds = models.PositiveIntegerField(
-        _("time to acknowledge (seconds)"), default=120, validators=[MinValueValidator(30), MaxValueValidator(3600)]
+        _("time to acknowledge (seconds)"),
+        default=120,
+        validators=[MinValueValidator(ACKNOWLEDGE_SECONDS_RANGE[0]), MaxValueValidator(ACKNOWLEDGE_SECONDS_RANGE[1])],
     )
     resolve_seconds = models.PositiveIntegerField(
-        _("time to resolve (seconds)"), default=300, validators=[MinValueValidator(60), MaxValueValidator(86400)]
+        _("time to resolve (seconds)"),
+        default=300,
+        validators=[MinValueValidator(RESOLVE_SECONDS_RANGE[0]), MaxValueValidator(RESOLVE_SECONDS_RANGE[1])],
+        help_text=_("Counted from the flag; longer than the time to acknowledge."),
     )
+    # Who last set the times, and when: police change them through the API or the admin site.
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("changed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("escalation policy")
@@ -36,6 +59,15 @@ class EscalationPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self.alliance)
+
+    def clean(self):
+        # The resolve target is counted from the flag, so one no longer than the acknowledge time would climb the
+        # ladder before anyone could both answer and settle it.
+        if self.resolve_seconds is not None and self.acknowledge_seconds is not None:
+            if self.resolve_seconds <= self.acknowledge_seconds:
+                raise ValidationError(
+                    {"resolve_seconds": _("The time to resolve must be longer than the time to acknowledge.")}
+                )
 
 
 class Dispute(models.Model):

@@ -86,3 +86,6 @@ personal_data_part_register(PersonalDataPart("case_actions", _case_actions, cove
 personal_data_left_out(
     "reports.Incident.assignee", why="the officer a case is assigned to: police work on somebody else's report"
 )
+personal_data_left_out(
+    "reports.EscalationPolicy.changed_by", why="the police admin who set an alliance's escalation times: an audit trail"
+)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from reports.apis import disputes
+from reports.apis import escalation_policies as escalation_policy_apis
 from reports.apis import incidents as incident_apis
 from reports.apis import statistics as statistics_apis
 
@@ -10,6 +11,11 @@ urlpatterns = [
         "groups/<int:group_id>/messages/<int:seq>/dispute",
         disputes.DisputeFromMessageApi.as_view(),
         name="dispute-from-message",
+    ),
+    path(
+        "alliances/<int:alliance_id>/escalation-policy",
+        escalation_policy_apis.EscalationPolicyApi.as_view(),
+        name="alliance-escalation-policy",
     ),
     path("disputes", disputes.DisputeListApi.as_view(), name="disputes"),
     path("disputes/<int:dispute_id>", disputes.DisputeDetailApi.as_view(), name="dispute-detail"),

@@ -25,7 +25,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "accounts.apps.PinganAdminConfig",  # django.contrib.admin, with the site police admins use
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
