@@ -87,5 +87,5 @@ personal_data_left_out(
     "reports.Incident.assignee", why="the officer a case is assigned to: police work on somebody else's report"
 )
 personal_data_left_out(
-    "reports.EscalationPolicy.changed_by", why="the police admin who set an alliance's escalation times: an audit trail"
+    "reports.EscalationPolicy.updated_by", why="the police admin who set an alliance's escalation times: an audit trail"
 )
