@@ -27,10 +27,10 @@ import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from config.times import ApiJSONEncoder
 from groups.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def event_publish(*, topics: list[str], event: dict, durable: bool = False) -> N
     """
     if not topics:
         return
-    payload = json.dumps(event, ensure_ascii=False, cls=DjangoJSONEncoder)
+    payload = json.dumps(event, ensure_ascii=False, cls=ApiJSONEncoder)
     meta = {"group": event.get("group"), "seq": event.get("seq")}
     if durable:
         OutboxEvent.objects.create(topics=topics, payload=payload, meta=meta)

@@ -39,6 +39,7 @@ from alliance.models import Alliance, Store
 from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from config.images import PreparedImage
+from config.times import api_datetime
 from groups.events import event_publish, user_topic
 from groups.models import ContactGroup, GroupMembership, Message
 from groups.services import card_post, card_update
@@ -553,7 +554,7 @@ def incident_comment(*, author, incident: Incident, body: str) -> IncidentCommen
             "comment": {
                 "id": comment.pk,
                 "body": comment.body,
-                "created_at": comment.created_at.isoformat(),
+                "created_at": api_datetime(comment.created_at),
                 "by_reporter": by_reporter,
                 "author": None if hide else {"id": author.pk, "display_name": author.display_name},
             },

@@ -274,3 +274,20 @@ def test_flag_list_pins_its_queries(login, qingguo, django_assert_max_num_querie
 
     assert len(response.json()["results"]) == 15 and detail.status_code == 200
     assert timezone.now() > Dispute.objects.first().flagged_at
+
+
+@pytest.mark.django_db
+def test_a_case_event_renders_times_exactly_as_rest_does(login, qingguo):
+    # given an acknowledged flag
+    dispute_id = flag(login(qingguo.merchant), qingguo).json()["id"]
+    login(qingguo.mall_manager).post_json(f"/api/v1/disputes/{dispute_id}/acknowledge", {"eta_minutes": 2})
+
+    # when its time fields are read over REST and from the last live case event
+    rest = login(qingguo.merchant).get(f"/api/v1/disputes/{dispute_id}").json()
+    last = OutboxEvent.objects.filter(payload__contains=f'"dispute_id": {dispute_id}').order_by("id").last()
+    live = json.loads(last.payload)["dispute"]
+
+    # then each time is the very same string (local time, Asia/Shanghai)
+    for field in ("flagged_at", "acknowledged_at", "escalate_at"):
+        assert live[field] == rest[field], field
+    assert rest["flagged_at"].endswith("+08:00")
