@@ -17,13 +17,20 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.websocket import WebSocketOriginValidator  # noqa: E402
+from groups.delivery import RelayOutboxMiddleware  # noqa: E402
+from groups.events import serve_sockets_here  # noqa: E402
 from groups.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": WebSocketOriginValidator(URLRouter(websocket_urlpatterns)),
-    }
+# This process holds the sockets: with the in-process channel layer (embedded default) it alone delivers live
+# events, relaying those the Celery worker leaves in the outbox (groups/events.py).
+serve_sockets_here()
+application = RelayOutboxMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": WebSocketOriginValidator(URLRouter(websocket_urlpatterns)),
+        }
+    )
 )
 
 # A server with a thousand sockets holds a few hundred thousand long-lived objects; full garbage collections over them

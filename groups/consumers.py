@@ -420,7 +420,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             "group": group_id,
             "user": {"id": self.user.pk, "display_name": self.user.display_name},
         }
-        await database_sync_to_async(event_publish)(topics=[group_topic(group_id)], event=event)
+        await database_sync_to_async(event_publish)(topics=[group_topic(group_id)], event=event, ephemeral=True)
 
     async def frame_presence(self, frame: dict) -> None:
         group_id = self._group_id(frame)

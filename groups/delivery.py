@@ -8,6 +8,10 @@ process hands the already-serialised text to each of its sockets. Events for peo
 
 The hub only moves events. Ordering, duplicates and gaps are each socket's business (groups/consumers.py): every
 message event carries its group's sequence number, so a socket that finds a hole fills it from the database.
+
+With the in-process layer (the embedded default) the server is the only process that can deliver, so its hub also
+relays the outbox every second: the Celery worker's events (an escalation by the sweep, its case card line) wait
+there for it (groups/events.py). ``RelayOutboxMiddleware`` starts that loop with the server's first request.
 """
 
 from __future__ import annotations
@@ -17,16 +21,18 @@ import logging
 from collections import defaultdict
 from typing import Protocol
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from groups.events import USERS_TOPIC, user_topic
+from groups.events import USERS_TOPIC, outbox_relay_if_pending, relays_in_process, user_topic
 
 logger = logging.getLogger(__name__)
 
 # channels-redis forgets group members after group_expiry (a day by default): re-join every topic well before that.
 REFRESH_SECONDS = 30 * 60
 YIELD_EVERY = 32
+OUTBOX_RELAY_SECONDS = 1.0
 
 
 class Subscriber(Protocol):
@@ -40,6 +46,29 @@ class Hub:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tasks: list[asyncio.Task] = []
         self.lock = asyncio.Lock()
+        self.relay_loop: asyncio.AbstractEventLoop | None = None
+        self.relay_task: asyncio.Task | None = None
+
+    def relay_outbox_here(self) -> None:
+        """In-process layer only: relay the outbox from this server's event loop every second (once per loop)."""
+        if not relays_in_process():
+            return
+        loop = asyncio.get_running_loop()
+        if self.relay_loop is not loop:
+            self.relay_loop = loop
+            self.relay_task = loop.create_task(self._relay_outbox())  # held: the loop keeps only a weak reference
+
+    async def _relay_outbox(self) -> None:
+        # Off the thread that runs the sockets' queries: a relay waiting for SQLite's write lock must not stall them.
+        relay = database_sync_to_async(outbox_relay_if_pending, thread_sensitive=False)
+        while True:
+            await asyncio.sleep(OUTBOX_RELAY_SECONDS)
+            try:
+                await relay()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the database is busy or away: the next second tries again
+                logger.exception("live delivery: relaying the outbox failed")
 
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -136,3 +165,14 @@ class Hub:
 
 
 hub = Hub()
+
+
+class RelayOutboxMiddleware:
+    """ASGI: the server's first request (HTTP or WebSocket) starts the hub's outbox relay (in-process layer only)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        hub.relay_outbox_here()
+        return await self.app(scope, receive, send)

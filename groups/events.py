@@ -8,12 +8,20 @@ Events for people (``user.<id>`` topics) cross the channel layer as ONE message 
 (the ``users`` topic, carrying the recipient ids); each process's hub hands it to the sockets of those people it
 holds. A flag to 50 responders is one Redis message, not 50 (bench/flag_delivery.py).
 
-Two strengths:
-- group lines (messages) are already durable: they carry the group's sequence number and a phone that misses one
-  finds it with ``resync``. They are published straight after commit; a failure is logged.
+Three strengths:
 - ``durable=True`` events (a dispute flag reaching its responders) go through the outbox: a row written in the same
   transaction, relayed after commit, and relayed again by ``relay_outbox_task`` until the channel layer takes it.
   If Redis is down the request still succeeds, and the event goes out when Redis is back.
+- the others (group lines, joined/left) are published straight after commit, the cheap path; if that publish fails
+  (Redis down), the event is kept in the outbox and goes out, in order, with the rest once Redis is back. Group
+  lines also carry the group's sequence number, so a socket that missed one fills the hole from the database.
+- ``ephemeral=True`` events (typing) are worth nothing later: a failed publish drops them.
+
+The in-process channel layer of the embedded default (no ``REDIS_URL``) lives in the memory of the one process that
+holds the sockets, the ASGI server (config/asgi.py marks it). Anything another process (the Celery worker, a shell)
+handed to its own in-process layer would reach nobody, so there every event is written to the outbox instead and
+left for the server, whose hub relays the outbox every second (groups/delivery.py); ``outbox_relay`` does nothing
+in those processes.
 """
 
 from __future__ import annotations
@@ -27,10 +35,11 @@ import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.core.serializers.json import DjangoJSONEncoder
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.times import ApiJSONEncoder
 from groups.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -48,21 +57,65 @@ def user_topic(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def event_publish(*, topics: list[str], event: dict, durable: bool = False) -> None:
+_holds_sockets = False
+
+
+def serve_sockets_here() -> None:
+    """Called once by the ASGI entry point: this process holds the sockets, so it may deliver through an in-process
+    channel layer (and relays the outbox for the others)."""
+    global _holds_sockets
+    _holds_sockets = True
+
+
+def relays_in_process() -> bool:
+    """The embedded default's server: the in-process layer, and this process holds the sockets."""
+    return _in_process_layer() and (_holds_sockets or settings.LIVE_EVENTS_PROCESS_HOLDS_SOCKETS)
+
+
+def _in_process_layer() -> bool:
+    return isinstance(get_channel_layer(), InMemoryChannelLayer)
+
+
+def _delivered_elsewhere() -> bool:
+    """The in-process layer in a process without sockets (the Celery worker, a shell): a publish from here would
+    reach nobody, so the server relays this process's events from the outbox."""
+    return _in_process_layer() and not relays_in_process()
+
+
+def event_publish(*, topics: list[str], event: dict, durable: bool = False, ephemeral: bool = False) -> None:
     """Send ``event`` to every socket subscribed to ``topics`` once the current transaction commits.
 
     The event is serialised once here; each server process receives it once and fans it out to its own sockets
-    (groups/delivery.py).
+    (groups/delivery.py). ``durable``: through the outbox, written in the caller's transaction. ``ephemeral``: lost
+    if the channel layer is down (typing). Otherwise published after commit and kept in the outbox if that fails.
     """
     if not topics:
         return
-    payload = json.dumps(event, ensure_ascii=False, cls=DjangoJSONEncoder)
+    payload = json.dumps(event, ensure_ascii=False, cls=ApiJSONEncoder)
     meta = {"group": event.get("group"), "seq": event.get("seq")}
+    if _delivered_elsewhere():
+        if not ephemeral:
+            OutboxEvent.objects.create(topics=topics, payload=payload, meta=meta)  # the server relays it
+        return
     if durable:
         OutboxEvent.objects.create(topics=topics, payload=payload, meta=meta)
         transaction.on_commit(lambda: outbox_relay(max_batches=1), robust=True)
     else:
-        transaction.on_commit(lambda: _send(topics, payload, meta), robust=True)
+        transaction.on_commit(lambda: _publish_or_keep(topics, payload, meta, keep=not ephemeral), robust=True)
+
+
+def _publish_or_keep(topics: list[str], payload: str, meta: dict, *, keep: bool) -> None:
+    """After commit: publish; if the channel layer is down, keep the event in the outbox for the periodic relay."""
+    try:
+        _send(topics, payload, meta)
+    except Exception as error:  # noqa: BLE001 - Redis down or hanging: the outbox takes over
+        if not keep:
+            logger.warning("live event dropped (channel layer unreachable): %s", error)
+            return
+        OutboxEvent.objects.create(
+            topics=topics, payload=payload, meta=meta, attempts=1, last_error=f"{type(error).__name__}: {error}"[:300]
+        )
+        logger.warning("live event kept in the outbox until the channel layer is back: %s", error)
 
 
 def _send(topics: list[str], payload: str, meta: dict) -> None:
@@ -127,7 +180,9 @@ _publisher = _Publisher()
 def outbox_relay(*, max_batches: int | None = None) -> int:
     """Send unsent outbox events in order; stop at the first failure (the layer is down: later rows would fail
     too, and order matters). Safe to run from several workers at once: rows are claimed with SKIP LOCKED.
-    Returns how many were sent."""
+    Returns how many were sent. With the in-process layer only the server relays (see the module docstring)."""
+    if _delivered_elsewhere():
+        return 0
     sent = 0
     batches = 0
     while max_batches is None or batches < max_batches:
@@ -152,3 +207,11 @@ def outbox_relay(*, max_batches: int | None = None) -> int:
                 OutboxEvent.objects.filter(pk=row.pk).update(sent_at=timezone.now(), attempts=row.attempts + 1)
                 sent += 1
     return sent
+
+
+def outbox_relay_if_pending() -> int:
+    """The server's periodic relay (in-process layer): a plain read first, so an idle second takes no write lock
+    (SQLite has one for the whole database)."""
+    if not OutboxEvent.objects.filter(sent_at__isnull=True).exists():
+        return 0
+    return outbox_relay()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from config.times import api_datetime
 from groups.models import Message
 
 
@@ -20,7 +21,7 @@ def message_payload(message: Message) -> dict:
         "payload": message.payload,
         "client_id": message.client_id,
         "is_pinned": message.is_pinned,
-        "created_at": message.created_at.isoformat(),
+        "created_at": api_datetime(message.created_at),
         "deleted": deleted,
         "location": None,
         "image": None,

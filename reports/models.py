@@ -164,7 +164,11 @@ class Dispute(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["reporter", "client_id"], condition=~Q(client_id=""), name="flag_client_id_once_per_reporter"
-            )
+            ),
+            # A message turned into a flag twice (a double tap, two members at once) is one alarm, not two.
+            models.UniqueConstraint(
+                fields=["source_message"], condition=Q(source_message__isnull=False), name="one_flag_per_message"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -297,7 +301,10 @@ class Incident(models.Model):
                 fields=["reporter", "client_id"],
                 condition=~Q(client_id=""),
                 name="incident_client_id_once_per_reporter",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["source_message"], condition=Q(source_message__isnull=False), name="one_incident_per_message"
+            ),
         ]
 
     def __str__(self) -> str:

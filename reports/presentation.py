@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import translation
 
+from config.times import api_datetime
 from reports.models import Dispute
 
 
@@ -29,7 +30,7 @@ def _dispute_card(dispute: Dispute) -> dict:
         "level": dispute.level,
         "level_label": dispute.get_level_display(),
         "store": {"id": dispute.store_id, "name": dispute.store.name} if dispute.store_id else None,
-        "flagged_at": dispute.flagged_at.isoformat(),
+        "flagged_at": api_datetime(dispute.flagged_at),
         "outcome": dispute.outcome,
     }
 
@@ -44,10 +45,10 @@ def dispute_event(dispute: Dispute) -> dict:
             "note": dispute.note,
             "people_involved": dispute.people_involved,
             "location": {"latitude": float(dispute.latitude), "longitude": float(dispute.longitude)},
-            "acknowledged_at": dispute.acknowledged_at.isoformat() if dispute.acknowledged_at else None,
-            "arrived_at": dispute.arrived_at.isoformat() if dispute.arrived_at else None,
-            "resolved_at": dispute.resolved_at.isoformat() if dispute.resolved_at else None,
-            "escalate_at": dispute.escalate_at.isoformat() if dispute.escalate_at else None,
+            "acknowledged_at": api_datetime(dispute.acknowledged_at),
+            "arrived_at": api_datetime(dispute.arrived_at),
+            "resolved_at": api_datetime(dispute.resolved_at),
+            "escalate_at": api_datetime(dispute.escalate_at),
         },
     }
 
@@ -57,10 +58,6 @@ def dispute_event(dispute: Dispute) -> dict:
 # and an anonymous report must not reveal its reporter to either (the card of an anonymous report has no sender).
 
 from reports.models import Incident  # noqa: E402
-
-
-def _iso(moment) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def incident_card(incident: Incident) -> dict:
@@ -74,8 +71,8 @@ def incident_card(incident: Incident) -> dict:
         "status": incident.status,
         "status_label": incident.get_status_display(),
         "is_anonymous": incident.is_anonymous,
-        "occurred_at": incident.occurred_at.isoformat(),
-        "reported_at": incident.created_at.isoformat(),
+        "occurred_at": api_datetime(incident.occurred_at),
+        "reported_at": api_datetime(incident.created_at),
         "merged_into": incident.merged_into_id,
         "source": {"group": source.group_id, "seq": source.seq} if source is not None else None,
     }
@@ -92,9 +89,9 @@ def incident_event(incident: Incident) -> dict:
             **incident_card(incident),
             "description": incident.description,
             "location": {"latitude": float(incident.latitude), "longitude": float(incident.longitude)},
-            "accepted_at": _iso(incident.accepted_at),
-            "resolved_at": _iso(incident.resolved_at),
-            "closed_at": _iso(incident.closed_at),
+            "accepted_at": api_datetime(incident.accepted_at),
+            "resolved_at": api_datetime(incident.resolved_at),
+            "closed_at": api_datetime(incident.closed_at),
             "rejection_reason": incident.rejection_reason,
             "resolution_notes": incident.resolution_notes,
             "assignee": {"id": assignee.pk, "display_name": assignee.display_name} if assignee else None,

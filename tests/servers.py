@@ -1,7 +1,8 @@
 """Real server and worker processes for the tests that need them (WebSocket, multi-process, Celery).
 
 They run against the test database the suite created (PostgreSQL), with the production code paths: daphne serving
-config.asgi, a Celery worker consuming from Redis.
+config.asgi, a Celery worker consuming from Redis; or, with ``embedded_default_env``, on the embedded default that
+``dev.py run`` uses (SQLite file, in-process channel layer, file broker).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def test_database_url() -> str:
     return f"postgres://{user}@{host}:{port}/{params['NAME']}"
 
 
-def child_env(**extra: str) -> dict[str, str]:
+def child_env(**extra: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -49,11 +50,34 @@ def child_env(**extra: str) -> dict[str, str]:
         }
     )
     env.update(extra)
+    for name in [name for name, value in env.items() if value is None]:
+        del env[name]  # None removes a variable: the embedded default is what no variable at all gives
     return env
 
 
+def embedded_default_env(var_dir: Path) -> dict:
+    """What ``dev.py run`` runs on: no DATABASE_URL and no REDIS_URL, so a SQLite file, the in-process channel layer
+    and the file broker, all under ``var_dir``."""
+    return {"PINGAN_VAR_DIR": str(var_dir), "DATABASE_URL": None, "REDIS_URL": None, "CELERY_BROKER_URL": None}
+
+
+def manage_py(*args: str, **env_extra) -> str:
+    """Run ``manage.py`` in a child process (for a database the test process does not hold); returns its stdout."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=child_env(**env_extra),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed: {result.stderr[-3000:]}")
+    return result.stdout
+
+
 @contextmanager
-def daphne_server(**env_extra: str):
+def daphne_server(**env_extra: str | None):
     """A daphne process serving config.asgi on a free loopback port; yields its base URL (http://127.0.0.1:port).
 
     Its output goes to a file, not a pipe: an unread pipe fills up and blocks the server mid-test."""
@@ -159,7 +183,7 @@ def redis_server():
 
 
 @contextmanager
-def celery_worker(*, beat: bool = False, **env_extra: str):
+def celery_worker(*, beat: bool = False, **env_extra: str | None):
     """A Celery worker process (optionally with the beat scheduler) on the broker named by env REDIS_URL (or the
     embedded file broker under PINGAN_VAR_DIR). Yields the process; its log is ``process.log_tail()``."""
     args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"]

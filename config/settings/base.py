@@ -133,6 +133,9 @@ else:
     # (InMemoryChannelLayer does not compile channel_capacity patterns, unlike channels-redis: one capacity for all.)
     _IN_MEMORY = {"capacity": _CHANNEL_CAPACITY["hub.*"]}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": _IN_MEMORY}}
+# With the in-process layer only the process holding the sockets can deliver live events: the ASGI server marks itself
+# at start-up (config/asgi.py), and the Celery worker leaves its events in the outbox for it (groups/events.py).
+LIVE_EVENTS_PROCESS_HOLDS_SOCKETS = False
 
 # --- background jobs ---------------------------------------------------------------------------------------------
 # Without Redis the broker is kombu's filesystem transport under var/: a real queue that a real worker consumes,

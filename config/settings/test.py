@@ -39,6 +39,8 @@ REDIS_URL = ""
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pingan-test"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The test process holds its own test sockets: it publishes to them directly, whichever tests were collected.
+LIVE_EVENTS_PROCESS_HOLDS_SOCKETS = True
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = True

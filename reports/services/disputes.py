@@ -14,7 +14,7 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -141,17 +141,17 @@ def dispute_flag(
 ) -> Dispute:
     """One call from a merchant's phone: the flag is stored, goes live to the responders on duty and is posted as a
     case card in the contact group. The location defaults to the reporter's store. ``access``: the reporter's
-    access to the alliance when the caller has already looked it up."""
+    access to the alliance when the caller has already looked it up. A resent ``client_id``, or a ``source_message``
+    that is already a flag (whoever turned it into one), returns the stored flag: one alarm per message."""
     if access is None or access.alliance.pk != alliance.pk:
         access = alliance_access_for(user=reporter, alliance=alliance)
     if access is None:
         raise ApplicationError("not_found", _("Not found."), status_code=404)
     if not can_flag_dispute(reporter, access):
         raise ApplicationError("permission_denied", _("Only members of this alliance can flag."), status_code=403)
-    if client_id:
-        existing = Dispute.objects.filter(reporter=reporter, client_id=client_id).first()
-        if existing is not None:
-            return existing  # the phone resent a flag whose answer it lost
+    existing = _flag_already_stored(reporter=reporter, client_id=client_id, source_message=source_message)
+    if existing is not None:
+        return existing  # the phone resent a flag whose answer it lost, or the message is already a flag
     if store is not None and store.alliance_id != alliance.pk:
         raise ApplicationError("not_found", _("Not found."), status_code=404, fields={"store": [_("Not found.")]})
     if store is None:
@@ -166,19 +166,28 @@ def dispute_flag(
         latitude, longitude = store.latitude, store.longitude
 
     now = timezone.now()
-    dispute = Dispute.objects.create(
-        alliance=alliance,
-        store=store,
-        reporter=reporter,
-        category=category,
-        note=note,
-        people_involved=people_involved,
-        latitude=latitude,
-        longitude=longitude,
-        flagged_at=now,
-        source_message=source_message,
-        client_id=client_id,
-    )
+    try:
+        with transaction.atomic():
+            dispute = Dispute.objects.create(
+                alliance=alliance,
+                store=store,
+                reporter=reporter,
+                category=category,
+                note=note,
+                people_involved=people_involved,
+                latitude=latitude,
+                longitude=longitude,
+                flagged_at=now,
+                source_message=source_message,
+                client_id=client_id,
+            )
+    except IntegrityError:
+        # The same client_id or message raced in on another connection: the unique index made this insert wait for
+        # that one's commit, which is now visible.
+        existing = _flag_already_stored(reporter=reporter, client_id=client_id, source_message=source_message)
+        if existing is None:
+            raise
+        return existing
     for photo in photos or []:
         dispute.photos.create(image=photo.image, thumbnail=photo.thumbnail, uploaded_by=reporter)
     _record(dispute, CaseEvent.Kind.FLAGGED, reporter, category=category)
@@ -190,6 +199,17 @@ def dispute_flag(
     dispute.save()
     _notify(dispute, extra_user_ids=recipients)
     return dispute
+
+
+def _flag_already_stored(*, reporter, client_id: str, source_message) -> Dispute | None:
+    """One flag per (reporter, client_id) and one per group message, whoever turned it into a flag."""
+    if client_id:
+        existing = Dispute.objects.filter(reporter=reporter, client_id=client_id).first()
+        if existing is not None:
+            return existing
+    if source_message is not None:
+        return Dispute.objects.filter(source_message=source_message).first()
+    return None
 
 
 def _responder_access(responder, dispute: Dispute):

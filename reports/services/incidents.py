@@ -39,6 +39,7 @@ from alliance.models import Alliance, Store
 from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from config.images import PreparedImage
+from config.times import api_datetime
 from groups.events import event_publish, user_topic
 from groups.models import ContactGroup, GroupMembership, Message
 from groups.services import card_post, card_update
@@ -262,10 +263,13 @@ def incident_report(
                 client_id=client_id,
             )
     except IntegrityError:
+        # The same client_id or message raced in on a second connection; the first one stored it.
         existing = Incident.objects.filter(reporter=reporter, client_id=client_id).first() if client_id else None
+        if existing is None and source_message is not None:
+            existing = Incident.objects.filter(source_message=source_message).first()
         if existing is None:
             raise
-        return existing  # the same client_id raced in on a second connection; the first one stored it
+        return existing
     for photo in photos or []:
         incident.photos.create(image=photo.image, thumbnail=photo.thumbnail or photo.image, uploaded_by=reporter)
     _record(incident, CaseEvent.Kind.REPORTED, reporter, category=category, anonymous=is_anonymous)
@@ -308,12 +312,13 @@ def incident_from_message(
     its text, location and photo become the report's, and the case card is posted back into that group.
 
     The person who turns it into a case becomes its reporter; it cannot be anonymous, since the message already
-    shows its sender to the group. Doing it twice for the same message returns the first report."""
+    shows its sender to the group. A message becomes one incident: doing it again, or another member doing it,
+    returns the first report (the card is already in the group)."""
     if not GroupMembership.objects.filter(group_id=message.group_id, user=reporter).exists():
         raise _not_found()
     if message.deleted_at is not None or message.kind == Message.Kind.SYSTEM:
         raise _not_found()
-    existing = Incident.objects.filter(reporter=reporter, source_message=message).first()
+    existing = Incident.objects.filter(source_message=message).first()
     if existing is not None:
         return existing
     if latitude is None and message.latitude is not None:
@@ -553,7 +558,7 @@ def incident_comment(*, author, incident: Incident, body: str) -> IncidentCommen
             "comment": {
                 "id": comment.pk,
                 "body": comment.body,
-                "created_at": comment.created_at.isoformat(),
+                "created_at": api_datetime(comment.created_at),
                 "by_reporter": by_reporter,
                 "author": None if hide else {"id": author.pk, "display_name": author.display_name},
             },

@@ -178,3 +178,61 @@ def test_the_ladder_survives_a_killed_worker_and_fires_once_with_two_workers(log
     assert CaseEvent.objects.filter(dispute_id=dispute_id, kind="escalated").count() == 1
     dispute = Dispute.objects.get(pk=dispute_id)
     assert dispute.level == 2 and dispute.escalate_at > timezone.now()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_case_card_lines_posted_while_redis_is_down_reach_open_sockets_live_once_it_is_back(qingguo, client_factory):
+    import redis
+
+    merchant_token = token_for(client_factory, qingguo.merchant)
+    responder_token = token_for(client_factory, qingguo.mall_manager)
+    main = str(qingguo.main.pk)
+    with redis_server() as (redis_url, start_redis, stop_redis), daphne_server(REDIS_URL=redis_url) as base:
+        # given the responder's app is connected, a member of the contact group, and stays connected throughout
+        responder_ws = connect(f"{base.replace('http', 'ws')}/ws/?token={responder_token}")
+        try:
+            hello = json.loads(responder_ws.recv(timeout=5))
+            last_seen = hello["groups"][main]
+            # when Redis dies and two flags are made, each posting its case card in the contact group
+            stop_redis()
+            flagged = [
+                http_json(
+                    base,
+                    "POST",
+                    f"/api/v1/alliances/{qingguo.alliance.pk}/disputes",
+                    merchant_token,
+                    {"category": category, "note": "停电期间"},
+                )
+                for category in ("theft", "quarrel")
+            ]
+            # and Redis comes back, the server's hub joins its topics again, and the periodic relay runs
+            start_redis()
+            client = redis.Redis.from_url(redis_url)
+            deadline = time.monotonic() + 20
+            while not (client.exists("asgi:group:users") and client.exists(f"asgi:group:group.{main}")):
+                assert time.monotonic() < deadline, "the hub did not rejoin its topics"
+                time.sleep(0.1)
+            relay = subprocess.run(
+                [sys.executable, "manage.py", "shell", "-c", "from groups.events import outbox_relay; outbox_relay()"],
+                cwd=ROOT,
+                env=child_env(REDIS_URL=redis_url),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            # then, without the app asking (no resync), the card lines arrive, in order, after the hello's seq
+            lines = []
+            deadline = time.monotonic() + 10
+            while len(lines) < 2 and time.monotonic() < deadline:
+                try:
+                    event = json.loads(responder_ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+                except TimeoutError:
+                    break
+                if event["type"] == "message" and event["group"] == qingguo.main.pk:
+                    lines.append(event)
+        finally:
+            responder_ws.close()
+
+    assert [status for status, _ in flagged] == [201, 201] and relay.returncode == 0, relay.stderr
+    assert [line["seq"] for line in lines] == [last_seen + 1, last_seen + 2]
+    assert [line["message"]["payload"]["dispute_id"] for line in lines] == [body["id"] for _, body in flagged]

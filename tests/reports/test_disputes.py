@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -274,3 +275,93 @@ def test_flag_list_pins_its_queries(login, qingguo, django_assert_max_num_querie
 
     assert len(response.json()["results"]) == 15 and detail.status_code == 200
     assert timezone.now() > Dispute.objects.first().flagged_at
+
+
+@pytest.mark.django_db
+def test_a_case_event_renders_times_exactly_as_rest_does(login, qingguo):
+    # given an acknowledged flag
+    dispute_id = flag(login(qingguo.merchant), qingguo).json()["id"]
+    login(qingguo.mall_manager).post_json(f"/api/v1/disputes/{dispute_id}/acknowledge", {"eta_minutes": 2})
+
+    # when its time fields are read over REST and from the last live case event
+    rest = login(qingguo.merchant).get(f"/api/v1/disputes/{dispute_id}").json()
+    last = OutboxEvent.objects.filter(payload__contains=f'"dispute_id": {dispute_id}').order_by("id").last()
+    live = json.loads(last.payload)["dispute"]
+
+    # then each time is the very same string (local time, Asia/Shanghai)
+    for field in ("flagged_at", "acknowledged_at", "escalate_at"):
+        assert live[field] == rest[field], field
+    assert rest["flagged_at"].endswith("+08:00")
+
+
+@pytest.mark.django_db
+def test_a_group_message_becomes_one_flag_however_often_and_by_whomever_it_is_turned(login, qingguo):
+    # given a message in the contact group
+    client = login(qingguo.merchant)
+    seq = client.post_json(
+        f"/api/v1/groups/{qingguo.main.pk}/messages",
+        {"kind": "location", "body": "门口有人吵架", "latitude": 31.7771, "longitude": 119.9561},
+    ).json()["seq"]
+    path = f"/api/v1/groups/{qingguo.main.pk}/messages/{seq}/dispute"
+
+    # when the merchant turns it into a flag twice (a double tap) and another member does it too
+    first = client.post_json(path, {"category": "quarrel"})
+    again = client.post_json(path, {"category": "quarrel"})
+    other = login(qingguo.other_merchant).post_json(path, {"category": "theft"})
+
+    # then there is one flag, one card and one alarm, and every answer names it
+    assert first.status_code == 201
+    assert again.json()["id"] == other.json()["id"] == first.json()["id"]
+    assert Dispute.objects.count() == 1
+    assert Message.objects.filter(group=qingguo.main, kind="card").count() == 1
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_members_turning_the_same_message_into_a_flag_at_once_make_one_flag(qingguo, monkeypatch):
+    from groups.services import message_send
+    from reports.services import disputes
+
+    message, _created = message_send(sender=qingguo.merchant, group=qingguo.main, kind="text", body="有人打架")
+    # Both requests pass the "already a flag?" check before either writes: they meet just before the insert.
+    barrier = threading.Barrier(2, timeout=10)
+    met = threading.local()
+
+    class MeetingClock:
+        @staticmethod
+        def now():
+            if not getattr(met, "done", False):
+                met.done = True
+                barrier.wait()
+            return timezone.now()
+
+    monkeypatch.setattr(disputes, "timezone", MeetingClock)
+    results, errors = [], []
+
+    def turn(reporter):
+        try:
+            results.append(
+                disputes.dispute_flag(
+                    reporter=reporter,
+                    alliance=qingguo.alliance,
+                    category="quarrel",
+                    note=message.body,
+                    latitude=Decimal("31.777100"),
+                    longitude=Decimal("119.956100"),
+                    source_message=message,
+                ).pk
+            )
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=turn, args=(user,)) for user in (qingguo.merchant, qingguo.other_merchant)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(results) == 2 and results[0] == results[1]
+    assert Dispute.objects.filter(source_message=message).count() == 1

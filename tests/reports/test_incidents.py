@@ -682,3 +682,16 @@ def test_reporting_pins_its_queries(login, qingguo, django_assert_max_num_querie
     assert sum('FROM "accounts_user"' in q for q in sql) == 1
     assert sum('FROM "alliance_alliancemembership"' in q for q in sql) == 1
     assert sum(q.startswith('SELECT "reports_incident"') for q in sql) == 1  # the duplicate search, no re-read
+
+
+@pytest.mark.django_db
+def test_a_group_message_becomes_one_incident_whoever_turns_it(login, qingguo):
+    body = {"kind": "location", "body": "后巷的路灯坏了", **at(3)}
+    seq = login(qingguo.merchant).post_json(f"/api/v1/groups/{qingguo.main.pk}/messages", body).json()["seq"]
+    path = f"/api/v1/groups/{qingguo.main.pk}/messages/{seq}/incident"
+
+    first = login(qingguo.merchant).post_json(path, {"category": "hidden_danger"})
+    other = login(qingguo.other_merchant).post_json(path, {"category": "hidden_danger"})
+
+    assert first.status_code == 201 and other.json()["id"] == first.json()["id"]
+    assert Incident.objects.count() == 1
