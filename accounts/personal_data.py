@@ -21,6 +21,8 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
+from config.times import api_datetime
+
 
 @dataclass(frozen=True)
 class PersonalDataPart:
@@ -98,8 +100,8 @@ def _profile(user) -> dict:
         "email": user.email,
         "display_name": user.display_name,
         "is_real_name_verified": user.is_real_name_verified,
-        "date_joined": user.date_joined.isoformat(),
-        "last_login": user.last_login.isoformat() if user.last_login else None,
+        "date_joined": api_datetime(user.date_joined),
+        "last_login": api_datetime(user.last_login),
     }
 
 
@@ -109,8 +111,8 @@ def _role_grants(user) -> list[dict]:
     return [
         {
             "role": grant.role,
-            "granted_at": grant.granted_at.isoformat(),
-            "revoked_at": grant.revoked_at.isoformat() if grant.revoked_at else None,
+            "granted_at": api_datetime(grant.granted_at),
+            "revoked_at": api_datetime(grant.revoked_at),
             "reason": grant.reason,
         }
         for grant in RoleGrant.objects.filter(user=user).order_by("granted_at")
@@ -137,8 +139,8 @@ def _sessions(user) -> list[dict]:
 
     return [
         {
-            "created_at": session.created_at.isoformat(),
-            "last_seen_at": session.last_seen_at.isoformat(),
+            "created_at": api_datetime(session.created_at),
+            "last_seen_at": api_datetime(session.last_seen_at),
             "ip": session.ip,
             "user_agent": session.user_agent,
         }

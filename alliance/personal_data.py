@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from accounts.personal_data import PersonalDataPart, personal_data_left_out, personal_data_part_register
 from alliance.models import AllianceJoinRequest, AllianceMembership, StationStaff, Store, StoreStaff
+from config.times import api_datetime
 
 
 def _memberships(user) -> list[dict]:
     return [
-        {"alliance": m.alliance.name, "role": m.role, "joined_at": m.joined_at.isoformat(), "on_duty": m.on_duty}
+        {"alliance": m.alliance.name, "role": m.role, "joined_at": api_datetime(m.joined_at), "on_duty": m.on_duty}
         for m in AllianceMembership.objects.filter(user=user).select_related("alliance").order_by("id")
     ]
 
@@ -19,8 +20,8 @@ def _join_requests(user) -> list[dict]:
             "alliance": r.alliance.name,
             "role": r.role,
             "status": r.status,
-            "requested_at": r.created_at.isoformat(),
-            "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+            "requested_at": api_datetime(r.created_at),
+            "decided_at": api_datetime(r.decided_at),
         }
         for r in AllianceJoinRequest.objects.filter(user=user).select_related("alliance").order_by("id")
     ]

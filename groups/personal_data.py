@@ -7,6 +7,7 @@ person's messages stay in the groups' history, their sender being the anonymised
 from __future__ import annotations
 
 from accounts.personal_data import PersonalDataPart, personal_data_left_out, personal_data_part_register
+from config.times import api_datetime
 from groups.models import GroupMembership, Message
 
 
@@ -15,7 +16,7 @@ def _group_memberships(user) -> list[dict]:
         {
             "group": m.group.name,
             "role": m.role,
-            "joined_at": m.joined_at.isoformat(),
+            "joined_at": api_datetime(m.joined_at),
             "last_read_seq": m.last_read_seq,
             "muted": m.is_muted,
         }
@@ -25,7 +26,7 @@ def _group_memberships(user) -> list[dict]:
 
 def _messages(user) -> list[dict]:
     return [
-        {"group": m.group.name, "seq": m.seq, "kind": m.kind, "body": m.body, "sent_at": m.created_at.isoformat()}
+        {"group": m.group.name, "seq": m.seq, "kind": m.kind, "body": m.body, "sent_at": api_datetime(m.created_at)}
         for m in Message.objects.filter(sender=user, deleted_at__isnull=True).select_related("group").order_by("id")
     ]
 

@@ -7,12 +7,19 @@ anonymised row, so nothing in them names the person any more.
 from __future__ import annotations
 
 from accounts.personal_data import PersonalDataPart, personal_data_left_out, personal_data_part_register
+from config.times import api_datetime
 from reports.models import CaseEvent, CasePhoto, Dispute, DisputeResponder, Incident, IncidentComment
 
 
 def _dispute_flags(user) -> list[dict]:
     return [
-        {"id": d.pk, "category": d.category, "note": d.note, "flagged_at": d.flagged_at.isoformat(), "status": d.status}
+        {
+            "id": d.pk,
+            "category": d.category,
+            "note": d.note,
+            "flagged_at": api_datetime(d.flagged_at),
+            "status": d.status,
+        }
         for d in Dispute.objects.filter(reporter=user).order_by("id")
     ]
 
@@ -21,9 +28,9 @@ def _disputes_responded(user) -> list[dict]:
     return [
         {
             "dispute": r.dispute_id,
-            "acknowledged_at": r.acknowledged_at.isoformat(),
+            "acknowledged_at": api_datetime(r.acknowledged_at),
             "eta_minutes": r.eta_minutes,
-            "arrived_at": r.arrived_at.isoformat() if r.arrived_at else None,
+            "arrived_at": api_datetime(r.arrived_at),
         }
         for r in DisputeResponder.objects.filter(responder=user).order_by("id")
     ]
@@ -36,7 +43,7 @@ def _incident_reports(user) -> list[dict]:
             "category": i.category,
             "description": i.description,
             "is_anonymous": i.is_anonymous,
-            "reported_at": i.created_at.isoformat(),
+            "reported_at": api_datetime(i.created_at),
             "satisfaction": i.satisfaction,
             "satisfaction_comment": i.satisfaction_comment,
         }
@@ -46,7 +53,7 @@ def _incident_reports(user) -> list[dict]:
 
 def _incident_comments(user) -> list[dict]:
     return [
-        {"incident": c.incident_id, "body": c.body, "written_at": c.created_at.isoformat()}
+        {"incident": c.incident_id, "body": c.body, "written_at": api_datetime(c.created_at)}
         for c in IncidentComment.objects.filter(author=user).order_by("id")
     ]
 
@@ -58,7 +65,7 @@ def _case_photos(user) -> list[dict]:
             "dispute": p.dispute_id,
             "incident": p.incident_id,
             "file": p.image.name,
-            "uploaded_at": p.created_at.isoformat(),
+            "uploaded_at": api_datetime(p.created_at),
         }
         for p in CasePhoto.objects.filter(uploaded_by=user).order_by("id")
     ]
@@ -66,7 +73,7 @@ def _case_photos(user) -> list[dict]:
 
 def _case_actions(user) -> list[dict]:
     return [
-        {"dispute": e.dispute_id, "incident": e.incident_id, "what": e.kind, "at": e.at.isoformat()}
+        {"dispute": e.dispute_id, "incident": e.incident_id, "what": e.kind, "at": api_datetime(e.at)}
         for e in CaseEvent.objects.filter(actor=user).order_by("id")
     ]
 

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('alliance', '0002_jurisdiction_invites_store_photos'),
         ('groups', '0002_outbox'),
-        ('reports', '0002_incident_workflow'),
+        ('reports', '0003_escalation_policy_changed_by'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
