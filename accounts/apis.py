@@ -32,8 +32,10 @@ from accounts.services import (
     user_profile_update,
     user_real_name_verify,
 )
+from config.filters import IdFilter
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
+from config.serializers import InputSerializer
 
 
 class MeOutput(serializers.Serializer):
@@ -61,11 +63,11 @@ def _me_data(user) -> dict:
 
 
 class MeApi(APIView):
-    class MeUpdateInput(serializers.Serializer):
+    class MeUpdateInput(InputSerializer):
         display_name = StrictCharField(max_length=64, required=False, allow_blank=True)
         email = serializers.EmailField(required=False, allow_blank=True)
 
-    class MeDeleteInput(serializers.Serializer):
+    class MeDeleteInput(InputSerializer):
         confirm_phone = StrictCharField(max_length=32)
 
     @extend_schema(operation_id="me_retrieve", responses=MeOutput, summary="The signed-in person and their roles")
@@ -93,7 +95,7 @@ class MeApi(APIView):
 
 
 class MeRolesApi(APIView):
-    class SelfServiceRoleInput(serializers.Serializer):
+    class SelfServiceRoleInput(InputSerializer):
         role = serializers.ChoiceField(choices=sorted(SELF_SERVICE_ROLES))
 
     @extend_schema(
@@ -192,7 +194,7 @@ class RoleGrantOutput(serializers.ModelSerializer):
 class UserRolesApi(APIView):
     permission_classes = [IsPoliceAdmin]
 
-    class RoleGrantInput(serializers.Serializer):
+    class RoleGrantInput(InputSerializer):
         role = serializers.ChoiceField(choices=Role.choices)
         reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -218,7 +220,7 @@ class UserRoleDetailApi(APIView):
 class UserRealNameApi(APIView):
     permission_classes = [IsPoliceAdmin]
 
-    class RealNameInput(serializers.Serializer):
+    class RealNameInput(InputSerializer):
         verified = serializers.BooleanField()
 
     @extend_schema(operation_id="users_real_name_set", request=RealNameInput, responses=UserOutput)
@@ -231,7 +233,7 @@ class UserRealNameApi(APIView):
 
 
 class RoleGrantFilter(django_filters.FilterSet):
-    user = django_filters.NumberFilter(field_name="user_id", min_value=1)
+    user = IdFilter(field_name="user_id")
     role = django_filters.ChoiceFilter(choices=Role.choices)
 
 

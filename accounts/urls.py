@@ -1,5 +1,6 @@
 from django.urls import path
 
+import config.converters  # noqa: F401 - registers <id:...>
 from accounts import apis
 
 urlpatterns = [
@@ -9,9 +10,9 @@ urlpatterns = [
     path("me/export", apis.MeExportApi.as_view(), name="me-export"),
     path("roles", apis.RolesApi.as_view(), name="roles"),
     path("users", apis.UserListApi.as_view(), name="users"),
-    path("users/<int:user_id>", apis.UserDetailApi.as_view(), name="user-detail"),
-    path("users/<int:user_id>/roles", apis.UserRolesApi.as_view(), name="user-roles"),
-    path("users/<int:user_id>/roles/<str:role>", apis.UserRoleDetailApi.as_view(), name="user-role-detail"),
-    path("users/<int:user_id>/real-name", apis.UserRealNameApi.as_view(), name="user-real-name"),
+    path("users/<id:user_id>", apis.UserDetailApi.as_view(), name="user-detail"),
+    path("users/<id:user_id>/roles", apis.UserRolesApi.as_view(), name="user-roles"),
+    path("users/<id:user_id>/roles/<str:role>", apis.UserRoleDetailApi.as_view(), name="user-role-detail"),
+    path("users/<id:user_id>/real-name", apis.UserRealNameApi.as_view(), name="user-real-name"),
     path("role-grants", apis.RoleGrantListApi.as_view(), name="role-grants"),
 ]

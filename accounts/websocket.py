@@ -8,6 +8,8 @@ from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from accounts.permissions import user_roles
 
@@ -32,6 +34,31 @@ def token_from_query_string(scope) -> str | None:
     query = parse_qs(scope.get("query_string", b"").decode("latin1"))
     values = query.get("token") or query.get("session_token")
     return values[0] if values else None
+
+
+def language_from_code(code) -> str | None:
+    """One of ``settings.LANGUAGES`` for a code such as "en", "zh-CN" or "zh-hans", or None."""
+    if not isinstance(code, str) or not code or len(code) > 32:
+        return None
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return None
+
+
+def language_from_scope(scope) -> str:
+    """The language of a socket's messages: ``?lang=``, else the handshake's Accept-Language, else zh-hans, as
+    REST chooses (browsers cannot set headers on a WebSocket, hence the query parameter)."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    chosen = language_from_code((query.get("lang") or [None])[0])
+    if chosen:
+        return chosen
+    headers = dict(scope.get("headers") or [])
+    for code, _quality in parse_accept_lang_header(headers.get(b"accept-language", b"").decode("latin1")[:255]):
+        chosen = language_from_code(code) if code != "*" else None
+        if chosen:
+            return chosen
+    return settings.LANGUAGE_CODE
 
 
 def _user_for_token(token: str):

@@ -43,9 +43,11 @@ from alliance.models import (
 )
 from alliance.qr import invite_qr_payload, qr_png
 from config.errors import ApplicationError
+from config.filters import IdFilter
 from config.images import image_response
 from config.pagination import DefaultCursorPagination
-from config.serializer_fields import StrictCharField
+from config.serializer_fields import IdField, IdRelatedField, StrictCharField
+from config.serializers import InputSerializer
 
 # --- schema helpers -----------------------------------------------------------------------------------------------
 
@@ -209,8 +211,8 @@ class StationStaffApi(generics.ListAPIView):
     permission_classes = [IsPoliceAdmin]
     serializer_class = StationStaffOutput
 
-    class StationStaffInput(serializers.Serializer):
-        user = serializers.IntegerField(min_value=1)
+    class StationStaffInput(InputSerializer):
+        user = IdField()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -268,7 +270,7 @@ class AllianceDetailOutput(AllianceOutput):
 
 class AllianceFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Alliance.Status.choices)
-    station = django_filters.NumberFilter(field_name="station_id", min_value=1)
+    station = IdFilter(field_name="station_id")
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
 
 
@@ -283,12 +285,12 @@ class AllianceListApi(generics.ListAPIView):
     serializer_class = AllianceOutput
     filterset_class = AllianceFilter
 
-    class AllianceCreateInput(serializers.Serializer):
+    class AllianceCreateInput(InputSerializer):
         name = StrictCharField(max_length=100)
         slug = serializers.SlugField(max_length=60, required=False, allow_blank=True, default="")
         area_description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
-        station = serializers.PrimaryKeyRelatedField(queryset=Station.objects.all())
-        office = serializers.PrimaryKeyRelatedField(
+        station = IdRelatedField(queryset=Station.objects.all())
+        office = IdRelatedField(
             queryset=Station.objects.select_related("parent"), required=False, allow_null=True, default=None
         )
         boundary = BoundaryField(required=False, allow_null=True, default=None)
@@ -312,13 +314,11 @@ class AllianceListApi(generics.ListAPIView):
 
 
 class AllianceDetailApi(APIView):
-    class AllianceUpdateInput(serializers.Serializer):
+    class AllianceUpdateInput(InputSerializer):
         name = StrictCharField(max_length=100, required=False)
         area_description = StrictCharField(max_length=2000, required=False, allow_blank=True)
         status = NamedChoiceField(choices=Alliance.Status.choices, enum_name="AllianceStatusEnum", required=False)
-        office = serializers.PrimaryKeyRelatedField(
-            queryset=Station.objects.select_related("parent"), required=False, allow_null=True
-        )
+        office = IdRelatedField(queryset=Station.objects.select_related("parent"), required=False, allow_null=True)
         boundary = BoundaryField(required=False, allow_null=True)
 
     @extend_schema(operation_id="alliances_retrieve", responses=AllianceDetailOutput)
@@ -375,7 +375,7 @@ def _member_or_404(access: selectors.AllianceAccess, member_id: int) -> Alliance
 
 
 class AllianceMemberDetailApi(APIView):
-    class MemberRoleInput(serializers.Serializer):
+    class MemberRoleInput(InputSerializer):
         role = _roles("AllianceRoleEnum")
 
     @extend_schema(operation_id="alliances_members_retrieve", responses=AllianceMemberOutput)
@@ -420,7 +420,7 @@ class AllianceMembershipApi(APIView):
 
 
 class AllianceDutyApi(APIView):
-    class DutyInput(serializers.Serializer):
+    class DutyInput(InputSerializer):
         on_duty = serializers.BooleanField()
 
     @extend_schema(
@@ -479,7 +479,7 @@ class AllianceInviteListApi(generics.ListAPIView):
     serializer_class = AllianceInviteOutput
     filterset_class = AllianceInviteFilter
 
-    class InviteCreateInput(serializers.Serializer):
+    class InviteCreateInput(InputSerializer):
         role = NamedChoiceField(
             choices=ALLIANCE_INVITE_ROLES,
             enum_name="AllianceInviteRoleEnum",
@@ -590,7 +590,7 @@ class AllianceJoinApi(generics.ListAPIView):
     serializer_class = JoinRequestOutput
     filterset_class = JoinRequestFilter
 
-    class JoinInput(serializers.Serializer):
+    class JoinInput(InputSerializer):
         code = StrictCharField(max_length=32)
         role = NamedChoiceField(
             choices=ALLIANCE_INVITE_ROLES,
@@ -700,13 +700,13 @@ class StoreOutput(serializers.Serializer):
 
 
 class StoreFilter(django_filters.FilterSet):
-    alliance = django_filters.NumberFilter(field_name="alliance_id", min_value=1)
+    alliance = IdFilter(field_name="alliance_id")
     category = django_filters.ChoiceFilter(choices=Store.Category.choices)
     is_verified = django_filters.BooleanFilter()
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
 
 
-class _StoreFieldsInput(serializers.Serializer):
+class _StoreFieldsInput(InputSerializer):
     name = StrictCharField(max_length=100)
     category = NamedChoiceField(choices=Store.Category.choices, enum_name="StoreCategoryEnum", required=False)
     address = StrictCharField(max_length=200)
@@ -724,7 +724,7 @@ class StoreListApi(generics.ListAPIView):
     filterset_class = StoreFilter
 
     class StoreRegisterInput(_StoreFieldsInput):
-        alliance = serializers.IntegerField(min_value=1)
+        alliance = IdField()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -764,7 +764,7 @@ class StoreDetailApi(APIView):
 
 
 class StoreVerificationApi(APIView):
-    class StoreVerificationInput(serializers.Serializer):
+    class StoreVerificationInput(InputSerializer):
         verified = serializers.BooleanField()
 
     @extend_schema(
@@ -789,7 +789,7 @@ class StorePhotoApi(APIView):
 
     parser_classes = [MultiPartParser]
 
-    class StorePhotoInput(serializers.Serializer):
+    class StorePhotoInput(InputSerializer):
         photo = serializers.FileField()
 
     @extend_schema(operation_id="stores_photo", responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
@@ -831,7 +831,7 @@ class StoreStaffApi(generics.ListAPIView):
 
     serializer_class = StoreStaffOutput
 
-    class StoreStaffInput(serializers.Serializer):
+    class StoreStaffInput(InputSerializer):
         phone = StrictCharField(max_length=32)
 
     def get_queryset(self):

@@ -9,6 +9,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
+from config.converters import MAX_ID
+
 EARLIEST = datetime(2000, 1, 1)
 LATEST = datetime(2100, 12, 31)
 MAX_OFFSET = timedelta(hours=14)  # the widest real UTC offset (UTC+14, Kiribati)
@@ -35,3 +37,15 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
 
 class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = BoundedIsoDateTimeField
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id in a query string (``?alliance=3``): a whole number within the database's range, else 400. (A
+    NumberFilter takes 3.5, and on SQLite an id beyond 2**63 - 1 reached the database driver and answered 500.)"""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ Anything about a group the user is not in answers 404.
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -16,9 +17,11 @@ from rest_framework.views import APIView
 
 from accounts.permissions import is_police
 from accounts.presentation import mask_phone
+from config.converters import MAX_ID
 from config.images import image_prepare, image_response
 from config.pagination import DefaultCursorPagination
-from config.serializer_fields import StrictCharField
+from config.serializer_fields import IdField, StrictCharField
+from config.serializers import InputSerializer
 from groups import selectors, services
 from groups.models import GroupMembership, Message
 from groups.presence import users_online
@@ -100,16 +103,16 @@ class MessagePageOutput(serializers.Serializer):
 
 class GroupMessagesApi(APIView):
     class MessageHistoryFilters(serializers.Serializer):
-        before = serializers.IntegerField(required=False, min_value=1)
-        after = serializers.IntegerField(required=False, min_value=0)
+        before = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+        after = serializers.IntegerField(required=False, min_value=0, max_value=MAX_ID)
         limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
 
         def validate(self, attrs):
             if "before" in attrs and "after" in attrs:
-                raise serializers.ValidationError("Give before or after, not both.")
+                raise serializers.ValidationError(_("Give before or after, not both."))
             return attrs
 
-    class MessageSendInput(serializers.Serializer):
+    class MessageSendInput(InputSerializer):
         kind = serializers.ChoiceField(choices=[Message.Kind.TEXT, Message.Kind.LOCATION], default=Message.Kind.TEXT)
         body = StrictCharField(max_length=services.MAX_TEXT_LENGTH, required=False, allow_blank=True, default="")
         latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False)
@@ -120,9 +123,9 @@ class GroupMessagesApi(APIView):
 
         def validate(self, attrs):
             if attrs["kind"] == Message.Kind.TEXT and not attrs["body"].strip():
-                raise serializers.ValidationError({"body": ["Write something."]})
+                raise serializers.ValidationError({"body": [_("Write something.")]})
             if attrs["kind"] == Message.Kind.LOCATION and ("latitude" not in attrs or "longitude" not in attrs):
-                raise serializers.ValidationError({"latitude": ["A location needs latitude and longitude."]})
+                raise serializers.ValidationError({"latitude": [_("A location needs latitude and longitude.")]})
             return attrs
 
     @extend_schema(
@@ -167,7 +170,7 @@ class GroupMessagesApi(APIView):
 class GroupImageApi(APIView):
     parser_classes = [MultiPartParser]
 
-    class ImageMessageInput(serializers.Serializer):
+    class ImageMessageInput(InputSerializer):
         image = serializers.FileField()
         body = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
         client_id = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
@@ -222,7 +225,7 @@ class GroupMessageDetailApi(APIView):
 
 
 class GroupNoticesApi(APIView):
-    class NoticeInput(serializers.Serializer):
+    class NoticeInput(InputSerializer):
         body = StrictCharField(max_length=services.MAX_TEXT_LENGTH)
 
     @extend_schema(operation_id="groups_notices_post", request=NoticeInput, responses={201: MessageOutput})
@@ -241,8 +244,8 @@ class ReadStateOutput(serializers.Serializer):
 
 
 class GroupReadApi(APIView):
-    class ReadInput(serializers.Serializer):
-        seq = serializers.IntegerField(min_value=0)
+    class ReadInput(InputSerializer):
+        seq = serializers.IntegerField(min_value=0, max_value=MAX_ID)
 
     @extend_schema(operation_id="groups_read", request=ReadInput, responses=ReadStateOutput)
     def post(self, request, group_id: int):
@@ -254,7 +257,7 @@ class GroupReadApi(APIView):
 
 
 class GroupMuteApi(APIView):
-    class MuteInput(serializers.Serializer):
+    class MuteInput(InputSerializer):
         muted = serializers.BooleanField()
 
     @extend_schema(operation_id="groups_mute", request=MuteInput, responses=ReadStateOutput)
@@ -314,10 +317,10 @@ class GroupMembersApi(generics.ListAPIView):
 class TeamGroupCreateApi(APIView):
     """Alliance admins, police liaisons and mall managers open a team group (a patrol team, a mall's staff)."""
 
-    class TeamGroupInput(serializers.Serializer):
+    class TeamGroupInput(InputSerializer):
         name = StrictCharField(max_length=100)
         description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
-        members = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=500, default=list)
+        members = serializers.ListField(child=IdField(), max_length=500, default=list)
 
     @extend_schema(operation_id="groups_team_create", request=TeamGroupInput, responses={201: GroupOutput})
     def post(self, request, alliance_id: int):
@@ -340,8 +343,8 @@ class TeamGroupCreateApi(APIView):
 
 
 class TeamGroupMembersApi(APIView):
-    class TeamMemberInput(serializers.Serializer):
-        user = serializers.IntegerField(min_value=1)
+    class TeamMemberInput(InputSerializer):
+        user = IdField()
 
     @extend_schema(operation_id="groups_team_member_add", request=TeamMemberInput, responses={201: GroupMemberOutput})
     def post(self, request, group_id: int):

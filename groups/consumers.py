@@ -14,9 +14,13 @@ Server events: hello, message (every group line, with ``group`` and ``seq``), se
 a flag), case (a dispute you follow changed: reporter, responders, the ladder's recipients), resync_done,
 resync_required (too far behind: page the rest over REST), typing, presence, group_joined, group_left, pong, error.
 
-Every refusal is an ``error`` event (``code``, ``message``) followed, where the socket cannot go on, by a close with
-a 4xxx code: 4401 not authenticated or session ended, 4408 no auth in time, 4413 frame too large, 4429 flooding.
-The event carries the reason because daphne does not pass close reasons on to the client.
+Every refusal is an ``error`` event (``code``, ``message``, and ``fields`` where a frame had unknown or invalid
+keys) followed, where the socket cannot go on, by a close with a 4xxx code: 4401 not authenticated or session ended,
+4408 no auth in time, 4413 frame too large, 4429 flooding. The event carries the reason because daphne does not pass
+close reasons on to the client. Frames are read like REST bodies (config/json_input.py): more than
+``JSON_MAX_DEPTH`` levels deep is an ``error`` (``too_deeply_nested``), and a key the frame type does not know is
+an ``error`` (``invalid``) naming it. Messages follow the person's language as REST does: ``?lang=`` or the
+handshake's Accept-Language (zh-hans by default), or ``lang`` in the auth frame.
 
 Ordering: every group line has the group's gap-free sequence number. Per group this socket remembers the last seq it
 delivered; a duplicate is dropped, and a hole (an event lost or published while we were subscribing) is filled from
@@ -34,10 +38,15 @@ from decimal import Decimal, InvalidOperation
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts.permissions import user_roles
-from accounts.websocket import token_from_query_string, user_for_session_token
+from accounts.websocket import language_from_code, language_from_scope, token_from_query_string, user_for_session_token
+from config.converters import MAX_ID
 from config.errors import ApplicationError
+from config.json_input import JSONTooDeep, JSONTooLarge, json_loads_limited
+from config.serializers import unknown_field_errors
 from groups import selectors, services
 from groups.delivery import hub
 from groups.events import event_publish, group_topic, user_topic
@@ -51,6 +60,22 @@ SEND_RATE_PER_SECOND = 5  # sustained messages per socket; bursts up to SEND_BUR
 SEND_BURST = 20
 FLOOD_STRIKES_BEFORE_CLOSE = 50
 TYPING_INTERVAL_SECONDS = 2
+# The keys each client frame may carry besides "type": anything else is refused by name, as in REST bodies.
+FRAME_FIELDS = {
+    "auth": {"token", "lang"},
+    "send": {"group", "client_id", "kind", "body", "latitude", "longitude"},
+    "flag": {"alliance", "category", "note", "people_involved", "latitude", "longitude", "client_id"},
+    "resync": {"groups"},
+    "read": {"group", "seq"},
+    "typing": {"group"},
+    "presence": {"group"},
+    "ping": set(),
+}
+
+
+def _is_id(value, *, minimum: int = 1) -> bool:
+    """A whole number the database can hold (JSON true is not 1)."""
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= MAX_ID
 
 
 @database_sync_to_async
@@ -76,25 +101,27 @@ def _load_missing(group_id: int, after: int) -> list[tuple[int, str]]:
 def _send_message(user, group_id: int, frame: dict):
     membership = selectors.membership_for(user=user, group_id=group_id)
     if membership is None:
-        raise ApplicationError("not_found", "Not found.", status_code=404)
+        raise ApplicationError("not_found", _("Not found."), status_code=404)
     kind = frame.get("kind", "text")
     client_id = frame.get("client_id", "")
     if kind not in (Message.Kind.TEXT, Message.Kind.LOCATION) or not isinstance(client_id, str) or len(client_id) > 64:
-        raise ApplicationError("invalid", "kind must be text or location; client_id at most 64 characters")
+        raise ApplicationError("invalid", _("kind must be text or location; client_id at most 64 characters."))
     fields: dict = {}
     if kind == Message.Kind.TEXT:
         body = frame.get("body")
         if not isinstance(body, str) or not body.strip() or len(body) > services.MAX_TEXT_LENGTH or "\x00" in body:
-            raise ApplicationError("invalid", f"body must be 1 to {services.MAX_TEXT_LENGTH} characters of text")
+            raise ApplicationError(
+                "invalid", _("Write 1 to %(max)s characters of text.") % {"max": services.MAX_TEXT_LENGTH}
+            )
         fields["body"] = body
     else:
         try:
             latitude = Decimal(str(frame.get("latitude")))
             longitude = Decimal(str(frame.get("longitude")))
         except (InvalidOperation, ValueError):
-            raise ApplicationError("invalid", "latitude and longitude must be numbers")
+            raise ApplicationError("invalid", _("Latitude and longitude must be numbers."))
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or not latitude.is_finite():
-            raise ApplicationError("invalid", "latitude must be within ±90 and longitude within ±180")
+            raise ApplicationError("invalid", _("Latitude must be within ±90 and longitude within ±180."))
         fields.update(
             latitude=latitude.quantize(Decimal("0.000001")), longitude=longitude.quantize(Decimal("0.000001"))
         )
@@ -114,18 +141,15 @@ def _flag_dispute(user, frame: dict) -> dict:
     from reports.services.disputes import dispute_flag
 
     alliance_id = frame.get("alliance")
-    access = alliance_access(user=user, alliance_id=alliance_id) if isinstance(alliance_id, int) else None
+    access = alliance_access(user=user, alliance_id=alliance_id) if _is_id(alliance_id) else None
     if access is None:
-        raise ApplicationError("not_found", "No such alliance", status_code=404)
-    fields = {
-        k: v
-        for k, v in frame.items()
-        if k in {"category", "note", "people_involved", "latitude", "longitude", "client_id"}
-    }
-    data = DisputeFlagInput(data=fields)
+        raise ApplicationError("not_found", _("Not found."), status_code=404)
+    data = DisputeFlagInput(data={key: value for key, value in frame.items() if key not in ("type", "alliance")})
     if not data.is_valid():
         raise ApplicationError(
-            "invalid", "Invalid flag", fields={k: [str(e) for e in v] for k, v in data.errors.items()}
+            "invalid",
+            _("Some of the information you sent is not valid."),
+            fields={key: [str(error) for error in errors] for key, errors in data.errors.items()},
         )
     params = {k: v for k, v in data.validated_data.items() if k != "photos"}
     dispute = dispute_flag(reporter=user, alliance=access.alliance, **params)
@@ -152,6 +176,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "none: sockets receive through groups.delivery.hub"
 
     async def connect(self):
+        self.language = language_from_scope(self.scope)
         self.user = None
         self.token = None
         self.checked_at = 0.0
@@ -168,19 +193,24 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.accept()
         token = token_from_query_string(self.scope)
         if token:
-            await self._authenticate(token)
+            with translation.override(self.language):
+                await self._authenticate(token)
         else:
             loop = asyncio.get_running_loop()
             self.auth_deadline = loop.call_later(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS, self._auth_timed_out)
 
     def _auth_timed_out(self):
         if self.user is None:
-            asyncio.ensure_future(self.refuse(4408, "auth_timeout", "Send an auth message first"))
+            with translation.override(self.language):
+                message = _("Send an auth message first.")
+            asyncio.ensure_future(self.refuse(4408, "auth_timeout", message))
 
     async def _authenticate(self, token) -> None:
         user = await user_for_session_token(token)
         if user is None:
-            await self.refuse(4401, "not_authenticated", "Session token invalid or expired: log in again")
+            await self.refuse(
+                4401, "not_authenticated", _("Your session is invalid or has expired. Please log in again.")
+            )
             return
         self.user, self.token, self.checked_at = user, token, time.monotonic()
         if self.auth_deadline:
@@ -296,38 +326,50 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # --- frames from the client -----------------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
-        raw = text_data if text_data is not None else bytes_data
-        if raw is not None and len(raw) > settings.WEBSOCKET_MAX_FRAME_BYTES:
-            await self.refuse(
-                4413, "frame_too_large", f"Frames are limited to {settings.WEBSOCKET_MAX_FRAME_BYTES} bytes"
-            )
-            return
+        with translation.override(self.language):
+            await self._receive(text_data if text_data is not None else bytes_data)
+
+    async def _receive(self, raw) -> None:
         try:
-            frame = json.loads(raw)
-        except (TypeError, ValueError):
-            await self.send_error("malformed", "Frames must be JSON objects")
+            frame = json_loads_limited(raw, max_bytes=settings.WEBSOCKET_MAX_FRAME_BYTES) if raw else None
+        except JSONTooLarge:
+            message = _("Frames are limited to %(max)s bytes.") % {"max": settings.WEBSOCKET_MAX_FRAME_BYTES}
+            await self.refuse(4413, "frame_too_large", message)
             return
+        except JSONTooDeep as refused:
+            await self.send_error("too_deeply_nested", refused.message)
+            return
+        except ValueError:
+            frame = None
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.send_error("malformed", "Frames need a string 'type'")
+            await self.send_error("malformed", _('Frames must be JSON objects with a text "type".'))
             return
 
+        if self.user is None and frame["type"] != "auth":
+            await self.refuse(4401, "not_authenticated", _("Authenticate first."))
+            return
+        unknown = unknown_field_errors(frame, FRAME_FIELDS.get(frame["type"], frame.keys()) | {"type"})
+        if unknown:
+            message = _("Some of the information you sent is not valid.")
+            await self.send_error("invalid", message, fields=unknown, client_id=frame.get("client_id"))
+            return
         if self.user is None:
-            if frame["type"] != "auth":
-                await self.refuse(4401, "not_authenticated", "Authenticate first")
-                return
+            self.language = language_from_code(frame.get("lang")) or self.language
+            translation.activate(self.language)
             await self._authenticate(frame.get("token"))
             return
 
         if time.monotonic() - self.checked_at >= settings.WEBSOCKET_SESSION_RECHECK_SECONDS:
             if await user_for_session_token(self.token) is None:
-                await self.refuse(4401, "session_ended", "This session was logged out")
+                await self.refuse(4401, "session_ended", _("This session was logged out. Please log in again."))
                 return
             self.checked_at = time.monotonic()
             presence_mark_online([self.user.pk])
 
         handler = getattr(self, f"frame_{frame['type']}", None)
         if handler is None:
-            await self.send_error("unknown_type", f"Unknown message type {frame['type'][:40]!r}")
+            message = _("Unknown message type %(type)s.") % {"type": repr(frame["type"][:40])}
+            await self.send_error("unknown_type", message)
             return
         await handler(frame)
 
@@ -346,13 +388,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not self._allow_send():
             self.flood_strikes += 1
             if self.flood_strikes >= FLOOD_STRIKES_BEFORE_CLOSE:
-                await self.refuse(4429, "flooding", "Too many messages: slow down")
+                await self.refuse(4429, "flooding", _("Too many messages. Please slow down."))
             else:
-                await self.send_error("rate_limited", "Too many messages: slow down", client_id=frame.get("client_id"))
+                message = _("Too many messages. Please slow down.")
+                await self.send_error("rate_limited", message, client_id=frame.get("client_id"))
             return
         group_id = self._group_id(frame)
         if group_id is None:
-            await self.send_error("not_found", "No such group", client_id=frame.get("client_id"))
+            await self.send_error("not_found", _("Not found."), client_id=frame.get("client_id"))
             return
         try:
             seq, created = await _send_message(self.user, group_id, frame)
@@ -375,7 +418,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def frame_flag(self, frame: dict) -> None:
         """A dispute flag straight from the socket: the quickest path when the app is already connected."""
         if not self._allow_send():
-            await self.send_error("rate_limited", "Too many messages: slow down", client_id=frame.get("client_id"))
+            message = _("Too many messages. Please slow down.")
+            await self.send_error("rate_limited", message, client_id=frame.get("client_id"))
             return
         try:
             dispute = await _flag_dispute(self.user, frame)
@@ -387,12 +431,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def frame_resync(self, frame: dict) -> None:
         groups = frame.get("groups")
         if not isinstance(groups, dict):
-            await self.send_error("malformed", "resync needs 'groups': {group id: last seq seen}")
+            await self.send_error("malformed", _('resync needs "groups": {group id: last seq seen}.'))
             return
         for raw_id, last_seen in groups.items():
             group_id = self._group_id({"group": raw_id})
-            if group_id is None or not isinstance(last_seen, int) or isinstance(last_seen, bool) or last_seen < 0:
-                await self.send_error("not_found", f"Cannot resync group {str(raw_id)[:20]!r}")
+            if group_id is None or not _is_id(last_seen, minimum=0):
+                message = _("Cannot resync group %(group)s.") % {"group": repr(str(raw_id)[:20])}
+                await self.send_error("not_found", message)
                 continue
             self.awaiting_resync.discard(group_id)
             await self._catch_up(group_id, from_seq=last_seen)
@@ -401,15 +446,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def frame_read(self, frame: dict) -> None:
         group_id = self._group_id(frame)
         seq = frame.get("seq")
-        if group_id is None or not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-            await self.send_error("malformed", "read needs a group of yours and a seq")
+        if group_id is None or not _is_id(seq, minimum=0):
+            await self.send_error("malformed", _("read needs a group of yours and a seq."))
             return
         await _mark_read(self.user, group_id, seq)
 
     async def frame_typing(self, frame: dict) -> None:
         group_id = self._group_id(frame)
         if group_id is None:
-            await self.send_error("not_found", "No such group")
+            await self.send_error("not_found", _("Not found."))
             return
         now = time.monotonic()
         if now - self.typing_sent.get(group_id, 0) < TYPING_INTERVAL_SECONDS:
@@ -425,7 +470,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def frame_presence(self, frame: dict) -> None:
         group_id = self._group_id(frame)
         if group_id is None:
-            await self.send_error("not_found", "No such group")
+            await self.send_error("not_found", _("Not found."))
             return
         member_ids, on_duty = await _group_members_on_duty(group_id)
         online = sorted(users_online(member_ids))

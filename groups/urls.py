@@ -1,27 +1,28 @@
 from django.urls import path
 
+import config.converters  # noqa: F401 - registers <id:...>
 from groups import apis
 
 urlpatterns = [
     path("groups", apis.GroupListApi.as_view(), name="groups"),
-    path("groups/<int:group_id>", apis.GroupDetailApi.as_view(), name="group-detail"),
-    path("groups/<int:group_id>/messages", apis.GroupMessagesApi.as_view(), name="group-messages"),
-    path("groups/<int:group_id>/images", apis.GroupImageApi.as_view(), name="group-images"),
-    path("groups/<int:group_id>/messages/<int:seq>", apis.GroupMessageDetailApi.as_view(), name="group-message"),
+    path("groups/<id:group_id>", apis.GroupDetailApi.as_view(), name="group-detail"),
+    path("groups/<id:group_id>/messages", apis.GroupMessagesApi.as_view(), name="group-messages"),
+    path("groups/<id:group_id>/images", apis.GroupImageApi.as_view(), name="group-images"),
+    path("groups/<id:group_id>/messages/<id:seq>", apis.GroupMessageDetailApi.as_view(), name="group-message"),
     path(
-        "groups/<int:group_id>/messages/<int:seq>/image",
+        "groups/<id:group_id>/messages/<id:seq>/image",
         apis.GroupMessageImageApi.as_view(),
         name="group-message-image",
     ),
-    path("groups/<int:group_id>/notices", apis.GroupNoticesApi.as_view(), name="group-notices"),
-    path("groups/<int:group_id>/read", apis.GroupReadApi.as_view(), name="group-read"),
-    path("groups/<int:group_id>/mute", apis.GroupMuteApi.as_view(), name="group-mute"),
-    path("groups/<int:group_id>/members", apis.GroupMembersApi.as_view(), name="group-members"),
-    path("groups/<int:group_id>/team-members", apis.TeamGroupMembersApi.as_view(), name="group-team-members"),
+    path("groups/<id:group_id>/notices", apis.GroupNoticesApi.as_view(), name="group-notices"),
+    path("groups/<id:group_id>/read", apis.GroupReadApi.as_view(), name="group-read"),
+    path("groups/<id:group_id>/mute", apis.GroupMuteApi.as_view(), name="group-mute"),
+    path("groups/<id:group_id>/members", apis.GroupMembersApi.as_view(), name="group-members"),
+    path("groups/<id:group_id>/team-members", apis.TeamGroupMembersApi.as_view(), name="group-team-members"),
     path(
-        "groups/<int:group_id>/team-members/<int:user_id>",
+        "groups/<id:group_id>/team-members/<id:user_id>",
         apis.TeamGroupMemberDetailApi.as_view(),
         name="group-team-member",
     ),
-    path("alliances/<int:alliance_id>/groups", apis.TeamGroupCreateApi.as_view(), name="alliance-team-groups"),
+    path("alliances/<id:alliance_id>/groups", apis.TeamGroupCreateApi.as_view(), name="alliance-team-groups"),
 ]

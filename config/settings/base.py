@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.json_input.JSONBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -250,7 +251,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.DefaultCursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.json_input.LimitedJSONParser"],
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -271,6 +272,8 @@ SPECTACULAR_SETTINGS = {
         "securitySchemes": {"sessionToken": {"type": "apiKey", "in": "header", "name": "X-Session-Token"}}
     },
     "SECURITY": [{"sessionToken": []}],
+    # <id:...> in URLs (config/converters.py): at most the largest bigint.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "maximum": 2**63 - 1}},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.add_error_responses",
@@ -286,6 +289,10 @@ IDEMPOTENCY_KEY_TTL_HOURS = 24
 WEBSOCKET_AUTH_TIMEOUT_SECONDS = env.float("WEBSOCKET_AUTH_TIMEOUT_SECONDS", default=10)
 WEBSOCKET_SESSION_RECHECK_SECONDS = env.float("WEBSOCKET_SESSION_RECHECK_SECONDS", default=30)
 WEBSOCKET_MAX_FRAME_BYTES = 64 * 1024
+# Every JSON body and socket frame (config/json_input.py): nothing the API takes nests deeper than a handful of
+# levels (a boundary polygon with holes is five) or needs a megabyte; photos travel as multipart, not JSON.
+JSON_MAX_DEPTH = 32
+JSON_MAX_BODY_BYTES = 1024 * 1024
 # Big enough for a few phone photos in later issues; anything larger is refused with 413 before it is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import django_filters
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alliance.selectors import alliance_access
-from config.filters import BoundedIsoDateTimeFilter
+from config.filters import BoundedIsoDateTimeFilter, IdFilter
 from config.images import image_prepare, image_response
+from config.json_input import LimitedJSONParser
 from config.pagination import DefaultCursorPagination
-from config.serializer_fields import StrictCharField
+from config.serializer_fields import IdField, StrictCharField
+from config.serializers import InputSerializer
 from groups import selectors as group_selectors
 from reports.models import CasePhoto, Dispute
 from reports.selectors import dispute_for_viewer, disputes_visible_to
@@ -112,26 +115,26 @@ class DisputeDetailOutput(DisputeOutput):
         ]
 
 
-class DisputeFlagInput(serializers.Serializer):
+class DisputeFlagInput(InputSerializer):
     category = serializers.ChoiceField(choices=Dispute.Category.choices)
     note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     people_involved = serializers.IntegerField(min_value=1, max_value=500, required=False, default=2)
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False)
-    store = serializers.IntegerField(required=False, min_value=1)
+    store = IdField(required=False)
     client_id = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
     photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_PHOTOS, default=list)
 
     def validate(self, attrs):
         if ("latitude" in attrs) != ("longitude" in attrs):
-            raise serializers.ValidationError({"latitude": ["Send both latitude and longitude, or neither."]})
+            raise serializers.ValidationError({"latitude": [_("Send both latitude and longitude, or neither.")]})
         return attrs
 
 
 class DisputeFlagApi(APIView):
     """A merchant flags a dispute or emergency in one call (JSON, or multipart with photos)."""
 
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [LimitedJSONParser, MultiPartParser]
 
     @extend_schema(operation_id="disputes_flag", request=DisputeFlagInput, responses={201: DisputeOutput})
     def post(self, request, alliance_id: int):
@@ -159,7 +162,7 @@ class DisputeFlagApi(APIView):
 class DisputeFromMessageApi(APIView):
     """Turn a group message ("two people are quarrelling over here") into a flag in one step."""
 
-    class DisputeFromMessageInput(serializers.Serializer):
+    class DisputeFromMessageInput(InputSerializer):
         category = serializers.ChoiceField(choices=Dispute.Category.choices)
 
     @extend_schema(
@@ -187,7 +190,7 @@ class DisputeFromMessageApi(APIView):
 
 
 class DisputeFilter(django_filters.FilterSet):
-    alliance = django_filters.NumberFilter(field_name="alliance_id", min_value=1)
+    alliance = IdFilter(field_name="alliance_id")
     status = django_filters.MultipleChoiceFilter(choices=Dispute.Status.choices)
     category = django_filters.ChoiceFilter(choices=Dispute.Category.choices)
     level = django_filters.ChoiceFilter(choices=Dispute.Level.choices)
@@ -232,7 +235,7 @@ class DisputeDetailApi(APIView):
 
 
 class DisputeAcknowledgeApi(APIView):
-    class AcknowledgeInput(serializers.Serializer):
+    class AcknowledgeInput(InputSerializer):
         eta_minutes = serializers.IntegerField(min_value=0, max_value=240, required=False, allow_null=True)
 
     @extend_schema(operation_id="disputes_acknowledge", request=AcknowledgeInput, responses=DisputeDetailOutput)
@@ -253,14 +256,14 @@ class DisputeArriveApi(APIView):
         return Response(_detail(dispute))
 
 
-class PartyInput(serializers.Serializer):
+class PartyInput(InputSerializer):
     name = StrictCharField(max_length=50)
     role = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
     phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
 
 
 class DisputeResolveApi(APIView):
-    class ResolveInput(serializers.Serializer):
+    class ResolveInput(InputSerializer):
         outcome = serializers.ChoiceField(choices=Dispute.Outcome.choices)
         notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
         parties = PartyInput(many=True, required=False, default=list, max_length=10)
@@ -276,7 +279,7 @@ class DisputeResolveApi(APIView):
 
 
 class DisputeEscalateApi(APIView):
-    class EscalateInput(serializers.Serializer):
+    class EscalateInput(InputSerializer):
         reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
     @extend_schema(operation_id="disputes_escalate", request=EscalateInput, responses=DisputeDetailOutput)

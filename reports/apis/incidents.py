@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,10 +24,12 @@ from accounts.presentation import mask_phone
 from alliance.apis import NamedChoiceField
 from alliance.selectors import alliance_access
 from config.errors import ApplicationError
-from config.filters import BoundedIsoDateTimeFilter
+from config.filters import BoundedIsoDateTimeFilter, IdFilter
 from config.images import image_prepare, image_response
+from config.json_input import LimitedJSONParser
 from config.pagination import DefaultCursorPagination
-from config.serializer_fields import StrictCharField
+from config.serializer_fields import IdField, StrictCharField
+from config.serializers import InputSerializer
 from groups import selectors as group_selectors
 from reports.models import CasePhoto, Incident, IncidentComment
 from reports.presentation import incident_awaiting_rating
@@ -71,7 +73,7 @@ class CoordinateField(serializers.DecimalField):
         return super().validate_precision(value)
 
 
-class LocationInputMixin(serializers.Serializer):
+class LocationInputMixin(InputSerializer):
     latitude = CoordinateField(limit=90, required=False)
     longitude = CoordinateField(limit=180, required=False)
 
@@ -328,7 +330,7 @@ class IncidentReportApi(APIView):
     """A member reports an incident (JSON, or multipart with up to six photos). The answer lists possible
     duplicates: reports of the same kind within 50 m and 2 hours."""
 
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [LimitedJSONParser, MultiPartParser]
 
     class IncidentReportInput(LocationInputMixin):
         category = _category()
@@ -398,13 +400,13 @@ class IncidentFromMessageApi(APIView):
 
 
 class IncidentFilter(django_filters.FilterSet):
-    alliance = django_filters.NumberFilter(field_name="alliance_id", min_value=1)
+    alliance = IdFilter(field_name="alliance_id")
     status = django_filters.MultipleChoiceFilter(choices=Incident.Status.choices)
     category = django_filters.ChoiceFilter(choices=Incident.Category.choices)
     created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    assignee = django_filters.NumberFilter(field_name="assignee_id", min_value=1)
-    team = django_filters.NumberFilter(field_name="assigned_team_id", min_value=1)
+    assignee = IdFilter(field_name="assignee_id")
+    team = IdFilter(field_name="assigned_team_id")
     mine = django_filters.BooleanFilter(method="filter_mine", label="Only the cases I reported")
 
     def filter_mine(self, queryset, name, value):
@@ -482,7 +484,7 @@ class IncidentCommentsApi(generics.ListAPIView):
 
     pagination_class = Pagination
 
-    class IncidentCommentInput(serializers.Serializer):
+    class IncidentCommentInput(InputSerializer):
         body = StrictCharField(max_length=services.MAX_COMMENT)
 
     def get_queryset(self):
@@ -520,9 +522,9 @@ class IncidentAcceptApi(APIView):
 
 
 class IncidentAssignApi(APIView):
-    class IncidentAssignInput(serializers.Serializer):
-        assignee = serializers.IntegerField(min_value=1, required=False, help_text="A responder or officer")
-        team = serializers.IntegerField(min_value=1, required=False, help_text="A team group of the alliance")
+    class IncidentAssignInput(InputSerializer):
+        assignee = IdField(required=False, help_text="A responder or officer")
+        team = IdField(required=False, help_text="A team group of the alliance")
 
         def validate(self, attrs):
             if ("assignee" in attrs) == ("team" in attrs):
@@ -551,7 +553,7 @@ class IncidentStartApi(APIView):
 
 
 class IncidentResolveApi(APIView):
-    class IncidentResolveInput(serializers.Serializer):
+    class IncidentResolveInput(InputSerializer):
         notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
     @extend_schema(operation_id="incidents_resolve", request=IncidentResolveInput, responses=IncidentDetailOutput)
@@ -571,7 +573,7 @@ class IncidentCloseApi(APIView):
 
 
 class IncidentRejectApi(APIView):
-    class IncidentRejectInput(serializers.Serializer):
+    class IncidentRejectInput(InputSerializer):
         reason = StrictCharField(max_length=500)
 
     @extend_schema(operation_id="incidents_reject", request=IncidentRejectInput, responses=IncidentDetailOutput)
@@ -584,7 +586,7 @@ class IncidentRejectApi(APIView):
 
 
 class IncidentReopenApi(APIView):
-    class IncidentReopenInput(serializers.Serializer):
+    class IncidentReopenInput(InputSerializer):
         reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
     @extend_schema(operation_id="incidents_reopen", request=IncidentReopenInput, responses=IncidentDetailOutput)
@@ -597,7 +599,7 @@ class IncidentReopenApi(APIView):
 
 
 class IncidentRateApi(APIView):
-    class IncidentRateInput(serializers.Serializer):
+    class IncidentRateInput(InputSerializer):
         satisfaction = serializers.IntegerField(min_value=1, max_value=5)
         comment = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -613,8 +615,8 @@ class IncidentRateApi(APIView):
 class IncidentMergeApi(APIView):
     """This case is a duplicate: fold it into ``into``, the case that carries on."""
 
-    class IncidentMergeInput(serializers.Serializer):
-        into = serializers.IntegerField(min_value=1, help_text="The primary case")
+    class IncidentMergeInput(InputSerializer):
+        into = IdField(help_text="The primary case")
 
     @extend_schema(operation_id="incidents_merge", request=IncidentMergeInput, responses=IncidentDetailOutput)
     def post(self, request, incident_id: int):

@@ -1,0 +1,57 @@
+"""Request bodies are strict: a field the operation does not know is a 400 naming it, never silently ignored.
+
+A misspelt ``"anonymous": true`` (the field is ``is_anonymous``) used to store a report that showed who sent it.
+Every input serializer derives from :class:`InputSerializer`; the OpenAPI schema says so with
+``additionalProperties: false`` on each request body, and the WebSocket refuses unknown keys in its frames with the
+same message (:func:`unknown_field_errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from rest_framework import serializers
+
+UNKNOWN_FIELD = _("Unknown field.")
+MAX_NAMED_UNKNOWN_FIELDS = 20  # a body of ten thousand made-up keys gets a short answer, not a long echo
+
+
+def unknown_field_errors(sent: Iterable, known: Iterable[str]) -> dict[str, list[str]]:
+    """``{name: ["Unknown field."]}`` for each key of ``sent`` not in ``known`` (the first few, names shortened)."""
+    known = set(known)
+    unknown = sorted(str(name) for name in sent if name not in known)
+    return {name[:64]: [str(UNKNOWN_FIELD)] for name in unknown[:MAX_NAMED_UNKNOWN_FIELDS]}
+
+
+# A request body (JSON or multipart): its fields are the only ones accepted. (A comment, not a docstring:
+# drf-spectacular would make a docstring the description of every request body that has none of its own.)
+class InputSerializer(serializers.Serializer):
+    def to_internal_value(self, data):
+        unknown = unknown_field_errors(data, self._accepted_fields()) if isinstance(data, Mapping) else {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if unknown and isinstance(error.detail, dict):
+                error.detail.update(unknown)
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+    def _accepted_fields(self) -> set[str]:
+        return {field.field_name for field in self._writable_fields if not isinstance(field, serializers.HiddenField)}
+
+
+class InputSerializerSchema(OpenApiSerializerExtension):
+    """Documents the strictness: ``additionalProperties: false`` on every request body built from one."""
+
+    target_class = InputSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
