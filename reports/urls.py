@@ -14,7 +14,7 @@ urlpatterns = [
         name="dispute-from-message",
     ),
     path(
-        "alliances/<int:alliance_id>/escalation-policy",
+        "alliances/<id:alliance_id>/escalation-policy",
         escalation_policy_apis.EscalationPolicyApi.as_view(),
         name="alliance-escalation-policy",
     ),

@@ -266,6 +266,27 @@ def test_the_url_id_converter_refuses_ids_beyond_bigint():
         resolve(f"/api/v1/groups/{2**63}/messages")
 
 
+def test_every_url_takes_its_ids_through_the_bounded_converter():
+    # given every URL pattern of the project (a plain <int:...> lets 2**63 through to the database)
+    from django.urls import URLPattern, get_resolver
+    from django.urls.converters import IntConverter
+
+    def patterns(resolver, prefix=""):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLPattern):
+                yield prefix + str(pattern.pattern), pattern.pattern.converters
+            elif pattern.urlconf_name.__class__.__name__ != "module" or "allauth" not in pattern.urlconf_name.__name__:
+                yield from patterns(pattern, prefix + str(pattern.pattern))
+
+    # then no path of ours converts an id with Django's unbounded int converter
+    unbounded = [
+        route
+        for route, converters in patterns(get_resolver())
+        if route.startswith("api/") and any(type(c) is IntConverter for c in converters.values())
+    ]
+    assert unbounded == []
+
+
 @pytest.mark.django_db
 def test_ids_in_bodies_beyond_the_database_range_answer_400(lane, login, user_factory):
     # given a police admin and an alliance admin

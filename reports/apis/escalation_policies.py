@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.permissions import can_set_escalation_policy
 from alliance.selectors import AllianceAccess, alliance_access
 from config.errors import ApplicationError
+from config.serializers import InputSerializer
 from reports.models import ACKNOWLEDGE_SECONDS_RANGE, RESOLVE_SECONDS_RANGE
 from reports.selectors import escalation_policy_of
 from reports.services import disputes as services
@@ -48,7 +49,7 @@ def _police_admin_access(request, alliance_id: int) -> AllianceAccess:
 
 
 class EscalationPolicyApi(APIView):
-    class EscalationPolicyUpdateInput(serializers.Serializer):
+    class EscalationPolicyUpdateInput(InputSerializer):
         acknowledge_seconds = serializers.IntegerField(
             required=False, min_value=ACKNOWLEDGE_SECONDS_RANGE[0], max_value=ACKNOWLEDGE_SECONDS_RANGE[1]
         )
