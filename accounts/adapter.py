@@ -30,6 +30,10 @@ def phone_normalise(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# The user whose password this client chose (sign-up) or proved (password login), kept in the client's session.
+PASSWORD_SHOWN_SESSION_KEY = "pingan_password_shown_for"
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def clean_phone(self, phone: str) -> str:
         return phone_normalise(phone)
@@ -53,8 +57,39 @@ class AccountAdapter(DefaultAccountAdapter):
         return str(user.phone), user.phone_verified
 
     def set_phone_verified(self, user: User, phone: str) -> None:
-        User.objects.filter(pk=user.pk, phone=phone).update(phone_verified=True)
+        """Pre-takeover guard. Anyone can sign up with somebody else's number and a password, then never verify it;
+        when the owner later proves the number (typically by a code login: their own sign-up finds it taken), that
+        password must not keep a way into the owner's account. So a password survives the first verification only
+        when this same client chose it (the sign-up's own verification) or proved it (a password login that then
+        verifies the number); otherwise it is discarded and the owner sets their own.
+        """
+        changes: dict = {"phone_verified": True}
+        if not user.phone_verified and user.has_usable_password() and not self._password_shown_here(user):
+            user.set_unusable_password()
+            changes["password"] = user.password
+        User.objects.filter(pk=user.pk, phone=phone).update(**changes)
         user.phone_verified = True
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=commit)
+        if user.pk and user.has_usable_password():
+            self._remember_password_shown(user)
+        return user
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None and credentials.get("password"):
+            self._remember_password_shown(user)
+        return user
+
+    def _remember_password_shown(self, user: User) -> None:
+        session = getattr(self.request, "session", None)
+        if session is not None:
+            session[PASSWORD_SHOWN_SESSION_KEY] = user.pk
+
+    def _password_shown_here(self, user: User) -> bool:
+        session = getattr(self.request, "session", None)
+        return session is not None and session.get(PASSWORD_SHOWN_SESSION_KEY) == user.pk
 
     def get_user_by_phone(self, phone: str) -> User | None:
         return User.objects.filter(phone=phone, is_active=True).order_by("pk").first()
