@@ -160,6 +160,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-sessions": {"task": "accounts.tasks.purge_expired_sessions_task", "schedule": 60 * 60},
     "purge-idempotency-records": {"task": "accounts.tasks.purge_idempotency_records_task", "schedule": 60 * 60},
+    "purge-unverified-signups": {"task": "accounts.tasks.purge_unverified_signups_task", "schedule": 60 * 60},
     # Live events that could not reach the channel layer (Redis down) go out as soon as it is back.
     "relay-outbox": {"task": "groups.tasks.relay_outbox_task", "schedule": 5.0},
     "purge-outbox": {"task": "groups.tasks.purge_outbox_task", "schedule": 60 * 60},
@@ -277,6 +278,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
+# Sign-ups whose number is still unverified this long after are deleted (accounts.tasks.purge_unverified_signups_task).
+UNVERIFIED_SIGNUP_TTL_HOURS = 24
 # The live channel: a socket must authenticate this soon after opening; a revoked session stops working on an open
 # socket within the recheck interval (checked when the client next speaks).
 WEBSOCKET_AUTH_TIMEOUT_SECONDS = env.float("WEBSOCKET_AUTH_TIMEOUT_SECONDS", default=10)

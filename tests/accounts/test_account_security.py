@@ -94,3 +94,37 @@ def test_a_password_proven_in_the_login_that_verifies_the_number_is_kept(client_
     # then they are in, and their password still works: the same client showed both password and code
     assert verified.status_code == 200
     assert User.objects.get(phone=phone).has_usable_password()
+
+
+@pytest.mark.django_db
+def test_signups_never_verified_within_a_day_are_purged_and_nothing_else(user_factory, police_admin):
+    from datetime import timedelta
+
+    from django.conf import settings as django_settings
+    from django.utils import timezone
+
+    from accounts.models import Role, RoleGrant
+    from accounts.tasks import purge_unverified_signups_task
+
+    # given sign-ups of every kind, most of them older than a day
+    day_ago = timezone.now() - timedelta(hours=25)
+    abandoned = [user_factory(phone_verified=False, date_joined=day_ago) for _ in range(2)]
+    fresh = user_factory(phone_verified=False, date_joined=timezone.now() - timedelta(hours=23))
+    verified = user_factory(phone_verified=True, date_joined=day_ago)
+    logged_in_once = user_factory(phone_verified=False, date_joined=day_ago, last_login=day_ago)
+    with_a_role = user_factory(phone_verified=False, date_joined=day_ago)
+    RoleGrant.objects.create(user=with_a_role, role=Role.OFFICER, granted_by=police_admin)
+    deleted = user_factory(phone=None, phone_verified=False, date_joined=day_ago, deleted_at=day_ago)
+    staff = user_factory(phone_verified=False, date_joined=day_ago, is_staff=True)
+
+    # when the periodic job runs (twice: it is idempotent)
+    purged = purge_unverified_signups_task.delay().get()
+    purged_again = purge_unverified_signups_task.delay().get()
+
+    # then only the abandoned sign-ups are gone; verified and attached accounts are untouched
+    assert purged == 2 and purged_again == 0
+    assert not User.objects.filter(pk__in=[user.pk for user in abandoned]).exists()
+    kept = [fresh, verified, logged_in_once, with_a_role, deleted, staff, police_admin]
+    assert User.objects.filter(pk__in=[user.pk for user in kept]).count() == len(kept)
+    schedule = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "accounts.tasks.purge_unverified_signups_task" in schedule
