@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import phonenumbers
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import RateLimited
+from allauth.core.internal import ratelimit
 from django import forms
 from django.utils.translation import gettext as _
 
@@ -32,6 +34,11 @@ def phone_normalise(raw: str) -> str:
 
 # The user whose password this client chose (sign-up) or proved (password login), kept in the client's session.
 PASSWORD_SHOWN_SESSION_KEY = "pingan_password_shown_for"
+
+
+def _url_name(request) -> str | None:
+    match = getattr(request, "resolver_match", None)
+    return match.url_name if match else None
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -69,6 +76,33 @@ class AccountAdapter(DefaultAccountAdapter):
             changes["password"] = user.password
         User.objects.filter(pk=user.pk, phone=phone).update(**changes)
         user.phone_verified = True
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """The failed-password lockout counts per number AND client address. allauth keys it by email or username,
+        which for phone logins is empty: five wrong passwords on any number locked every number's password login.
+        Keyed by number alone, anyone who knows a number could keep its owner out; per number and address, a
+        stranger's failures lock only the stranger's address out of that number. A distributed guesser still meets
+        the per-number ceiling (``login_failed_per_number``), and the owner can always log in by SMS code, which
+        no password failure limits."""
+        return f"{credentials.get('phone') or ''}@{self.get_client_ip(request)}"
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        super().pre_authenticate(request, **credentials)  # login_failed: per address, and per number and address
+        per_number = ratelimit.consume(
+            request, app="allauth.account", action="login_failed_per_number", key=str(credentials.get("phone") or "")
+        )
+        if not per_number:
+            self._rollback_login_failed_rl_usage()
+            raise self.validation_error("too_many_login_attempts")
+        # A successful login rolls back what it consumed, the per-number count included.
+        self._login_failed_rl_usage.usage.extend(per_number.usage)
+
+    def validation_error(self, code, *args):
+        if code == "too_many_login_attempts" and _url_name(self.request) == "request_login_code":
+            # allauth reports a throttled code request as a failed login (400); it only means "wait a minute":
+            # accounts.middleware answers 429 with a message that says so.
+            raise RateLimited
+        return super().validation_error(code, *args)
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)

@@ -207,7 +207,11 @@ ACCOUNT_RATE_LIMITS = {
     "change_phone": "1/m/user",
     "signup": "20/m/ip",
     "login": "30/m/ip",
+    # Wrong passwords: ten a minute per address, five in five minutes per number AND address (accounts/adapter.py:
+    # a stranger's failures do not lock the owner's phone out), thirty an hour per number against distributed
+    # guessing. Code login is never limited by password failures, so the owner can always get in.
     "login_failed": "10/m/ip,5/5m/key",
+    "login_failed_per_number": "30/h/key",
     "reset_password": "20/m/ip,5/m/key",
 }
 # Six digits, no dash: what every SMS code in China looks like, and what phones offer to autofill.

@@ -128,3 +128,106 @@ def test_signups_never_verified_within_a_day_are_purged_and_nothing_else(user_fa
     assert User.objects.filter(pk__in=[user.pk for user in kept]).count() == len(kept)
     schedule = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
     assert "accounts.tasks.purge_unverified_signups_task" in schedule
+
+
+OWNER_DEVICE = "203.0.113.7"
+STRANGER_DEVICE = "198.51.100.9"
+
+
+def password_login(client, phone: str, password: str, address: str):
+    return client.post_json(f"{AUTH}/login", {"phone": phone, "password": password}, REMOTE_ADDR=address)
+
+
+def throttled(response) -> bool:
+    codes = {error.get("code") for error in response.json().get("errors", [])}
+    return response.status_code == 429 or (response.status_code == 400 and "too_many_login_attempts" in codes)
+
+
+@pytest.mark.django_db
+def test_a_strangers_wrong_passwords_do_not_lock_the_owners_device(client_factory, user_factory):
+    # given an owner, and a stranger who tried six wrong passwords on the owner's number from their own address
+    owner = user_factory()
+    phone = str(owner.phone)
+    tries = [password_login(client_factory(), phone, f"guess-{n}", STRANGER_DEVICE) for n in range(6)]
+
+    # when the owner logs in with the right password from their phone, and the stranger tries the right one too
+    owners_login = password_login(client_factory(), phone, "Pingan-test-2026", OWNER_DEVICE)
+    strangers_right_guess = password_login(client_factory(), phone, "Pingan-test-2026", STRANGER_DEVICE)
+
+    # then the stranger's address is locked out of that number, and the owner is not
+    assert [t.json()["errors"][0]["code"] for t in tries[:5]] == ["phone_password_mismatch"] * 5
+    assert throttled(tries[5])
+    assert throttled(strangers_right_guess)
+    assert owners_login.status_code == 200, owners_login.content
+
+
+@pytest.mark.django_db
+def test_failures_on_one_number_do_not_lock_another(client_factory, user_factory):
+    # given five wrong passwords on one number
+    one, other = user_factory(), user_factory()
+    for n in range(5):
+        password_login(client_factory(), str(one.phone), f"guess-{n}", STRANGER_DEVICE)
+
+    # when another person logs in from the same address (a shared office or carrier NAT)
+    response = password_login(client_factory(), str(other.phone), "Pingan-test-2026", STRANGER_DEVICE)
+
+    # then they are let in
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+def test_code_login_works_while_password_login_is_locked(client_factory, user_factory):
+    # given the owner's password login locked from the owner's own address
+    owner = user_factory()
+    phone = str(owner.phone)
+    for n in range(6):
+        password_login(client_factory(), phone, f"guess-{n}", OWNER_DEVICE)
+    assert throttled(password_login(client_factory(), phone, "Pingan-test-2026", OWNER_DEVICE))
+
+    # when the owner logs in by SMS code from that address
+    client = client_factory()
+    requested = client.post_json(f"{AUTH}/code/request", {"phone": phone}, REMOTE_ADDR=OWNER_DEVICE)
+    token = requested.json()["meta"]["session_token"]
+    confirmed = client.post_json(
+        f"{AUTH}/code/confirm", {"code": sms.outbox[-1].code}, HTTP_X_SESSION_TOKEN=token, REMOTE_ADDR=OWNER_DEVICE
+    )
+
+    # then they are in
+    assert confirmed.status_code == 200
+    assert confirmed.json()["data"]["user"]["id"] == owner.pk
+
+
+@pytest.mark.django_db
+def test_a_throttled_code_request_answers_429_asking_to_wait(client_factory, user_factory):
+    # given a code just sent to a number
+    owner = user_factory()
+    assert client_factory().post_json(f"{AUTH}/code/request", {"phone": str(owner.phone)}).status_code == 401
+
+    # when another code is asked for within the minute
+    again = client_factory().post_json(f"{AUTH}/code/request", {"phone": str(owner.phone)}, HTTP_ACCEPT_LANGUAGE="en")
+    again_zh = client_factory().post_json(f"{AUTH}/code/request", {"phone": str(owner.phone)})
+
+    # then the answer is 429 and says to wait, not that logins failed
+    assert again.status_code == 429
+    error = again.json()["errors"][0]
+    assert error["code"] == "too_many_requests"
+    assert "wait" in error["message"].lower()
+    assert again_zh.status_code == 429
+    assert again_zh.json()["errors"][0]["message"] != error["message"]  # translated
+
+
+@pytest.mark.django_db
+def test_guessing_one_number_from_many_addresses_meets_a_per_number_ceiling(client_factory, user_factory, settings):
+    # given a per-number ceiling of four failures (thirty an hour in production)
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed_per_number": "4/h/key"}
+    owner = user_factory()
+    phone = str(owner.phone)
+
+    # when four addresses each try one wrong password, and a fifth address tries
+    for n in range(4):
+        password_login(client_factory(), phone, f"guess-{n}", f"198.51.100.{n + 1}")
+    fifth = password_login(client_factory(), phone, "guess-5", "198.51.100.5")
+
+    # then the fifth is throttled whatever its address; the owner still gets in by code
+    assert throttled(fifth)
+    assert code_login(client_factory(), phone).status_code == 200
