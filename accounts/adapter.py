@@ -9,6 +9,7 @@ from allauth.core.internal import ratelimit
 from django import forms
 from django.utils.translation import gettext as _
 
+from accounts.client_address import client_address
 from accounts.models import User
 from accounts.sms import sms_send
 
@@ -76,6 +77,10 @@ class AccountAdapter(DefaultAccountAdapter):
             changes["password"] = user.password
         User.objects.filter(pk=user.pk, phone=phone).update(**changes)
         user.phone_verified = True
+
+    def get_client_ip(self, request) -> str:
+        # One reading of the client's address for rate limits, the session list and idempotency scopes.
+        return client_address(request) or super().get_client_ip(request)
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         """The failed-password lockout counts per number AND client address. allauth keys it by email or username,

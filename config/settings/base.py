@@ -214,6 +214,10 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed_per_number": "30/h/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+# How many reverse proxies of ours stand in front of the app (README: nginx = 1). The rate limits, the session list
+# and Idempotency-Key scopes then take the client's address from X-Forwarded-For (accounts/client_address.py); 0
+# ignores the header, and behind a proxy every client would share the proxy's address and its rate-limit buckets.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("PINGAN_TRUSTED_PROXY_COUNT", default=0)
 # Six digits, no dash: what every SMS code in China looks like, and what phones offer to autofill.
 ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 HEADLESS_ONLY = True
