@@ -34,6 +34,8 @@ def test_a_password_set_in_an_unverified_signup_does_not_survive_the_owners_code
     assert owner.post_json(f"{AUTH}/signup", {"phone": phone}).status_code == 401
     logged_in = code_login(owner, phone)
     stranger_login = client_factory().post_json(f"{AUTH}/login", {"phone": phone, "password": STRANGERS_PASSWORD})
+    strangers_token = started.json()["meta"]["session_token"]
+    strangers_pending = stranger.get(f"{AUTH}/session", HTTP_X_SESSION_TOKEN=strangers_token)
 
     # then the owner is in, with a verified number, and the stranger's password opens nothing
     assert logged_in.status_code == 200
@@ -43,6 +45,7 @@ def test_a_password_set_in_an_unverified_signup_does_not_survive_the_owners_code
     assert stranger_login.status_code == 400
     assert stranger_login.json()["errors"][0]["code"] == "phone_password_mismatch"
     assert "session_token" not in stranger_login.json().get("meta", {})
+    assert strangers_pending.json()["meta"]["is_authenticated"] is False  # their pending sign-up stays pending
 
 
 @pytest.mark.django_db
