@@ -19,6 +19,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 from accounts.authentication import session_token_authenticate
+from accounts.client_address import client_address
 from accounts.models import IdempotencyRecord
 from config.errors import error_body
 
@@ -37,7 +38,7 @@ def _scope(request) -> str | None:
         if found:
             return f"user:{found[0].pk}"
         return None  # an invalid token: the view answers 401, nothing to remember
-    return f"anon:{request.META.get('REMOTE_ADDR', '')}"
+    return f"anon:{client_address(request)}"
 
 
 def _fingerprint(request, body: bytes) -> str:

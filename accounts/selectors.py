@@ -56,8 +56,16 @@ def users_police_admin_may_act_on(*, admin: User) -> QuerySet[User]:
     return _with_active_grants(User.objects.filter(_in_jurisdiction_q(admin) | unattached, deleted_at__isnull=True))
 
 
-def role_grants_audit() -> QuerySet[RoleGrant]:
-    return RoleGrant.objects.select_related("user", "granted_by", "revoked_by")
+def role_grants_audit(*, admin: User) -> QuerySet[RoleGrant]:
+    """The grants a police admin may audit: those of the people of their jurisdiction (as :func:`users_for_police_admin`
+    sees them), and those the admin granted or revoked themselves (a fresh sign-up they recruited, before the
+    recruit is posted anywhere). Other jurisdictions' people, roles and reasons stay out."""
+    visible = (
+        Q(user__in=User.objects.filter(_in_jurisdiction_q(admin)).values("pk"))
+        | Q(granted_by=admin)
+        | Q(revoked_by=admin)
+    )
+    return RoleGrant.objects.filter(visible).select_related("user", "granted_by", "revoked_by")
 
 
 def user_personal_data(*, user: User) -> dict:

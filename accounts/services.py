@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from importlib import import_module
 
 from allauth.usersessions.models import UserSession
 from django import forms
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -160,3 +162,39 @@ def user_sessions_end(*, user: User) -> int:
         store(session_key=key).delete()
     UserSession.objects.filter(user=user).delete()
     return len(keys)
+
+
+def _attached_to_anything(users: QuerySet[User]) -> QuerySet[User]:
+    """Leave out users that any row points at (a grant, a membership, a report, a session, ...), whichever app owns
+    the row: every relation to the user model is checked, hidden ones (``related_name="+"``) included, so a new
+    model that points at users is covered without a change here."""
+    for relation in User._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete and relation.is_relation):
+            continue
+        pointing = relation.related_model._base_manager.filter(**{relation.field.name: OuterRef("pk")})
+        users = users.exclude(Exists(pointing))
+    return users
+
+
+def users_unverified_purge(*, older_than: timedelta | None = None) -> int:
+    """Delete sign-ups whose number was never verified within ``UNVERIFIED_SIGNUP_TTL_HOURS`` (a day): never
+    logged in, no staff flag, nothing attached. Verified accounts, and anonymised deleted ones (they keep reports),
+    are never touched. Idempotent; rows are locked first, so a sign-up verified at this moment is left alone."""
+    age = older_than if older_than is not None else timedelta(hours=settings.UNVERIFIED_SIGNUP_TTL_HOURS)
+    abandoned = User.objects.filter(
+        phone_verified=False,
+        date_joined__lt=timezone.now() - age,
+        last_login__isnull=True,
+        deleted_at__isnull=True,
+        is_staff=False,
+        is_superuser=False,
+    )
+    with transaction.atomic():
+        ids = list(
+            _attached_to_anything(abandoned).select_for_update(skip_locked=True).values_list("pk", flat=True)[:1000]
+        )
+        if not ids:
+            return 0
+        # The conditions again, on the locked rows: a verification that committed meanwhile keeps its account.
+        _total, per_model = abandoned.filter(pk__in=ids).delete()
+    return per_model.get(User._meta.label, 0)

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 class SmsMessage:
     phone: str  # E.164
     code: str
-    purpose: str  # "login", "verify_phone", "unknown_account"
+    purpose: str  # "verification"; notices without a code: "unknown_account", "account_exists"
 
 
 class SmsProvider(Protocol):
@@ -46,6 +46,7 @@ class ConsoleSmsProvider:
 
 
 outbox: list[SmsMessage] = []
+CODELESS_NOTICES = frozenset({"unknown_account", "account_exists"})
 
 
 class MemorySmsProvider:
@@ -58,8 +59,8 @@ class MemorySmsProvider:
 class AliyunSmsProvider:
     """Alibaba Cloud SMS ``SendSms`` over its RPC API, signed with HMAC-SHA1 (signature version 1.0).
 
-    The template must take one variable, ``code``. Unknown-account notices are not sent (they would cost money and
-    tell nothing the app does not already say).
+    The template must take one variable, ``code``. Notices without a code (unknown account, account already exists)
+    are not sent: they would cost money and tell nothing the app does not already say.
     """
 
     def __init__(
@@ -85,7 +86,7 @@ class AliyunSmsProvider:
         return f"Signature={self._percent(signature)}&{canonical}"
 
     def send(self, message: SmsMessage) -> None:
-        if message.purpose == "unknown_account":
+        if message.purpose in CODELESS_NOTICES:
             return
         # Aliyun takes mainland numbers without the country code, others with it and no "+".
         phone = message.phone[3:] if message.phone.startswith("+86") else message.phone.lstrip("+")

@@ -165,6 +165,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-sessions": {"task": "accounts.tasks.purge_expired_sessions_task", "schedule": 60 * 60},
     "purge-idempotency-records": {"task": "accounts.tasks.purge_idempotency_records_task", "schedule": 60 * 60},
+    "purge-unverified-signups": {"task": "accounts.tasks.purge_unverified_signups_task", "schedule": 60 * 60},
     # Live events that could not reach the channel layer (Redis down) go out as soon as it is back.
     "relay-outbox": {"task": "groups.tasks.relay_outbox_task", "schedule": 5.0},
     "purge-outbox": {"task": "groups.tasks.purge_outbox_task", "schedule": 60 * 60},
@@ -211,9 +212,17 @@ ACCOUNT_RATE_LIMITS = {
     "change_phone": "1/m/user",
     "signup": "20/m/ip",
     "login": "30/m/ip",
+    # Wrong passwords: ten a minute per address, five in five minutes per number AND address (accounts/adapter.py:
+    # a stranger's failures do not lock the owner's phone out), thirty an hour per number against distributed
+    # guessing. Code login is never limited by password failures, so the owner can always get in.
     "login_failed": "10/m/ip,5/5m/key",
+    "login_failed_per_number": "30/h/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+# How many reverse proxies of ours stand in front of the app (README: nginx = 1). The rate limits, the session list
+# and Idempotency-Key scopes then take the client's address from X-Forwarded-For (accounts/client_address.py); 0
+# ignores the header, and behind a proxy every client would share the proxy's address and its rate-limit buckets.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("PINGAN_TRUSTED_PROXY_COUNT", default=0)
 # Six digits, no dash: what every SMS code in China looks like, and what phones offer to autofill.
 ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 HEADLESS_ONLY = True
@@ -284,6 +293,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
+# Sign-ups whose number is still unverified this long after are deleted (accounts.tasks.purge_unverified_signups_task).
+UNVERIFIED_SIGNUP_TTL_HOURS = 24
 # The live channel: a socket must authenticate this soon after opening; a revoked session stops working on an open
 # socket within the recheck interval (checked when the client next speaks).
 WEBSOCKET_AUTH_TIMEOUT_SECONDS = env.float("WEBSOCKET_AUTH_TIMEOUT_SECONDS", default=10)

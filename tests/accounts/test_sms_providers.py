@@ -88,10 +88,11 @@ def test_aliyun_refusals_are_reported(fake_aliyun):
         provider(endpoint).send(SmsMessage(phone="+8613812345678", code="1", purpose="verification"))
 
 
-def test_aliyun_does_not_spend_a_text_on_unknown_account_notices(fake_aliyun):
+@pytest.mark.parametrize("purpose", ["unknown_account", "account_exists"])
+def test_aliyun_does_not_spend_a_text_on_notices_without_a_code(fake_aliyun, purpose):
     endpoint, received, _answer = fake_aliyun
 
-    provider(endpoint).send(SmsMessage(phone="+8613812345678", code="", purpose="unknown_account"))
+    provider(endpoint).send(SmsMessage(phone="+8613812345678", code="", purpose=purpose))
 
     assert received == []
 
