@@ -197,3 +197,13 @@ def test_boolean_filters_refuse_free_text_and_take_empty_as_no_filter(login, pol
     assert typo.json()["fields"] == {name: ["请输入 true 或 false。"]}
     assert empty.status_code == 200
     assert spelled == [200, 200, 200, 200]
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(strict=True, reason="fixed by the hostile-input change (h3)")
+def test_a_login_body_nested_5000_levels_deep_answers_400_not_500(api_client):
+    deep = '{"phone": ' * 5000 + '"+8613900000000"' + "}" * 5000
+
+    response = api_client.post("/_allauth/app/v1/auth/login", deep, content_type="application/json")
+
+    assert response.status_code == 400
