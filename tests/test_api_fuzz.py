@@ -83,6 +83,18 @@ def flatmap_path_parameters(context, path_parameters):
     return st.one_of(st.sampled_from(rows), st.just(path_parameters))
 
 
+@schema.hook
+def flatmap_body(context, body):
+    """Body fields that name objects (an assignee, a station, an invite code) mostly name real ones too."""
+    if not isinstance(body, dict) or not WORLD:
+        return st.just(body)
+    fields = {}
+    for name, generated in body.items():
+        values = [value for side in WORLD["sides"].values() for value in side.body_values.get(name, [])]
+        fields[name] = st.one_of(st.sampled_from(values), st.just(generated)) if values else st.just(generated)
+    return st.fixed_dictionaries(fields)
+
+
 def _side_of(path_parameters) -> str | None:
     """Which alliance the path parameters name objects of, if they name real ones."""
     for key, side in WORLD["sides"].items():

@@ -41,6 +41,8 @@ class Side:
     alliance: Alliance
     people: dict[str, User]
     paths: dict[frozenset[str], list[dict]] = field(default_factory=dict)
+    # Per body field that names an object (``{"assignee": 12}``, ``{"code": "..."}``): real values of this side.
+    body_values: dict[str, list] = field(default_factory=dict)
     # People in no alliance and no police unit yet: any police admin may find them to recruit them (by design,
     # accounts.selectors.users_police_admin_may_act_on), so they are nobody's "other alliance".
     unattached: set[int] = field(default_factory=set)
@@ -187,4 +189,19 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
             side.add(user_id=user.pk, role=role)
     for role in Role.values:
         side.add(role=role)
+
+    members = [m.user_id for m in AllianceMembership.objects.filter(alliance=alliance)]
+    side.body_values = {
+        "alliance": [alliance.pk],
+        "station": [station.pk],
+        "office": [office.pk],
+        "store": [store.pk],
+        "code": [invite.code, withdrawn.code],
+        "phone": [str(user.phone) for user in people.values()],
+        "user": [user.pk for user in people.values()],
+        "assignee": [people["officer"].pk, people["mall_manager"].pk],
+        "team": [team.pk],
+        "members": [members[:2], members],
+        "into": [reported.pk, accepted.pk],
+    }
     return side
