@@ -210,11 +210,12 @@ class UserRolesApi(APIView):
 class UserRoleDetailApi(APIView):
     permission_classes = [IsPoliceAdmin]
 
-    @extend_schema(operation_id="users_roles_revoke", responses=RoleGrantOutput)
+    # 204 like every other DELETE: the revoked grant stays readable under /role-grants.
+    @extend_schema(operation_id="users_roles_revoke", responses={204: None})
     def delete(self, request, user_id: int, role: str):
         user = get_object_or_404(users_police_admin_may_act_on(admin=request.user), pk=user_id)
-        grant = role_revoke(actor=request.user, user=user, role=role)
-        return Response(RoleGrantOutput(grant).data)
+        role_revoke(actor=request.user, user=user, role=role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserRealNameApi(APIView):

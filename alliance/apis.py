@@ -43,7 +43,7 @@ from alliance.models import (
 )
 from alliance.qr import invite_qr_payload, qr_png
 from config.errors import ApplicationError
-from config.filters import IdFilter
+from config.filters import IdFilter, StrictBooleanFilter
 from config.images import image_response
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, IdRelatedField, StrictCharField
@@ -287,7 +287,10 @@ class AllianceListApi(generics.ListAPIView):
 
     class AllianceCreateInput(InputSerializer):
         name = StrictCharField(max_length=100)
-        slug = serializers.SlugField(max_length=60, required=False, allow_blank=True, default="")
+        # No default in the schema: "" is not a valid slug; left out or empty, the service makes one from the name.
+        slug = serializers.SlugField(
+            max_length=60, required=False, allow_blank=True, help_text="Left out or empty: made from the name."
+        )
         area_description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
         station = IdRelatedField(queryset=Station.objects.all())
         office = IdRelatedField(
@@ -348,7 +351,7 @@ class AllianceMemberOutput(serializers.Serializer):
 
 class AllianceMemberFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=AllianceMembership.Role.choices)
-    on_duty = django_filters.BooleanFilter()
+    on_duty = StrictBooleanFilter()
 
 
 class AllianceMemberListApi(generics.ListAPIView):
@@ -470,7 +473,7 @@ class AllianceInviteOutput(serializers.Serializer):
 
 
 class AllianceInviteFilter(django_filters.FilterSet):
-    revoked = django_filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull", exclude=True)
+    revoked = StrictBooleanFilter(field_name="revoked_at", lookup_expr="isnull", exclude=True)
 
 
 class AllianceInviteListApi(generics.ListAPIView):
@@ -535,21 +538,22 @@ class AllianceInviteDetailApi(APIView):
         _access, invite = _invite_or_404(request, alliance_id, invite_id)
         return Response(AllianceInviteOutput(invite).data)
 
-    @extend_schema(
-        operation_id="alliances_invites_revoke", responses=AllianceInviteOutput, summary="Withdraw an invite"
-    )
+    # 204 like every other DELETE: the withdrawn invite stays readable (GET shows its revoked_at).
+    @extend_schema(operation_id="alliances_invites_revoke", responses={204: None}, summary="Withdraw an invite")
     def delete(self, request, alliance_id: int, invite_id: int):
         access, invite = _invite_or_404(request, alliance_id, invite_id)
-        invite = services.alliance_invite_revoke(actor=request.user, access=access, invite=invite)
-        return Response(AllianceInviteOutput(invite).data)
+        services.alliance_invite_revoke(actor=request.user, access=access, invite=invite)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AllianceInviteQrApi(APIView):
-    """The invite's QR code, to print or show on a screen. It says ``pingan://join?code=...``."""
+    """The invite's QR code, to print or show on a screen. It says ``pingan://join?code=...``. Once the invite is
+    withdrawn, expired or used up it answers 404: a picture of a dead code would only mislead whoever scans it."""
 
     @extend_schema(operation_id="alliances_invites_qr", responses={(200, "image/png"): OpenApiTypes.BINARY})
     def get(self, request, alliance_id: int, invite_id: int):
-        _access, invite = _invite_or_404(request, alliance_id, invite_id)
+        access = _manager_access_or_403(request, alliance_id)
+        invite = get_object_or_404(selectors.alliance_invites_usable(alliance=access.alliance), pk=invite_id)
         response = HttpResponse(qr_png(invite_qr_payload(invite.code)), content_type="image/png")
         response["Cache-Control"] = "private, no-store"  # whoever holds the picture can join: keep it out of caches
         return response
@@ -702,7 +706,7 @@ class StoreOutput(serializers.Serializer):
 class StoreFilter(django_filters.FilterSet):
     alliance = IdFilter(field_name="alliance_id")
     category = django_filters.ChoiceFilter(choices=Store.Category.choices)
-    is_verified = django_filters.BooleanFilter()
+    is_verified = StrictBooleanFilter()
     name = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100)
 
 

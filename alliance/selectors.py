@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from accounts.permissions import can_view_alliance, is_police_admin
 from alliance.models import (
@@ -151,6 +152,13 @@ def alliance_members(*, alliance: Alliance) -> QuerySet[AllianceMembership]:
 
 def alliance_invites(*, alliance: Alliance) -> QuerySet[AllianceInvite]:
     return AllianceInvite.objects.filter(alliance=alliance).select_related("alliance")
+
+
+def alliance_invites_usable(*, alliance: Alliance) -> QuerySet[AllianceInvite]:
+    """The invites that someone could still redeem now: not withdrawn, not expired, not used up."""
+    return alliance_invites(alliance=alliance).filter(
+        revoked_at__isnull=True, expires_at__gt=timezone.now(), use_count__lt=F("max_uses")
+    )
 
 
 def alliance_join_requests(*, alliance: Alliance) -> QuerySet[AllianceJoinRequest]:

@@ -49,3 +49,34 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class StrictNullBooleanField(forms.Field):
+    """``true``/``false`` (or ``1``/``0``), any case; empty is "no filter" like every other parameter. Anything
+    else is refused: django-filter's own boolean widgets read ``?mine=yes`` as "no filter", which hides a typo."""
+
+    default_error_messages = {"invalid": _("Enter true or false.")}
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def validate(self, value):
+        pass  # None (no filter) is allowed; to_python has refused everything else
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """A boolean query parameter that answers 400 for a value that is not a boolean (documented as boolean)."""
+
+    field_class = StrictNullBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)

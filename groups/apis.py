@@ -217,11 +217,12 @@ class GroupMessageImageApi(APIView):
 
 
 class GroupMessageDetailApi(APIView):
-    @extend_schema(operation_id="groups_messages_delete", responses=MessageOutput)
+    # 204 like every other DELETE: the group sees the deletion as a tombstone and a "deleted" system line.
+    @extend_schema(operation_id="groups_messages_delete", responses={204: None})
     def delete(self, request, group_id: int, seq: int):
         membership = _membership_or_404(request, group_id)
-        message = services.message_delete(actor=request.user, group=membership.group, seq=seq)
-        return Response(message_payload(message))
+        services.message_delete(actor=request.user, group=membership.group, seq=seq)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class GroupNoticesApi(APIView):

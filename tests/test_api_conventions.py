@@ -182,3 +182,27 @@ def test_impossible_times_in_list_filters_answer_400(login, police_admin, value)
 
     assert disputes.status_code == 400 and "flagged_before" in disputes.json()["fields"]
     assert incidents.status_code == 400 and "created_after" in incidents.json()["fields"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "name"), [("/api/v1/incidents", "mine"), ("/api/v1/stores", "is_verified")])
+def test_boolean_filters_refuse_free_text_and_take_empty_as_no_filter(login, police_admin, path, name):
+    client = login(police_admin)
+
+    typo = client.get(path, {name: "yes please"})
+    empty = client.get(path, {name: ""})
+    spelled = [client.get(path, {name: value}).status_code for value in ("true", "False", "1", "0")]
+
+    assert typo.status_code == 400
+    assert typo.json()["fields"] == {name: ["请输入 true 或 false。"]}
+    assert empty.status_code == 200
+    assert spelled == [200, 200, 200, 200]
+
+
+@pytest.mark.django_db
+def test_a_login_body_nested_5000_levels_deep_answers_400_not_500(api_client):
+    deep = '{"phone": ' * 5000 + '"+8613900000000"' + "}" * 5000
+
+    response = api_client.post("/_allauth/app/v1/auth/login", deep, content_type="application/json")
+
+    assert response.status_code == 400

@@ -53,7 +53,7 @@ class ResponderOutput(serializers.Serializer):
 
 class DisputeOutput(serializers.ModelSerializer):
     location = serializers.SerializerMethodField()
-    store_name = serializers.CharField(source="store.name", default=None)
+    store_name = serializers.CharField(source="store.name", default=None, allow_null=True)  # null: no store
     reporter = serializers.SerializerMethodField()
     card_seq = serializers.IntegerField(source="card_message.seq", default=None)
     group = serializers.IntegerField(source="card_message.group_id", default=None)

@@ -24,7 +24,7 @@ from accounts.presentation import mask_phone
 from alliance.apis import NamedChoiceField
 from alliance.selectors import alliance_access
 from config.errors import ApplicationError
-from config.filters import BoundedIsoDateTimeFilter, IdFilter
+from config.filters import BoundedIsoDateTimeFilter, IdFilter, StrictBooleanFilter
 from config.images import image_prepare, image_response
 from config.json_input import LimitedJSONParser
 from config.pagination import DefaultCursorPagination
@@ -407,7 +407,7 @@ class IncidentFilter(django_filters.FilterSet):
     created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     assignee = IdFilter(field_name="assignee_id")
     team = IdFilter(field_name="assigned_team_id")
-    mine = django_filters.BooleanFilter(method="filter_mine", label="Only the cases I reported")
+    mine = StrictBooleanFilter(method="filter_mine", label="Only the cases I reported")
 
     def filter_mine(self, queryset, name, value):
         if value is None:

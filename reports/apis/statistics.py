@@ -61,12 +61,15 @@ PERIOD_PARAMETERS = [
     OpenApiParameter(
         "from",
         OpenApiTypes.DATE,
-        description="First day (Asia/Shanghai), YYYY-MM-DD. Default: 29 days before `to`.",
+        description="First day (Asia/Shanghai), YYYY-MM-DD. Default (also when empty): 29 days before `to`.",
     ),
     OpenApiParameter(
         "to",
         OpenApiTypes.DATE,
-        description="Last day (Asia/Shanghai), included, YYYY-MM-DD. Default: today. At most two years after `from`.",
+        description=(
+            "Last day (Asia/Shanghai), included, YYYY-MM-DD. Default (also when empty): today. "
+            "At most two years after `from`."
+        ),
     ),
 ]
 

@@ -173,10 +173,47 @@ def test_revoking_an_invite_stops_it(city, login, merchant):
     revoked = admin.delete(f"/api/v1/alliances/{city.alliance_a.pk}/invites/{invite['id']}")
     response = login(merchant).post_json("/api/v1/alliance-joins", {"code": invite["code"]})
 
-    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert revoked.status_code == 204 and revoked.content == b""  # as the schema says: no body
+    assert admin.get(f"/api/v1/alliances/{city.alliance_a.pk}/invites/{invite['id']}").json()["revoked_at"]
     assert response.status_code == 400 and response.json()["code"] == "invite_revoked"
     active = admin.get(f"/api/v1/alliances/{city.alliance_a.pk}/invites", {"revoked": "false"}).json()["results"]
     assert active == []
+
+
+def test_the_qr_code_of_an_invite_that_no_longer_works_is_not_served(city, login):
+    # given three invites: one withdrawn, one expired, one used up; and one that still works
+    admin = login(city.admin_x)
+    withdrawn, expired, used_up, working = (create_invite(admin, city.alliance_a) for _ in range(4))
+    admin.delete(f"/api/v1/alliances/{city.alliance_a.pk}/invites/{withdrawn['id']}")
+    AllianceInvite.objects.filter(pk=expired["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    AllianceInvite.objects.filter(pk=used_up["id"]).update(max_uses=1, use_count=1)
+
+    # when the admin asks for their QR codes
+    answers = {
+        name: admin.get(f"/api/v1/alliances/{city.alliance_a.pk}/invites/{invite['id']}/qr.png")
+        for name, invite in {"withdrawn": withdrawn, "expired": expired, "used_up": used_up, "working": working}.items()
+    }
+
+    # then only the working one is a picture; the others are gone, as they are for whoever scans them
+    assert {name: r.status_code for name, r in answers.items()} == {
+        "withdrawn": 404,
+        "expired": 404,
+        "used_up": 404,
+        "working": 200,
+    }
+    assert answers["working"]["Content-Type"] == "image/png"
+    assert answers["withdrawn"].json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("path", "name"), [("members", "on_duty"), ("invites", "revoked")])
+def test_alliance_boolean_filters_refuse_free_text(city, login, path, name):
+    client = login(city.admin_x)
+
+    typo = client.get(f"/api/v1/alliances/{city.alliance_a.pk}/{path}", {name: "nope"}, HTTP_ACCEPT_LANGUAGE="en")
+    empty = client.get(f"/api/v1/alliances/{city.alliance_a.pk}/{path}", {name: ""})
+
+    assert typo.status_code == 400 and typo.json()["fields"] == {name: ["Enter true or false."]}
+    assert empty.status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,18 @@ def test_a_merchant_flags_a_quarrel_and_the_on_duty_responder_is_told(login, qin
 
 
 @pytest.mark.django_db
+def test_a_flag_away_from_any_store_has_no_store_name_and_the_schema_says_so(login, qingguo, client):
+    # given a flag raised in the street, by a mall manager who has no store
+    response = flag(login(qingguo.mall_manager), qingguo, latitude=31.7771, longitude=119.9564)
+    schemas = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+
+    # then it names no store, and the schema allows exactly that (found by the API fuzz on a real flag)
+    assert response.status_code == 201 and response.json()["store_name"] is None
+    assert schemas["DisputeOutput"]["properties"]["store_name"].get("nullable") is True
+    assert schemas["DisputeDetailOutput"]["properties"]["store_name"].get("nullable") is True
+
+
+@pytest.mark.django_db
 def test_acknowledge_arrive_resolve_as_mediated(login, qingguo):
     dispute_id = flag(login(qingguo.merchant), qingguo, note="吵架").json()["id"]
     responder = login(qingguo.mall_manager)
