@@ -87,6 +87,7 @@ def test_the_number_of_trusted_proxies_is_a_production_setting():
         DJANGO_ALLOWED_HOSTS="pingan.example",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/pingan",
         REDIS_URL="redis://127.0.0.1:6379/0",
+        SMS_PROVIDER="console",
         PINGAN_TRUSTED_PROXY_COUNT="1",
     )
     code = (
