@@ -64,6 +64,27 @@ def test_a_body_nested_5000_deep_on_the_login_endpoint_answers_400_in_allauths_f
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "method, content_type",
+    [
+        ("post", "application/x-www-form-urlencoded"),
+        ("post", "multipart/form-data; boundary=x"),
+        ("post", "text/plain"),
+        ("options", "application/json"),
+        ("put", "application/json"),
+    ],
+)
+def test_allauths_endpoints_refuse_deep_bodies_whatever_they_announce(api_client, method, content_type):
+    # (allauth json.loads every body but GET's, whatever its Content-Type: a deep "form" answered 500)
+    api_client.raise_request_exception = False
+
+    response = getattr(api_client, method)("/_allauth/app/v1/auth/login", deep_text(5000), content_type=content_type)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "too_deeply_nested"
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("where", ["group message", "profile", "alliance boundary"])
 def test_a_body_nested_5000_deep_answers_400_and_changes_nothing(lane, login, where):
     # given an alliance admin and three endpoints that read JSON
