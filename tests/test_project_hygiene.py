@@ -33,6 +33,7 @@ def _production_env(**overrides: str) -> dict:
             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/pingan",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
             "SMS_PROVIDER": "console",
+            "PINGAN_TRUSTED_PROXY_COUNT": "1",
         }
     )
     env.update(overrides)
@@ -58,11 +59,11 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_the_database_redis_or_sms_provider():
+def test_production_refuses_to_start_without_the_database_redis_sms_provider_or_proxy_count():
     # given otherwise complete production settings
     complete = _production_env(DJANGO_SECRET_KEY="s" * 60, DJANGO_ALLOWED_HOSTS="pingan.example")
 
-    for name in ("DATABASE_URL", "REDIS_URL", "SMS_PROVIDER"):
+    for name in ("DATABASE_URL", "REDIS_URL", "SMS_PROVIDER", "PINGAN_TRUSTED_PROXY_COUNT"):
         # when one of them is missing, or empty
         for env in ({k: v for k, v in complete.items() if k != name}, {**complete, name: ""}):
             result = _run(sys.executable, "manage.py", "check", env=env)
@@ -88,3 +89,8 @@ def test_settings_make_no_directories_when_imported(tmp_path):
     # then nothing was created on disk
     assert result.returncode == 0 and "loaded" in result.stdout, result.stderr
     assert not var_dir.exists()
+
+    # and a fresh clone's first command that opens the database makes the folder itself (not only dev.py run)
+    migrated = _run(sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0", env=env)
+    assert migrated.returncode == 0, migrated.stderr[-1000:]
+    assert (var_dir / "db.sqlite3").exists()

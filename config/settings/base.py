@@ -88,7 +88,8 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # (No directory is made here: settings are imported by every process, production's too. dev.py makes var/.)
+    # Makes var/ when the file is first opened: settings make no directories (production processes import them too).
+    DATABASES["default"]["ENGINE"] = "config.sqlite"
     # WAL lets the server and the worker read while the other writes; the timeout waits out short write locks.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
@@ -222,7 +223,8 @@ ACCOUNT_RATE_LIMITS = {
 # How many reverse proxies of ours stand in front of the app (README: nginx = 1). The rate limits, the session list
 # and Idempotency-Key scopes then take the client's address from X-Forwarded-For (accounts/client_address.py); 0
 # ignores the header, and behind a proxy every client would share the proxy's address and its rate-limit buckets.
-ALLAUTH_TRUSTED_PROXY_COUNT = env.int("PINGAN_TRUSTED_PROXY_COUNT", default=0)
+_TRUSTED_PROXIES = env.str("PINGAN_TRUSTED_PROXY_COUNT", default="").strip()  # (empty = unset: production refuses it)
+ALLAUTH_TRUSTED_PROXY_COUNT = int(_TRUSTED_PROXIES) if _TRUSTED_PROXIES else 0
 # Six digits, no dash: what every SMS code in China looks like, and what phones offer to autofill.
 ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 HEADLESS_ONLY = True

@@ -8,7 +8,9 @@ from .base import SMS_PROVIDER, env
 # Without these the base settings fall back to the embedded default: a SQLite file, an in-process channel layer
 # (live events would not cross processes) and SMS codes written to the log. In production that is an outage or a
 # leak, so refuse to start and name what is missing.
-for _name in ("DATABASE_URL", "REDIS_URL", "SMS_PROVIDER"):
+# The number of our own reverse proxies has no safe default either: 0 behind nginx puts every client in the proxy's
+# rate-limit buckets, 1 without a proxy lets clients choose their address (README, Production).
+for _name in ("DATABASE_URL", "REDIS_URL", "SMS_PROVIDER", "PINGAN_TRUSTED_PROXY_COUNT"):
     if not env.str(_name, default="").strip():
         raise ImproperlyConfigured(f"Set the {_name} environment variable: production does not start without it.")
 if SMS_PROVIDER == "memory":
