@@ -72,7 +72,9 @@ class MembershipInline(ScopedTabularInline):
 class AllianceAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
-        office, station = cleaned.get("office"), cleaned.get("station")
+        office = cleaned.get("office")
+        # (a police admin's form has no station field: it is read-only for them, so check against the stored one)
+        station = cleaned.get("station") or (self.instance.station if self.instance.station_id else None)
         if office is not None and station is not None and not office_fits_station(office=office, station=station):
             self.add_error(
                 "office", _("Choose a community police office or workstation of the alliance's police station.")
@@ -85,7 +87,9 @@ class AllianceAdmin(ScopedModelAdmin):
     form = AllianceAdminForm
     alliance_path = ""
     police_may_change = True
-    police_readonly_fields = ("slug", "created_by", "created_at")
+    # The station is fixed when the alliance is founded (alliance_create checks it is a police station): level 3 of
+    # the escalation ladder depends on it. The office may change, within the station (AllianceAdminForm).
+    police_readonly_fields = ("slug", "station", "created_by", "created_at")
     ordering = ["name"]  # the member count groups the rows, which drops the model's own ordering
     list_display = ["name", "station", "office", "status", "member_count", "created_at"]
     list_filter = ["status", ("station", related_only)]
@@ -160,6 +164,8 @@ class StoreStaffInline(ScopedTabularInline):
 @admin.register(Store)
 class StoreAdmin(ScopedModelAdmin):
     police_may_change = True
+    # A store changes hands or alliances through the app, which checks membership and the merchant role.
+    police_readonly_fields = ("alliance", "owner")
     list_display = ["name", "alliance", "category", "owner", "is_verified", "verified_at"]
     list_filter = ["category", "is_verified", ("alliance", related_only)]
     search_fields = ["name", "address", "business_licence_number", "owner__phone"]

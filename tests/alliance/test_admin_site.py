@@ -313,24 +313,36 @@ def test_a_police_admin_changes_their_own_store_in_the_admin(city, sides):
     assert mine.store.name == "青果巷老茶馆"
 
 
-def test_a_police_admin_cannot_move_a_store_to_another_jurisdiction(city, sides):
+def test_a_police_admin_cannot_move_a_store_or_hand_it_to_someone_else(city, sides):
     # given the police admin of station X on A's store
     mine, theirs = sides
     client = admin_client(city.admin_x)
     url = f"/admin/alliance/store/{mine.store.pk}/change/"
     data = _form_data(client.get(url))
+    owner = mine.store.owner_id
 
-    # when they point it at alliance B and give it B's merchant as owner
-    data["alliance"] = theirs.alliance.pk
-    data["owner"] = theirs.store.owner_id
-    response = client.post(url, data)
+    # when they point it at alliance B, or give it to someone of their own jurisdiction (themselves)
+    for alliance, new_owner in ((theirs.alliance.pk, theirs.store.owner_id), (mine.alliance.pk, city.admin_x.pk)):
+        client.post(url, {**data, "alliance": alliance, "owner": new_owner})
 
-    # then the form refuses both choices and the store stays where it was
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert "alliance" in errors and "owner" in errors
+    # then the store stays with its alliance and its owner: the app's membership rules decide those, not a form
     mine.store.refresh_from_db()
-    assert mine.store.alliance_id == mine.alliance.pk
+    assert (mine.store.alliance_id, mine.store.owner_id) == (mine.alliance.pk, owner)
+
+
+def test_a_police_admin_cannot_make_a_community_police_office_the_alliances_station(city, sides):
+    # given the police admin of station X on alliance A (station X, office X)
+    mine, _theirs = sides
+    client = admin_client(city.admin_x)
+    url = f"/admin/alliance/alliance/{mine.alliance.pk}/change/"
+    data = _form_data(client.get(url))
+
+    # when they make the office the alliance's "station"
+    client.post(url, {**data, "station": city.office_x.pk, "office": ""})
+
+    # then level 3 of the ladder still reaches the station: the station is fixed when the alliance is founded
+    mine.alliance.refresh_from_db()
+    assert mine.alliance.station_id == city.station_x.pk
 
 
 def test_a_police_admin_cannot_give_another_jurisdiction_a_policy_or_an_office(city, sides):
