@@ -52,11 +52,39 @@ class AccountAdapter(DefaultAccountAdapter):
         return phone_normalise(phone)
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
+        self._consume_text_quota(phone)
         sms_send(phone=phone, code=code, purpose="verification")
+
+    def _consume_text_quota(self, phone: str) -> None:
+        """Every text to a number (a login or verification code, a notice without one) counts here first, so a
+        stranger cannot use up the owner's codes. The limits per number AND client address (one a minute, ten a day)
+        come first; only a text they let through counts against the number's own (one a minute, thirty a day: SMS
+        bombing, cost). So one address stops at ten a day without touching the number's allowance, and the owner's
+        codes still come; it takes several addresses to reach the number's ceiling. Raises RateLimited (429 "wait a
+        moment", accounts.middleware) alike for registered and unregistered numbers. allauth's own limits on these
+        flows (``request_login_code``, ``verify_phone``) are per address only: its per-number key would be spent
+        before these ran."""
+        per_address = ratelimit.consume(
+            self.request,
+            app="allauth.account",
+            action="sms_per_number_and_address",
+            key=self._number_at_address(self.request, phone),
+        )
+        if not per_address:
+            raise RateLimited
+        if not ratelimit.consume(self.request, app="allauth.account", action="sms_per_number", key=phone):
+            per_address.rollback()
+            raise RateLimited
+
+    @staticmethod
+    def _number_at_address(request, phone: str) -> str:
+        # allauth's reading of the address: an IPv6 client counts by its /64, which it can rotate within at will.
+        return f"{phone}@{ratelimit.get_ip(request)}"
 
     def send_account_already_exists_sms(self, phone: str, **kwargs) -> None:
         # A sign-up for a registered number: allauth answers as for a new one (the same pending verify_phone step),
         # and here it must also take as long, or the answer's timing tells that the number is registered.
+        self._consume_text_quota(phone)
         self._mirror_new_signup_work(phone)
         sms_send(phone=phone, code="", purpose="account_exists")
 
@@ -85,6 +113,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         # Prevent enumeration: the API answers alike for known and unknown numbers; only the phone's owner learns.
+        self._consume_text_quota(phone)
         sms_send(phone=phone, code="", purpose="unknown_account")
 
     def set_phone(self, user: User, phone: str, verified: bool) -> None:
@@ -120,10 +149,14 @@ class AccountAdapter(DefaultAccountAdapter):
         """The failed-password lockout counts per number AND client address. allauth keys it by email or username,
         which for phone logins is empty: five wrong passwords on any number locked every number's password login.
         Keyed by number alone, anyone who knows a number could keep its owner out; per number and address, a
-        stranger's failures lock only the stranger's address out of that number. A distributed guesser still meets
-        the per-number ceiling (``login_failed_per_number``), and the owner can always log in by SMS code, which
-        no password failure limits."""
-        return f"{credentials.get('phone') or ''}@{self.get_client_ip(request)}"
+        stranger's failures lock only the stranger's address out of that number.
+
+        What one address cannot do, many can: a distributed guesser meets the per-number ceiling
+        (``login_failed_per_number``, thirty an hour), which then refuses that number's password login from every
+        address, the owner's included, until the hour has passed; it is checked before the password, or the ceiling
+        would stop nobody who guessed right. The owner still gets in by SMS code meanwhile: no password failure
+        counts against code login, and one address cannot use up the number's texts (:meth:`_consume_text_quota`)."""
+        return self._number_at_address(request, str(credentials.get("phone") or ""))
 
     def pre_authenticate(self, request, **credentials) -> None:
         super().pre_authenticate(request, **credentials)  # login_failed: per address, and per number and address
