@@ -9,12 +9,14 @@ from allauth.core.exceptions import RateLimited
 from allauth.core.internal import ratelimit
 from django import forms
 from django.contrib.auth.hashers import make_password
+from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.client_address import client_address
 from accounts.models import User
 from accounts.sms import sms_send
+from config.errors import ApplicationError
 
 
 def phone_normalise(raw: str) -> str:
@@ -134,11 +136,22 @@ class AccountAdapter(DefaultAccountAdapter):
         when this same client chose it (the sign-up's own verification) or proved it (a password login that then
         verifies the number); otherwise it is discarded and the owner sets their own.
         """
-        changes: dict = {"phone_verified": True}
-        if not user.phone_verified and user.has_usable_password() and not self._password_shown_here(user):
-            user.set_unusable_password()
-            changes["password"] = user.password
-        User.objects.filter(pk=user.pk, phone=phone).update(**changes)
+        with transaction.atomic():
+            # Locked and read again: the hourly purge of unverified sign-ups (users_unverified_purge) skips a row
+            # held here, and once this commits the row is verified and out of its reach. If the purge deleted the
+            # row first (it locked it before this login did), the login cannot go on: its user is gone.
+            current = User.objects.select_for_update().filter(pk=user.pk, phone=phone).first()
+            if current is None:
+                raise ApplicationError(
+                    "signup_expired",
+                    _("This sign-up expired before the number was verified. Please sign up again."),
+                    status_code=409,
+                )
+            changes: dict = {"phone_verified": True}
+            if not current.phone_verified and current.has_usable_password() and not self._password_shown_here(user):
+                user.set_unusable_password()
+                changes["password"] = user.password
+            User.objects.filter(pk=user.pk).update(**changes)
         user.phone_verified = True
 
     def get_client_ip(self, request) -> str:
