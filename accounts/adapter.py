@@ -63,9 +63,8 @@ class AccountAdapter(DefaultAccountAdapter):
         come first; only a text they let through counts against the number's own (one a minute, thirty a day: SMS
         bombing, cost). So one address stops at ten a day without touching the number's allowance, and the owner's
         codes still come; it takes several addresses to reach the number's ceiling. Raises RateLimited (429 "wait a
-        moment", accounts.middleware) alike for registered and unregistered numbers. allauth's own limits on these
-        flows (``request_login_code``, ``verify_phone``) are per address only: its per-number key would be spent
-        before these ran."""
+        moment", accounts.middleware) alike for registered and unregistered numbers. allauth's own limit on code
+        requests (``request_login_code``) is per address only: its per-number key would be spent before these ran."""
         per_address = ratelimit.consume(
             self.request,
             app="allauth.account",
