@@ -9,12 +9,14 @@ from allauth.core.exceptions import RateLimited
 from allauth.core.internal import ratelimit
 from django import forms
 from django.contrib.auth.hashers import make_password
+from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.client_address import client_address
 from accounts.models import User
 from accounts.sms import sms_send
+from config.errors import ApplicationError
 
 
 def phone_normalise(raw: str) -> str:
@@ -52,11 +54,38 @@ class AccountAdapter(DefaultAccountAdapter):
         return phone_normalise(phone)
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
+        self._consume_text_quota(phone)
         sms_send(phone=phone, code=code, purpose="verification")
+
+    def _consume_text_quota(self, phone: str) -> None:
+        """Every text to a number (a login or verification code, a notice without one) counts here first, so a
+        stranger cannot use up the owner's codes. The limits per number AND client address (one a minute, ten a day)
+        come first; only a text they let through counts against the number's own (one a minute, thirty a day: SMS
+        bombing, cost). So one address stops at ten a day without touching the number's allowance, and the owner's
+        codes still come; it takes several addresses to reach the number's ceiling. Raises RateLimited (429 "wait a
+        moment", accounts.middleware) alike for registered and unregistered numbers. allauth's own limit on code
+        requests (``request_login_code``) is per address only: its per-number key would be spent before these ran."""
+        per_address = ratelimit.consume(
+            self.request,
+            app="allauth.account",
+            action="sms_per_number_and_address",
+            key=self._number_at_address(self.request, phone),
+        )
+        if not per_address:
+            raise RateLimited
+        if not ratelimit.consume(self.request, app="allauth.account", action="sms_per_number", key=phone):
+            per_address.rollback()
+            raise RateLimited
+
+    @staticmethod
+    def _number_at_address(request, phone: str) -> str:
+        # allauth's reading of the address: an IPv6 client counts by its /64, which it can rotate within at will.
+        return f"{phone}@{ratelimit.get_ip(request)}"
 
     def send_account_already_exists_sms(self, phone: str, **kwargs) -> None:
         # A sign-up for a registered number: allauth answers as for a new one (the same pending verify_phone step),
         # and here it must also take as long, or the answer's timing tells that the number is registered.
+        self._consume_text_quota(phone)
         self._mirror_new_signup_work(phone)
         sms_send(phone=phone, code="", purpose="account_exists")
 
@@ -85,6 +114,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         # Prevent enumeration: the API answers alike for known and unknown numbers; only the phone's owner learns.
+        self._consume_text_quota(phone)
         sms_send(phone=phone, code="", purpose="unknown_account")
 
     def set_phone(self, user: User, phone: str, verified: bool) -> None:
@@ -105,11 +135,22 @@ class AccountAdapter(DefaultAccountAdapter):
         when this same client chose it (the sign-up's own verification) or proved it (a password login that then
         verifies the number); otherwise it is discarded and the owner sets their own.
         """
-        changes: dict = {"phone_verified": True}
-        if not user.phone_verified and user.has_usable_password() and not self._password_shown_here(user):
-            user.set_unusable_password()
-            changes["password"] = user.password
-        User.objects.filter(pk=user.pk, phone=phone).update(**changes)
+        with transaction.atomic():
+            # Locked and read again: the hourly purge of unverified sign-ups (users_unverified_purge) skips a row
+            # held here, and once this commits the row is verified and out of its reach. If the purge deleted the
+            # row first (it locked it before this login did), the login cannot go on: its user is gone.
+            current = User.objects.select_for_update().filter(pk=user.pk, phone=phone).first()
+            if current is None:
+                raise ApplicationError(
+                    "signup_expired",
+                    _("This sign-up expired before the number was verified. Please sign up again."),
+                    status_code=409,
+                )
+            changes: dict = {"phone_verified": True}
+            if not current.phone_verified and current.has_usable_password() and not self._password_shown_here(user):
+                user.set_unusable_password()
+                changes["password"] = user.password
+            User.objects.filter(pk=user.pk).update(**changes)
         user.phone_verified = True
 
     def get_client_ip(self, request) -> str:
@@ -120,10 +161,14 @@ class AccountAdapter(DefaultAccountAdapter):
         """The failed-password lockout counts per number AND client address. allauth keys it by email or username,
         which for phone logins is empty: five wrong passwords on any number locked every number's password login.
         Keyed by number alone, anyone who knows a number could keep its owner out; per number and address, a
-        stranger's failures lock only the stranger's address out of that number. A distributed guesser still meets
-        the per-number ceiling (``login_failed_per_number``), and the owner can always log in by SMS code, which
-        no password failure limits."""
-        return f"{credentials.get('phone') or ''}@{self.get_client_ip(request)}"
+        stranger's failures lock only the stranger's address out of that number.
+
+        What one address cannot do, many can: a distributed guesser meets the per-number ceiling
+        (``login_failed_per_number``, thirty an hour), which then refuses that number's password login from every
+        address, the owner's included, until the hour has passed; it is checked before the password, or the ceiling
+        would stop nobody who guessed right. The owner still gets in by SMS code meanwhile: no password failure
+        counts against code login, and one address cannot use up the number's texts (:meth:`_consume_text_quota`)."""
+        return self._number_at_address(request, str(credentials.get("phone") or ""))
 
     def pre_authenticate(self, request, **credentials) -> None:
         super().pre_authenticate(request, **credentials)  # login_failed: per address, and per number and address

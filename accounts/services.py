@@ -176,10 +176,21 @@ def _attached_to_anything(users: QuerySet[User]) -> QuerySet[User]:
     return users
 
 
+# A batch is one short transaction (its rows stay locked only that long); a run stops after this many batches, and
+# the next hourly run goes on with what is left.
+UNVERIFIED_PURGE_BATCH = 1000
+UNVERIFIED_PURGE_MAX_BATCHES = 100
+
+
 def users_unverified_purge(*, older_than: timedelta | None = None) -> int:
     """Delete sign-ups whose number was never verified within ``UNVERIFIED_SIGNUP_TTL_HOURS`` (a day): never
     logged in, no staff flag, nothing attached. Verified accounts, and anonymised deleted ones (they keep reports),
-    are never touched. Idempotent; rows are locked first, so a sign-up verified at this moment is left alone."""
+    are never touched. Idempotent; batch after batch until none is left (bounded per run).
+
+    A login verifying one of these rows at this moment is never broken by it: rows are locked with SKIP LOCKED, so a
+    row the login holds (``AccountAdapter.set_phone_verified`` locks it) is left for a later run, and the conditions
+    are checked again on the locked rows, so a verification that committed meanwhile keeps its account; a login
+    that comes after the delete finds the row gone and answers ``signup_expired``."""
     age = older_than if older_than is not None else timedelta(hours=settings.UNVERIFIED_SIGNUP_TTL_HOURS)
     abandoned = User.objects.filter(
         phone_verified=False,
@@ -189,12 +200,18 @@ def users_unverified_purge(*, older_than: timedelta | None = None) -> int:
         is_staff=False,
         is_superuser=False,
     )
-    with transaction.atomic():
-        ids = list(
-            _attached_to_anything(abandoned).select_for_update(skip_locked=True).values_list("pk", flat=True)[:1000]
-        )
-        if not ids:
-            return 0
-        # The conditions again, on the locked rows: a verification that committed meanwhile keeps its account.
-        _total, per_model = abandoned.filter(pk__in=ids).delete()
-    return per_model.get(User._meta.label, 0)
+    purged = 0
+    for _batch in range(UNVERIFIED_PURGE_MAX_BATCHES):
+        with transaction.atomic():
+            ids = list(
+                _attached_to_anything(abandoned)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:UNVERIFIED_PURGE_BATCH]
+            )
+            if not ids:
+                break
+            _total, per_model = abandoned.filter(pk__in=ids).delete()
+        purged += per_model.get(User._meta.label, 0)
+        if len(ids) < UNVERIFIED_PURGE_BATCH:
+            break
+    return purged

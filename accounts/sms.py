@@ -4,6 +4,11 @@
 - ``console`` (default): writes the code to the server log, so a newcomer can log in with no SMS account;
 - ``memory``: keeps messages in :data:`outbox` for tests to read;
 - ``aliyun``: Alibaba Cloud SMS (dysmsapi ``SendSms``), the common choice for mainland numbers.
+
+A provider that talks to the network sends from a small pool of threads in this process, never on the request path:
+a sign-up for a new number texts a code and one for a registered number does not (a notice without a code costs
+money and says nothing), so waiting for the provider's round trip would tell which numbers are registered. The
+request returns at once on both paths. Not Celery: a login must work while the broker is down.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import urllib.parse
 import urllib.request
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -33,6 +40,9 @@ class SmsMessage:
 
 
 class SmsProvider(Protocol):
+    # True: sms_send hands the message to the background pool; False: sent inline (the log, the tests' outbox).
+    talks_to_network: bool
+
     def send(self, message: SmsMessage) -> None: ...
 
 
@@ -41,6 +51,8 @@ class SmsDeliveryError(Exception):
 
 
 class ConsoleSmsProvider:
+    talks_to_network = False
+
     def send(self, message: SmsMessage) -> None:
         logger.warning("SMS to %s (%s): your Ping'an Alliance code is %s", message.phone, message.purpose, message.code)
 
@@ -52,6 +64,8 @@ CODELESS_NOTICES = frozenset({"unknown_account", "account_exists"})
 class MemorySmsProvider:
     """Test double: keeps every message in :data:`outbox`."""
 
+    talks_to_network = False
+
     def send(self, message: SmsMessage) -> None:
         outbox.append(message)
 
@@ -62,6 +76,8 @@ class AliyunSmsProvider:
     The template must take one variable, ``code``. Notices without a code (unknown account, account already exists)
     are not sent: they would cost money and tell nothing the app does not already say.
     """
+
+    talks_to_network = True
 
     def __init__(
         self, *, access_key_id: str, access_key_secret: str, sign_name: str, template_code: str, endpoint: str
@@ -132,5 +148,51 @@ def get_sms_provider() -> SmsProvider:
     raise ValueError(f"Unknown SMS_PROVIDER {name!r}: use console, memory or aliyun")
 
 
+# A few threads: one round trip is ~100 ms and codes come one a minute per number. Created on first use, in the
+# process that sends (a pool made before a server forks its workers would have no threads in them).
+_DELIVERY_THREADS = 4
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_pending: set[Future] = set()
+
+
+def _delivery_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_DELIVERY_THREADS, thread_name_prefix="sms")
+        return _pool
+
+
+def _deliver(provider: SmsProvider, message: SmsMessage) -> None:
+    try:
+        provider.send(message)
+    except Exception:
+        # Nobody waits for the answer any more: the log is where a failed text shows (the person asks again).
+        logger.exception("SMS to %s (%s) was not sent", message.phone, message.purpose)
+
+
 def sms_send(*, phone: str, code: str, purpose: str) -> None:
-    get_sms_provider().send(SmsMessage(phone=phone, code=code, purpose=purpose))
+    """Send, or hand to the background pool when the provider talks to the network (see the module docstring).
+    Returns without waiting for the provider either way; a delivery failure is logged, not raised."""
+    provider = get_sms_provider()
+    message = SmsMessage(phone=phone, code=code, purpose=purpose)
+    if not provider.talks_to_network:
+        provider.send(message)
+        return
+    future = _delivery_pool().submit(_deliver, provider, message)
+    with _pool_lock:
+        _pending.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: Future) -> None:
+    with _pool_lock:
+        _pending.discard(future)
+
+
+def sms_deliveries_wait(timeout: float = 10) -> None:
+    """Wait until the texts handed to the background pool so far are sent (or failed): tests, and a clean exit."""
+    with _pool_lock:
+        pending = list(_pending)
+    wait(pending, timeout=timeout)

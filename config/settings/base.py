@@ -207,9 +207,16 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_RATE_LIMITS = {
-    # SMS costs money and is abused for bombing: one code a minute and ten a day per number, twenty a minute per IP.
-    "request_login_code": "20/m/ip,1/m/key,10/d/key",
+    # SMS costs money and is abused for bombing: twenty requests a minute per address; every text to a number then
+    # counts per number AND address (one a minute, ten a day) and, only if that lets it through, per number (one a
+    # minute, thirty a day): one stranger cannot use up the owner's codes (AccountAdapter._consume_text_quota).
+    "request_login_code": "20/m/ip",
+    # A sign-up's verification keeps allauth's per-number limits too: they count alike whether a code or nothing is
+    # texted (a resend for a registered number texts nothing, so the text quota alone would tell them apart), and a
+    # registered number's owner logs in by code, which these do not touch.
     "verify_phone": "20/m/ip,1/m/key,10/d/key",
+    "sms_per_number_and_address": "1/m/key,10/d/key",
+    "sms_per_number": "1/m/key,30/d/key",
     "change_phone": "1/m/user",
     "signup": "20/m/ip",
     "login": "30/m/ip",
