@@ -81,6 +81,7 @@ def test_the_embedded_file_broker_delivers_tasks_to_a_real_worker(tmp_path):
                 "data_folder_in": str(queue),
                 "data_folder_out": str(queue),
                 "processed_folder": str(tmp_path / "broker" / "processed"),
+                "control_folder": str(tmp_path / "broker" / "control"),  # kombu's default is ./control
             },
         )
         sender.send_task("accounts.tasks.purge_idempotency_records_task")
