@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import phonenumbers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 
 def mask_phone(phone) -> str:
@@ -28,3 +31,21 @@ def mask_phone(phone) -> str:
     if number.country_code == 86:
         return masked
     return f"+{number.country_code} {masked}"
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class MaskedPhoneField(serializers.Field):
+    """A person's mobile number as this viewer may see it: in full for the police, ``138****1234`` for everyone else.
+
+    The one privacy rule for numbers in API answers. The view decides once per request who looks and puts
+    ``full_phones = accounts.permissions.can_see_full_phone_numbers(viewer)`` in the serializer's context; without
+    it the number is masked (the safe side). ``source`` points at the phone (``source="user.phone"``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, phone) -> str:
+        if self.context.get("full_phones"):
+            return str(phone or "")
+        return mask_phone(phone)

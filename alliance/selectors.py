@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.permissions import can_view_alliance, is_police_admin
@@ -120,6 +121,15 @@ def alliance_access(*, user, alliance_id: int) -> AllianceAccess | None:
     if alliance is None:
         return None
     return alliance_access_for(user=user, alliance=alliance)
+
+
+def alliance_access_or_404(*, user, alliance_id: int) -> AllianceAccess:
+    """The alliance as ``user`` may act on it, or 404: ids of alliances a person cannot see reveal nothing (never
+    403). Every endpoint under ``/alliances/{id}/`` starts here."""
+    access = alliance_access(user=user, alliance_id=alliance_id)
+    if access is None:
+        raise Http404
+    return access
 
 
 def alliances_for_user(*, user) -> QuerySet[Alliance]:
