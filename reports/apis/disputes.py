@@ -22,7 +22,7 @@ from config.json_input import LimitedJSONParser
 from config.openapi import ALREADY_REPORTED_RESPONSE
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, StrictCharField
-from config.serializers import InputSerializer
+from config.serializers import InputSerializer, NoBodyInput, no_body
 from groups import selectors as group_selectors
 from reports.models import CasePhoto, Dispute
 from reports.selectors import dispute_for_viewer, disputes_visible_to
@@ -251,8 +251,9 @@ class DisputeAcknowledgeApi(APIView):
 
 
 class DisputeArriveApi(APIView):
-    @extend_schema(operation_id="disputes_arrive", request=None, responses=DisputeDetailOutput)
+    @extend_schema(operation_id="disputes_arrive", request=NoBodyInput, responses=DisputeDetailOutput)
     def post(self, request, dispute_id: int):
+        no_body(request)
         dispute = services.dispute_arrive(responder=request.user, dispute=_dispute_or_404(request, dispute_id))
         return Response(_detail(dispute))
 
@@ -293,8 +294,9 @@ class DisputeEscalateApi(APIView):
 
 
 class DisputeCancelApi(APIView):
-    @extend_schema(operation_id="disputes_cancel", request=None, responses=DisputeDetailOutput)
+    @extend_schema(operation_id="disputes_cancel", request=NoBodyInput, responses=DisputeDetailOutput)
     def post(self, request, dispute_id: int):
+        no_body(request)
         dispute = services.dispute_cancel(reporter=request.user, dispute=_dispute_or_404(request, dispute_id))
         return Response(_detail(dispute))
 

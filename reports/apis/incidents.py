@@ -30,7 +30,7 @@ from config.json_input import LimitedJSONParser
 from config.openapi import ALREADY_REPORTED_RESPONSE
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, StrictCharField
-from config.serializers import InputSerializer
+from config.serializers import InputSerializer, NoBodyInput, no_body
 from groups import selectors as group_selectors
 from reports.models import CasePhoto, Incident, IncidentComment
 from reports.presentation import incident_awaiting_rating
@@ -530,8 +530,9 @@ class IncidentCommentsApi(generics.ListAPIView):
 
 
 class IncidentAcceptApi(APIView):
-    @extend_schema(operation_id="incidents_accept", request=None, responses=IncidentDetailOutput)
+    @extend_schema(operation_id="incidents_accept", request=NoBodyInput, responses=IncidentDetailOutput)
     def post(self, request, incident_id: int):
+        no_body(request)
         incident = services.incident_accept(actor=request.user, incident=_incident_or_404(request, incident_id))
         return Response(_detail(request, incident))
 
@@ -561,8 +562,9 @@ class IncidentAssignApi(APIView):
 
 
 class IncidentStartApi(APIView):
-    @extend_schema(operation_id="incidents_start", request=None, responses=IncidentDetailOutput)
+    @extend_schema(operation_id="incidents_start", request=NoBodyInput, responses=IncidentDetailOutput)
     def post(self, request, incident_id: int):
+        no_body(request)
         incident = services.incident_start(actor=request.user, incident=_incident_or_404(request, incident_id))
         return Response(_detail(request, incident))
 
@@ -581,8 +583,9 @@ class IncidentResolveApi(APIView):
 
 
 class IncidentCloseApi(APIView):
-    @extend_schema(operation_id="incidents_close", request=None, responses=IncidentDetailOutput)
+    @extend_schema(operation_id="incidents_close", request=NoBodyInput, responses=IncidentDetailOutput)
     def post(self, request, incident_id: int):
+        no_body(request)
         incident = services.incident_close(actor=request.user, incident=_incident_or_404(request, incident_id))
         return Response(_detail(request, incident))
 

@@ -396,3 +396,26 @@ def test_two_members_turning_the_same_message_into_a_flag_at_once_make_one_flag(
     assert len(results) == 2 and results[0][0] == results[1][0]
     assert sorted(created for _pk, created in results) == [False, True]
     assert Dispute.objects.filter(source_message=message).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("step", ["arrive", "cancel"])
+def test_arriving_and_cancelling_take_no_body_and_refuse_a_field_naming_it(login, qingguo, step):
+    # given a flag the mall manager acknowledged
+    reporter, responder = login(qingguo.merchant), login(qingguo.mall_manager)
+    dispute_id = flag(reporter, qingguo, note="吵架").json()["id"]
+    assert responder.post_json(f"/api/v1/disputes/{dispute_id}/acknowledge", {}).status_code == 200
+    client = responder if step == "arrive" else reporter
+    path = f"/api/v1/disputes/{dispute_id}/{step}"
+
+    # when the step is sent with a field it does not take, then with an empty object
+    refused = client.post_json(path, {"note": "到了"}, HTTP_ACCEPT_LANGUAGE="en")
+    unchanged = Dispute.objects.get(pk=dispute_id)
+    events = unchanged.events.count()
+    done = client.post_json(path, {})
+
+    # then the field is refused, naming it, and nothing moved until the empty body took the step
+    assert refused.status_code == 400 and refused.json()["fields"] == {"note": ["Unknown field."]}
+    assert unchanged.status == "acknowledged" and unchanged.arrived_at is None
+    assert done.status_code == 200, done.content
+    assert Dispute.objects.get(pk=dispute_id).events.count() > events

@@ -716,3 +716,33 @@ def test_a_group_message_becomes_one_incident_shown_again_only_to_whoever_may_se
     assert Incident.objects.count() == 1
     assert Incident.objects.get().category == "hidden_danger"
     assert Message.objects.filter(group=qingguo.main, kind="card").count() == 1
+
+
+@pytest.mark.django_db
+def test_accept_start_and_close_take_no_body_and_refuse_a_field_naming_it(login, qingguo):
+    # given a report
+    reporter, officer, manager = login(qingguo.merchant), login(qingguo.office_officer), login(qingguo.mall_manager)
+    incident_id = report(reporter, qingguo).json()["id"]
+
+    # when each step is sent first with a field it does not take, then with an empty object (or no body at all)
+    answers = {}
+    for client, step, then in [
+        (officer, "accept", "accepted"),
+        (manager, "start", "in_progress"),
+        (reporter, "close", "closed"),
+    ]:
+        if step == "start":
+            assert (
+                officer.post_json(url(incident_id, "assign"), {"assignee": qingguo.mall_manager.pk}).status_code == 200
+            )
+        before = Incident.objects.get(pk=incident_id).status
+        refused = client.post_json(url(incident_id, step), {"reason": "x"}, HTTP_ACCEPT_LANGUAGE="en")
+        after_refusal = Incident.objects.get(pk=incident_id).status
+        taken = client.post_json(url(incident_id, step), {}) if step != "start" else client.post(url(incident_id, step))
+        answers[step] = (refused.status_code, refused.json()["fields"], before == after_refusal, taken.status_code)
+        if step == "start":
+            assert manager.post_json(url(incident_id, "resolve"), {"notes": "已处理"}).status_code == 200
+        assert Incident.objects.get(pk=incident_id).status in {then, "resolved"}
+
+    # then every field was refused, naming it, without moving the case, and every empty body took the step
+    assert answers == dict.fromkeys(["accept", "start", "close"], (400, {"reason": ["Unknown field."]}, True, 200))
