@@ -35,7 +35,7 @@ from accounts.services import (
 from config.filters import IdFilter
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
-from config.serializers import InputSerializer
+from config.serializers import InputSerializer, NoBodyInput, no_body
 
 
 class MeOutput(serializers.Serializer):
@@ -112,8 +112,14 @@ class MeRolesApi(APIView):
 
 
 class MeRoleDetailApi(APIView):
-    @extend_schema(operation_id="me_roles_drop", responses={200: MeOutput}, summary="Give up a self-service role")
+    @extend_schema(
+        operation_id="me_roles_drop",
+        request=NoBodyInput,
+        responses={200: MeOutput},
+        summary="Give up a self-service role",
+    )
     def delete(self, request, role: str):
+        no_body(request)
         role_revoke(actor=request.user, user=request.user, role=role)
         return Response(MeOutput(_me_data(request.user)).data)
 
@@ -211,8 +217,9 @@ class UserRoleDetailApi(APIView):
     permission_classes = [IsPoliceAdmin]
 
     # 204 like every other DELETE: the revoked grant stays readable under /role-grants.
-    @extend_schema(operation_id="users_roles_revoke", responses={204: None})
+    @extend_schema(operation_id="users_roles_revoke", request=NoBodyInput, responses={204: None})
     def delete(self, request, user_id: int, role: str):
+        no_body(request)
         user = get_object_or_404(users_police_admin_may_act_on(admin=request.user), pk=user_id)
         role_revoke(actor=request.user, user=user, role=role)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -47,7 +47,7 @@ from config.filters import IdFilter, StrictBooleanFilter
 from config.images import image_response
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, IdRelatedField, StrictCharField
-from config.serializers import InputSerializer
+from config.serializers import InputSerializer, NoBodyInput, no_body
 
 # --- schema helpers -----------------------------------------------------------------------------------------------
 
@@ -240,8 +240,14 @@ class StationStaffApi(generics.ListAPIView):
 class StationStaffDetailApi(APIView):
     permission_classes = [IsPoliceAdmin]
 
-    @extend_schema(operation_id="stations_staff_remove", responses={204: None}, summary="End an officer's post")
+    @extend_schema(
+        operation_id="stations_staff_remove",
+        request=NoBodyInput,
+        responses={204: None},
+        summary="End an officer's post",
+    )
     def delete(self, request, station_id: int, user_id: int):
+        no_body(request)
         station = _station_or_404(request, station_id)
         user = get_object_or_404(User.objects.filter(station_posts__station=station), pk=user_id)
         services.station_staff_remove(actor=request.user, station=station, user=user)
@@ -404,10 +410,12 @@ class AllianceMemberDetailApi(APIView):
 
     @extend_schema(
         operation_id="alliances_members_remove",
+        request=NoBodyInput,
         responses={204: None},
         summary="Alliance admins: remove a member (a member removing themselves leaves)",
     )
     def delete(self, request, alliance_id: int, member_id: int):
+        no_body(request)
         access = _alliance_access_or_404(request, alliance_id)
         membership = _member_or_404(access, member_id)
         services.alliance_member_remove(actor=request.user, access=access, membership=membership)
@@ -415,8 +423,11 @@ class AllianceMemberDetailApi(APIView):
 
 
 class AllianceMembershipApi(APIView):
-    @extend_schema(operation_id="alliances_leave", responses={204: None}, summary="Leave the alliance")
+    @extend_schema(
+        operation_id="alliances_leave", request=NoBodyInput, responses={204: None}, summary="Leave the alliance"
+    )
     def delete(self, request, alliance_id: int):
+        no_body(request)
         access = _alliance_access_or_404(request, alliance_id)
         services.alliance_leave(user=request.user, access=access)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -539,8 +550,14 @@ class AllianceInviteDetailApi(APIView):
         return Response(AllianceInviteOutput(invite).data)
 
     # 204 like every other DELETE: the withdrawn invite stays readable (GET shows its revoked_at).
-    @extend_schema(operation_id="alliances_invites_revoke", responses={204: None}, summary="Withdraw an invite")
+    @extend_schema(
+        operation_id="alliances_invites_revoke",
+        request=NoBodyInput,
+        responses={204: None},
+        summary="Withdraw an invite",
+    )
     def delete(self, request, alliance_id: int, invite_id: int):
+        no_body(request)
         access, invite = _invite_or_404(request, alliance_id, invite_id)
         services.alliance_invite_revoke(actor=request.user, access=access, invite=invite)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -660,16 +677,18 @@ def _join_request_or_404(request, alliance_id: int, request_id: int):
 
 
 class AllianceJoinRequestApproveApi(APIView):
-    @extend_schema(operation_id="alliances_join_requests_approve", request=None, responses=JoinRequestOutput)
+    @extend_schema(operation_id="alliances_join_requests_approve", request=NoBodyInput, responses=JoinRequestOutput)
     def post(self, request, alliance_id: int, request_id: int):
+        no_body(request)
         access, join_request = _join_request_or_404(request, alliance_id, request_id)
         join_request = services.join_request_approve(actor=request.user, access=access, join_request=join_request)
         return Response(JoinRequestOutput(join_request, context=_person_context(request)).data)
 
 
 class AllianceJoinRequestRejectApi(APIView):
-    @extend_schema(operation_id="alliances_join_requests_reject", request=None, responses=JoinRequestOutput)
+    @extend_schema(operation_id="alliances_join_requests_reject", request=NoBodyInput, responses=JoinRequestOutput)
     def post(self, request, alliance_id: int, request_id: int):
+        no_body(request)
         access, join_request = _join_request_or_404(request, alliance_id, request_id)
         join_request = services.join_request_reject(actor=request.user, access=access, join_request=join_request)
         return Response(JoinRequestOutput(join_request, context=_person_context(request)).data)
@@ -861,8 +880,9 @@ class StoreStaffApi(generics.ListAPIView):
 
 
 class StoreStaffDetailApi(APIView):
-    @extend_schema(operation_id="stores_staff_remove", responses={204: None})
+    @extend_schema(operation_id="stores_staff_remove", request=NoBodyInput, responses={204: None})
     def delete(self, request, store_id: int, user_id: int):
+        no_body(request)
         found = _store_access_or_404(request, store_id)
         services.store_staff_remove(actor=request.user, store_access=found, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -20,14 +20,18 @@ logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
-    """A domain rule said no. ``code`` is stable API; ``message`` is already translated for the caller."""
+    """A domain rule said no. ``code`` is stable API; ``message`` is already translated for the caller. ``extra``:
+    further top-level keys of the body, for the few errors that point somewhere (documented on their operation)."""
 
-    def __init__(self, code: str, message: str, *, status_code: int = 400, fields: dict | None = None):
+    def __init__(
+        self, code: str, message: str, *, status_code: int = 400, fields: dict | None = None, extra: dict | None = None
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status_code = status_code
         self.fields = fields or {}
+        self.extra = extra or {}
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -70,7 +74,7 @@ def _validation_fields(detail) -> dict:
 def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every failure leaves the API in the same shape."""
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        return Response({**error_body(exc.code, exc.message, exc.fields), **exc.extra}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(

@@ -4,6 +4,8 @@ Without it the schema lists only success statuses, and a client generator (or sc
 ordinary 400/401/403/404/413/422/429 answers as undocumented.
 """
 
+from drf_spectacular.utils import OpenApiResponse
+
 ERROR_BODY = {
     "type": "object",
     "required": ["code", "message", "fields"],
@@ -17,6 +19,26 @@ ERROR_BODY = {
         },
     },
 }
+
+# Turning a group message into a case when it already is one the caller may not see: ``already_reported`` with where
+# the case's card is in the group (null when the caller is not in the card's group), and nothing of the case itself.
+# (The operation's other conflicts, such as an archived group, are the plain error body.)
+ALREADY_REPORTED_RESPONSE = OpenApiResponse(
+    response={
+        **ERROR_BODY,
+        "properties": {
+            **ERROR_BODY["properties"],
+            "card": {
+                "type": "object",
+                "nullable": True,
+                "required": ["group", "seq"],
+                "properties": {"group": {"type": "integer"}, "seq": {"type": "integer"}},
+                "description": "With already_reported: the case card in the group, where every member sees it",
+            },
+        },
+    },
+    description="already_reported: the message is already a case you may not see; or another conflict",
+)
 
 ERROR_STATUSES = {
     "400": "Invalid input",

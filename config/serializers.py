@@ -55,3 +55,16 @@ class InputSerializerSchema(OpenApiSerializerExtension):
         if direction == "request":
             schema["additionalProperties"] = False
         return schema
+
+
+# The body of an operation that takes none (approve, arrive, leave, remove...): empty, or ``{}``. Any field is
+# unknown and answers 400 naming it, as everywhere else: a client that sends ``{"reason": ...}`` to an endpoint that
+# ignores it learns so, instead of believing it was recorded. Views call :func:`no_body` first, and declare
+# ``request=NoBodyInput`` so the schema says additionalProperties: false.
+class NoBodyInput(InputSerializer):
+    pass
+
+
+def no_body(request) -> None:
+    """Refuse any field in the request's body (before anything is looked up: a field is refused whatever the ids)."""
+    NoBodyInput(data=request.data).is_valid(raise_exception=True)

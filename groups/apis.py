@@ -21,7 +21,7 @@ from config.converters import MAX_ID
 from config.images import image_prepare, image_response
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, StrictCharField
-from config.serializers import InputSerializer
+from config.serializers import InputSerializer, NoBodyInput, no_body
 from groups import selectors, services
 from groups.models import GroupMembership, Message
 from groups.presence import users_online
@@ -218,8 +218,9 @@ class GroupMessageImageApi(APIView):
 
 class GroupMessageDetailApi(APIView):
     # 204 like every other DELETE: the group sees the deletion as a tombstone and a "deleted" system line.
-    @extend_schema(operation_id="groups_messages_delete", responses={204: None})
+    @extend_schema(operation_id="groups_messages_delete", request=NoBodyInput, responses={204: None})
     def delete(self, request, group_id: int, seq: int):
+        no_body(request)
         membership = _membership_or_404(request, group_id)
         services.message_delete(actor=request.user, group=membership.group, seq=seq)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -360,8 +361,9 @@ class TeamGroupMembersApi(APIView):
 
 
 class TeamGroupMemberDetailApi(APIView):
-    @extend_schema(operation_id="groups_team_member_remove", responses={204: None})
+    @extend_schema(operation_id="groups_team_member_remove", request=NoBodyInput, responses={204: None})
     def delete(self, request, group_id: int, user_id: int):
+        no_body(request)
         membership = _membership_or_404(request, group_id)
         services.team_group_member_remove(actor=request.user, group=membership.group, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext as _
 
+from config.errors import ApplicationError
 from config.times import api_datetime
+from groups.models import GroupMembership
 from reports.models import Dispute
 
 
@@ -109,4 +112,18 @@ def incident_awaiting_rating(incident: Incident) -> bool:
         and incident.resolved_at is not None
         and incident.satisfaction is None
         and incident.reporter_id is not None
+    )
+
+
+def already_reported_error(*, case, user) -> ApplicationError:
+    """The answer to someone who turns a group message into a case when it already is one they may not see: that it
+    exists, and where its card is when they are in that group (they can see the card there anyway). Nothing of the
+    case itself: its description, reporter and notes are for those who may see the case."""
+    card = case.card_message
+    visible_card = card is not None and GroupMembership.objects.filter(group_id=card.group_id, user=user).exists()
+    return ApplicationError(
+        "already_reported",
+        _("This message has already been turned into a case."),
+        status_code=409,
+        extra={"card": {"group": card.group_id, "seq": card.seq} if visible_card else None},
     )

@@ -374,3 +374,114 @@ def test_every_api_view_reads_json_through_the_limited_parser():
     ]
     assert len(api_views) > 50
     assert unlimited == []
+
+
+# --- operations that take no body ---------------------------------------------------------------------------------
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _write_operations() -> list[tuple[str, str, list]]:
+    """Every write operation the API routes, as (method, path, the serializer classes it declares for its body),
+    from the schema generator's own walk of the URL resolver (DELETE included, which the schema gives no body)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    generator = SchemaGenerator()
+    generator._initialise_endpoints()
+    operations = []
+    for path, _regex, method, view in generator._get_paths_and_endpoints():
+        if method not in WRITE_METHODS:
+            continue
+        view.schema.method, view.schema.path = method, path
+        request = view.schema.get_request_serializer()
+        bodies = request.values() if isinstance(request, dict) else [request]
+        declared = [body if isinstance(body, type) or body is None else type(body) for body in bodies]
+        operations.append((method, path, declared))
+    return operations
+
+
+def test_every_write_operation_declares_a_strict_body():
+    # given every POST, PUT, PATCH and DELETE the API routes
+    from config.serializers import InputSerializer
+
+    # then each declares its body as an InputSerializer (NoBodyInput when it takes none): none silently ignores one
+    loose = [
+        f"{method} {path}"
+        for method, path, bodies in _write_operations()
+        if not all(isinstance(body, type) and issubclass(body, InputSerializer) for body in bodies)
+    ]
+    assert loose == []
+
+
+def _no_body_operations():
+    from config.serializers import NoBodyInput
+
+    return sorted((method, path) for method, path, bodies in _write_operations() if bodies == [NoBodyInput])
+
+
+def test_the_operations_without_a_body_are_the_ones_expected():
+    # then the list the next test walks is not empty by accident (an operation that gains a body leaves it)
+    assert _no_body_operations() == sorted(
+        [
+            ("POST", "/api/v1/alliances/{alliance_id}/join-requests/{request_id}/approve"),
+            ("POST", "/api/v1/alliances/{alliance_id}/join-requests/{request_id}/reject"),
+            ("DELETE", "/api/v1/alliances/{alliance_id}/invites/{invite_id}"),
+            ("DELETE", "/api/v1/alliances/{alliance_id}/members/{member_id}"),
+            ("DELETE", "/api/v1/alliances/{alliance_id}/membership"),
+            ("POST", "/api/v1/disputes/{dispute_id}/arrive"),
+            ("POST", "/api/v1/disputes/{dispute_id}/cancel"),
+            ("DELETE", "/api/v1/groups/{group_id}/messages/{seq}"),
+            ("DELETE", "/api/v1/groups/{group_id}/team-members/{user_id}"),
+            ("POST", "/api/v1/incidents/{incident_id}/accept"),
+            ("POST", "/api/v1/incidents/{incident_id}/close"),
+            ("POST", "/api/v1/incidents/{incident_id}/start"),
+            ("DELETE", "/api/v1/me/roles/{role}"),
+            ("DELETE", "/api/v1/stations/{station_id}/staff/{user_id}"),
+            ("DELETE", "/api/v1/stores/{store_id}/staff/{user_id}"),
+            ("DELETE", "/api/v1/users/{user_id}/roles/{role}"),
+        ]
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), _no_body_operations())
+def test_an_operation_without_a_body_refuses_any_field_naming_it(lane, login, user_factory, method, path):
+    # given a police admin who is also a member of the alliance (so every operation's permission lets them in), and
+    # the operation's url on the alliance's own objects where it names them
+    alliance, _admin, main = lane
+    admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER])
+    alliance_member_add(alliance=alliance, user=admin, role="police_liaison")
+    Station.objects.get().staff.create(user=admin)
+    url = path.format(
+        alliance_id=alliance.pk,
+        group_id=main.pk,
+        role="merchant",
+        **dict.fromkeys(["request_id", "invite_id", "member_id", "dispute_id", "seq", "user_id"], admin.pk),
+        **dict.fromkeys(["incident_id", "station_id", "store_id"], 1),
+    )
+    client = login(admin)
+    before = _snapshot()
+
+    # when the body carries a field
+    response = getattr(client, method.lower())(
+        url, json.dumps({"reason": "x"}), content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    # then it is refused, naming the field, and nothing is done
+    assert response.status_code == 400, response.content
+    assert response.json()["fields"] == {"reason": ["Unknown field."]}
+    assert _snapshot() == before
+
+
+def _snapshot() -> dict:
+    from accounts.models import RoleGrant
+    from alliance.models import AllianceMembership, StationStaff
+    from groups.models import GroupMembership
+
+    return {
+        "roles": list(RoleGrant.objects.values_list("user_id", "role", "revoked_at").order_by("id")),
+        "posts": list(StationStaff.objects.values_list("station_id", "user_id").order_by("id")),
+        "memberships": list(AllianceMembership.objects.values_list("alliance_id", "user_id", "role").order_by("id")),
+        "groups": list(GroupMembership.objects.values_list("group_id", "user_id").order_by("id")),
+        "messages": list(Message.objects.values_list("id", "deleted_at").order_by("id")),
+    }

@@ -9,7 +9,7 @@ import django_filters
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -19,9 +19,10 @@ from alliance.selectors import alliance_access
 from config.filters import BoundedIsoDateTimeFilter, IdFilter
 from config.images import image_prepare, image_response
 from config.json_input import LimitedJSONParser
+from config.openapi import ALREADY_REPORTED_RESPONSE
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, StrictCharField
-from config.serializers import InputSerializer
+from config.serializers import InputSerializer, NoBodyInput, no_body
 from groups import selectors as group_selectors
 from reports.models import CasePhoto, Dispute
 from reports.selectors import dispute_for_viewer, disputes_visible_to
@@ -166,7 +167,13 @@ class DisputeFromMessageApi(APIView):
         category = serializers.ChoiceField(choices=Dispute.Category.choices)
 
     @extend_schema(
-        operation_id="disputes_from_message", request=DisputeFromMessageInput, responses={201: DisputeOutput}
+        operation_id="disputes_from_message",
+        request=DisputeFromMessageInput,
+        responses={
+            201: DisputeOutput,
+            200: OpenApiResponse(DisputeOutput, description="The message is already this flag, which you may see"),
+            409: ALREADY_REPORTED_RESPONSE,
+        },
     )
     def post(self, request, group_id: int, seq: int):
         membership = group_selectors.membership_for(user=request.user, group_id=group_id)
@@ -177,16 +184,10 @@ class DisputeFromMessageApi(APIView):
             raise Http404
         data = self.DisputeFromMessageInput(data=request.data)
         data.is_valid(raise_exception=True)
-        dispute = services.dispute_flag(
-            reporter=request.user,
-            alliance=membership.group.alliance,
-            category=data.validated_data["category"],
-            note=message.body[:500],
-            latitude=message.latitude,
-            longitude=message.longitude,
-            source_message=message,
+        dispute, created = services.dispute_from_message(
+            reporter=request.user, message=message, category=data.validated_data["category"]
         )
-        return Response(DisputeOutput(dispute).data, status=status.HTTP_201_CREATED)
+        return Response(DisputeOutput(dispute).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class DisputeFilter(django_filters.FilterSet):
@@ -250,8 +251,9 @@ class DisputeAcknowledgeApi(APIView):
 
 
 class DisputeArriveApi(APIView):
-    @extend_schema(operation_id="disputes_arrive", request=None, responses=DisputeDetailOutput)
+    @extend_schema(operation_id="disputes_arrive", request=NoBodyInput, responses=DisputeDetailOutput)
     def post(self, request, dispute_id: int):
+        no_body(request)
         dispute = services.dispute_arrive(responder=request.user, dispute=_dispute_or_404(request, dispute_id))
         return Response(_detail(dispute))
 
@@ -292,8 +294,9 @@ class DisputeEscalateApi(APIView):
 
 
 class DisputeCancelApi(APIView):
-    @extend_schema(operation_id="disputes_cancel", request=None, responses=DisputeDetailOutput)
+    @extend_schema(operation_id="disputes_cancel", request=NoBodyInput, responses=DisputeDetailOutput)
     def post(self, request, dispute_id: int):
+        no_body(request)
         dispute = services.dispute_cancel(reporter=request.user, dispute=_dispute_or_404(request, dispute_id))
         return Response(_detail(dispute))
 

@@ -13,7 +13,7 @@ import django_filters
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -27,9 +27,10 @@ from config.errors import ApplicationError
 from config.filters import BoundedIsoDateTimeFilter, IdFilter, StrictBooleanFilter
 from config.images import image_prepare, image_response
 from config.json_input import LimitedJSONParser
+from config.openapi import ALREADY_REPORTED_RESPONSE
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, StrictCharField
-from config.serializers import InputSerializer
+from config.serializers import InputSerializer, NoBodyInput, no_body
 from groups import selectors as group_selectors
 from reports.models import CasePhoto, Incident, IncidentComment
 from reports.presentation import incident_awaiting_rating
@@ -381,7 +382,15 @@ class IncidentFromMessageApi(APIView):
         )
 
     @extend_schema(
-        operation_id="incidents_from_message", request=IncidentFromMessageInput, responses={201: IncidentCreatedOutput}
+        operation_id="incidents_from_message",
+        request=IncidentFromMessageInput,
+        responses={
+            201: IncidentCreatedOutput,
+            200: OpenApiResponse(
+                IncidentCreatedOutput, description="The message is already this incident, which you may see"
+            ),
+            409: ALREADY_REPORTED_RESPONSE,
+        },
     )
     def post(self, request, group_id: int, seq: int):
         membership = group_selectors.membership_for(user=request.user, group_id=group_id)
@@ -392,8 +401,14 @@ class IncidentFromMessageApi(APIView):
             raise Http404
         data = self.IncidentFromMessageInput(data=request.data)
         data.is_valid(raise_exception=True)
-        incident = services.incident_from_message(reporter=request.user, message=message, **data.validated_data)
-        return Response(_created(request, incident), status=status.HTTP_201_CREATED)
+        incident, created = services.incident_from_message(
+            reporter=request.user, message=message, **data.validated_data
+        )
+        if created:
+            return Response(_created(request, incident), status=status.HTTP_201_CREATED)
+        # Already a case, which this caller may see: shown as they would see it (duplicates only if they may).
+        shown = _with_duplicates(request.user, incident_for_viewer(user=request.user, incident_id=incident.pk))
+        return Response(IncidentCreatedOutput(shown, context={"viewer": request.user}).data)
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -515,8 +530,9 @@ class IncidentCommentsApi(generics.ListAPIView):
 
 
 class IncidentAcceptApi(APIView):
-    @extend_schema(operation_id="incidents_accept", request=None, responses=IncidentDetailOutput)
+    @extend_schema(operation_id="incidents_accept", request=NoBodyInput, responses=IncidentDetailOutput)
     def post(self, request, incident_id: int):
+        no_body(request)
         incident = services.incident_accept(actor=request.user, incident=_incident_or_404(request, incident_id))
         return Response(_detail(request, incident))
 
@@ -546,8 +562,9 @@ class IncidentAssignApi(APIView):
 
 
 class IncidentStartApi(APIView):
-    @extend_schema(operation_id="incidents_start", request=None, responses=IncidentDetailOutput)
+    @extend_schema(operation_id="incidents_start", request=NoBodyInput, responses=IncidentDetailOutput)
     def post(self, request, incident_id: int):
+        no_body(request)
         incident = services.incident_start(actor=request.user, incident=_incident_or_404(request, incident_id))
         return Response(_detail(request, incident))
 
@@ -566,8 +583,9 @@ class IncidentResolveApi(APIView):
 
 
 class IncidentCloseApi(APIView):
-    @extend_schema(operation_id="incidents_close", request=None, responses=IncidentDetailOutput)
+    @extend_schema(operation_id="incidents_close", request=NoBodyInput, responses=IncidentDetailOutput)
     def post(self, request, incident_id: int):
+        no_body(request)
         incident = services.incident_close(actor=request.user, incident=_incident_or_404(request, incident_id))
         return Response(_detail(request, incident))
 

@@ -23,11 +23,16 @@ from alliance.models import Alliance, Store
 from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from groups.events import event_publish, user_topic
-from groups.models import ContactGroup
+from groups.models import ContactGroup, GroupMembership, Message
 from groups.services import card_post, card_update
 from reports.models import CaseEvent, Dispute, DisputeResponder, EscalationPolicy
-from reports.presentation import dispute_card, dispute_event
-from reports.selectors import dispute_responders_at_level, disputes_due, police_posted_to_alliance
+from reports.presentation import already_reported_error, dispute_card, dispute_event
+from reports.selectors import (
+    dispute_responders_at_level,
+    disputes_due,
+    disputes_visible_to,
+    police_posted_to_alliance,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -141,17 +146,17 @@ def dispute_flag(
 ) -> Dispute:
     """One call from a merchant's phone: the flag is stored, goes live to the responders on duty and is posted as a
     case card in the contact group. The location defaults to the reporter's store. ``access``: the reporter's
-    access to the alliance when the caller has already looked it up. A resent ``client_id``, or a ``source_message``
-    that is already a flag (whoever turned it into one), returns the stored flag: one alarm per message."""
+    access to the alliance when the caller has already looked it up. A resent ``client_id`` returns the stored flag.
+    ``source_message``: see :func:`dispute_from_message`."""
     if access is None or access.alliance.pk != alliance.pk:
         access = alliance_access_for(user=reporter, alliance=alliance)
     if access is None:
         raise ApplicationError("not_found", _("Not found."), status_code=404)
     if not can_flag_dispute(reporter, access):
         raise ApplicationError("permission_denied", _("Only members of this alliance can flag."), status_code=403)
-    existing = _flag_already_stored(reporter=reporter, client_id=client_id, source_message=source_message)
+    existing = _flag_already_stored(reporter=reporter, client_id=client_id)
     if existing is not None:
-        return existing  # the phone resent a flag whose answer it lost, or the message is already a flag
+        return existing  # the phone resent a flag whose answer it lost
     if store is not None and store.alliance_id != alliance.pk:
         raise ApplicationError("not_found", _("Not found."), status_code=404, fields={"store": [_("Not found.")]})
     if store is None:
@@ -182,9 +187,9 @@ def dispute_flag(
                 client_id=client_id,
             )
     except IntegrityError:
-        # The same client_id or message raced in on another connection: the unique index made this insert wait for
-        # that one's commit, which is now visible.
-        existing = _flag_already_stored(reporter=reporter, client_id=client_id, source_message=source_message)
+        # The same client_id raced in on another connection: the unique index made this insert wait for that one's
+        # commit, which is now visible. (The same message racing in is dispute_from_message's to answer.)
+        existing = _flag_already_stored(reporter=reporter, client_id=client_id)
         if existing is None:
             raise
         return existing
@@ -201,15 +206,51 @@ def dispute_flag(
     return dispute
 
 
-def _flag_already_stored(*, reporter, client_id: str, source_message) -> Dispute | None:
-    """One flag per (reporter, client_id) and one per group message, whoever turned it into a flag."""
-    if client_id:
-        existing = Dispute.objects.filter(reporter=reporter, client_id=client_id).first()
-        if existing is not None:
-            return existing
-    if source_message is not None:
-        return Dispute.objects.filter(source_message=source_message).first()
-    return None
+def _flag_already_stored(*, reporter, client_id: str) -> Dispute | None:
+    """One flag per (reporter, client_id)."""
+    if not client_id:
+        return None
+    return Dispute.objects.filter(reporter=reporter, client_id=client_id).first()
+
+
+@transaction.atomic
+def dispute_from_message(*, reporter, message: Message, category: str) -> tuple[Dispute, bool]:
+    """Turn a group message ("two people are quarrelling over here") into a flag: its text becomes the note and its
+    location the flag's. Returns the flag and whether this call created it.
+
+    One flag per message, whoever turns it: doing it again returns the stored flag to whoever may see it, and 409
+    ``already_reported`` to anyone else (a merchant must not read another's flag by turning the same message)."""
+    if not GroupMembership.objects.filter(group_id=message.group_id, user=reporter).exists():
+        raise ApplicationError("not_found", _("Not found."), status_code=404)
+    if message.deleted_at is not None or message.kind == Message.Kind.SYSTEM:
+        raise ApplicationError("not_found", _("Not found."), status_code=404)
+    existing = Dispute.objects.filter(source_message=message).first()
+    if existing is not None:
+        return _shown_again(existing, reporter), False
+    try:
+        dispute = dispute_flag(
+            reporter=reporter,
+            alliance=message.group.alliance,
+            category=category,
+            note=message.body[:500],
+            latitude=message.latitude,
+            longitude=message.longitude,
+            source_message=message,
+        )
+    except IntegrityError:
+        # Another member turned the same message on another connection: the unique index made this insert wait for
+        # that one's commit, which is now visible.
+        existing = Dispute.objects.filter(source_message=message).first()
+        if existing is None:
+            raise
+        return _shown_again(existing, reporter), False
+    return dispute, True
+
+
+def _shown_again(dispute: Dispute, user) -> Dispute:
+    if not disputes_visible_to(user=user).filter(pk=dispute.pk).exists():
+        raise already_reported_error(case=dispute, user=user)
+    return dispute
 
 
 def _responder_access(responder, dispute: Dispute):

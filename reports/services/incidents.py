@@ -44,11 +44,12 @@ from groups.events import event_publish, user_topic
 from groups.models import ContactGroup, GroupMembership, Message
 from groups.services import card_post, card_update
 from reports.models import CaseEvent, Incident, IncidentComment
-from reports.presentation import incident_card, incident_event
+from reports.presentation import already_reported_error, incident_card, incident_event
 from reports.selectors import (
     IncidentStanding,
     incident_standing,
     incident_team_member_ids,
+    incidents_visible_to,
     police_posted_to_alliance,
 )
 
@@ -263,10 +264,9 @@ def incident_report(
                 client_id=client_id,
             )
     except IntegrityError:
-        # The same client_id or message raced in on a second connection; the first one stored it.
+        # The same client_id raced in on a second connection; the first one stored it. (The same message racing in
+        # is incident_from_message's to answer: the stored case may not be this reporter's to see.)
         existing = Incident.objects.filter(reporter=reporter, client_id=client_id).first() if client_id else None
-        if existing is None and source_message is not None:
-            existing = Incident.objects.filter(source_message=source_message).first()
         if existing is None:
             raise
         return existing
@@ -307,33 +307,50 @@ def incident_from_message(
     description: str = "",
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
-) -> Incident:
+) -> tuple[Incident, bool]:
     """Turn a group message ("someone keeps trying car doors on the back street") into an incident in one step:
-    its text, location and photo become the report's, and the case card is posted back into that group.
+    its text, location and photo become the report's, and the case card is posted back into that group. Returns the
+    incident and whether this call created it.
 
     The person who turns it into a case becomes its reporter; it cannot be anonymous, since the message already
     shows its sender to the group. A message becomes one incident: doing it again, or another member doing it,
-    returns the first report (the card is already in the group)."""
+    returns the first report to whoever may see it, and 409 ``already_reported`` to anyone else (a merchant must not
+    read another's report by turning the same message)."""
     if not GroupMembership.objects.filter(group_id=message.group_id, user=reporter).exists():
         raise _not_found()
     if message.deleted_at is not None or message.kind == Message.Kind.SYSTEM:
         raise _not_found()
     existing = Incident.objects.filter(source_message=message).first()
     if existing is not None:
-        return existing
+        return _shown_again(existing, reporter), False
     if latitude is None and message.latitude is not None:
         latitude, longitude = message.latitude, message.longitude
-    return incident_report(
-        reporter=reporter,
-        alliance=message.group.alliance,
-        category=category,
-        description=description or message.body[:MAX_DESCRIPTION],
-        latitude=latitude,
-        longitude=longitude,
-        occurred_at=message.created_at,
-        photos=[_message_photo(message)] if message.image else [],
-        source_message=message,
-    )
+    try:
+        incident = incident_report(
+            reporter=reporter,
+            alliance=message.group.alliance,
+            category=category,
+            description=description or message.body[:MAX_DESCRIPTION],
+            latitude=latitude,
+            longitude=longitude,
+            occurred_at=message.created_at,
+            photos=[_message_photo(message)] if message.image else [],
+            source_message=message,
+        )
+    except IntegrityError:
+        # Another member turned the same message on another connection; the unique index made this insert wait for
+        # that one's commit, which is now visible.
+        existing = Incident.objects.filter(source_message=message).first()
+        if existing is None:
+            raise
+        return _shown_again(existing, reporter), False
+    return incident, True
+
+
+def _shown_again(incident: Incident, user) -> Incident:
+    if not incidents_visible_to(user=user).filter(pk=incident.pk).exists():
+        raise already_reported_error(case=incident, user=user)
+    return incident
 
 
 # --- the police queue ----------------------------------------------------------------------------------------------

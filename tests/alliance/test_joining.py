@@ -473,3 +473,25 @@ def test_concurrent_redemptions_never_exceed_the_maximum_uses(live_server, city,
     assert statuses == [201] * 3 + [400] * 7
     assert AllianceMembership.objects.filter(alliance=city.alliance_a, role=MemberRole.MERCHANT).count() == 3
     assert AllianceInvite.objects.get(pk=invite.pk).use_count == 3
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_deciding_a_request_takes_no_body_and_refuses_a_field_naming_it(city, login, volunteer, decision):
+    # given a pending join request
+    admin = login(city.admin_x)
+    invite = create_invite(admin, city.alliance_a)
+    request_id = login(volunteer).post_json("/api/v1/alliance-joins", {"code": invite["code"]}).json()["join_request"]
+    path = f"/api/v1/alliances/{city.alliance_a.pk}/join-requests/{request_id}/{decision}"
+
+    # when the admin sends a reason the operation does not take, then decides with an empty object
+    refused = admin.post_json(path, {"reason": "不认识"}, HTTP_ACCEPT_LANGUAGE="en")
+    pending = AllianceJoinRequest.objects.get(pk=request_id).status
+    decided = admin.post_json(path, {})
+
+    # then the reason is refused, naming it, and the request stayed pending until the empty body decided it
+    assert refused.status_code == 400 and refused.json()["fields"] == {"reason": ["Unknown field."]}
+    assert pending == "pending"
+    assert (
+        decided.status_code == 200
+        and decided.json()["status"] == {"approve": "approved", "reject": "rejected"}[decision]
+    )

@@ -307,7 +307,7 @@ def test_a_case_event_renders_times_exactly_as_rest_does(login, qingguo):
 
 
 @pytest.mark.django_db
-def test_a_group_message_becomes_one_flag_however_often_and_by_whomever_it_is_turned(login, qingguo):
+def test_a_group_message_becomes_one_flag_shown_again_only_to_whoever_may_see_it(login, qingguo):
     # given a message in the contact group
     client = login(qingguo.merchant)
     seq = client.post_json(
@@ -316,26 +316,52 @@ def test_a_group_message_becomes_one_flag_however_often_and_by_whomever_it_is_tu
     ).json()["seq"]
     path = f"/api/v1/groups/{qingguo.main.pk}/messages/{seq}/dispute"
 
-    # when the merchant turns it into a flag twice (a double tap) and another member does it too
+    # when the merchant turns it into a flag twice (a double tap), the mall manager does it and another merchant too
     first = client.post_json(path, {"category": "quarrel"})
     again = client.post_json(path, {"category": "quarrel"})
-    other = login(qingguo.other_merchant).post_json(path, {"category": "theft"})
+    manager = login(qingguo.mall_manager).post_json(path, {"category": "theft"})
+    other = login(qingguo.other_merchant).post_json(path, {"category": "theft"}, HTTP_ACCEPT_LANGUAGE="en")
 
-    # then there is one flag, one card and one alarm, and every answer names it
+    # then there is one flag, one card and one alarm; who may see the flag gets it back (200, nothing created), the
+    # other merchant only learns that the message is already a case and where its card is
     assert first.status_code == 201
-    assert again.json()["id"] == other.json()["id"] == first.json()["id"]
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert manager.status_code == 200 and manager.json()["id"] == first.json()["id"]
+    assert manager.json()["category"] == "quarrel"
+    assert other.status_code == 409, other.content
+    assert other.json() == {
+        "code": "already_reported",
+        "message": "This message has already been turned into a case.",
+        "fields": {},
+        "card": {"group": qingguo.main.pk, "seq": first.json()["card_seq"]},
+    }
+    assert login(qingguo.other_merchant).get(f"/api/v1/disputes/{first.json()['id']}").status_code == 404
     assert Dispute.objects.count() == 1
     assert Message.objects.filter(group=qingguo.main, kind="card").count() == 1
 
 
 @pytest.mark.needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_members_turning_the_same_message_into_a_flag_at_once_make_one_flag(qingguo, monkeypatch):
+def test_two_members_turning_the_same_message_into_a_flag_at_once_make_one_flag(qingguo, user_factory, monkeypatch):
+    from accounts.models import Role
     from groups.services import message_send
     from reports.services import disputes
+    from tests.reports.conftest import member
 
-    message, _created = message_send(sender=qingguo.merchant, group=qingguo.main, kind="text", body="有人打架")
-    # Both requests pass the "already a flag?" check before either writes: they meet just before the insert.
+    volunteer = user_factory(roles=[Role.VOLUNTEER], display_name="志愿者")
+    member(qingguo.alliance, volunteer, "volunteer")
+
+    message, _created = message_send(
+        sender=qingguo.merchant,
+        group=qingguo.main,
+        kind="location",
+        body="有人打架",
+        latitude=Decimal("31.777100"),
+        longitude=Decimal("119.956100"),
+    )
+    # The mall manager and a volunteer (responders: each sees every flag of the alliance) both turn it into a flag.
+    # (Who may not see the flag the other made gets 409, tested above.) Both
+    # requests pass the "already a flag?" check before either writes: they meet just before the insert.
     barrier = threading.Barrier(2, timeout=10)
     met = threading.local()
 
@@ -352,28 +378,44 @@ def test_two_members_turning_the_same_message_into_a_flag_at_once_make_one_flag(
 
     def turn(reporter):
         try:
-            results.append(
-                disputes.dispute_flag(
-                    reporter=reporter,
-                    alliance=qingguo.alliance,
-                    category="quarrel",
-                    note=message.body,
-                    latitude=Decimal("31.777100"),
-                    longitude=Decimal("119.956100"),
-                    source_message=message,
-                ).pk
-            )
+            dispute, created = disputes.dispute_from_message(reporter=reporter, message=message, category="quarrel")
+            results.append((dispute.pk, created))
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=turn, args=(user,)) for user in (qingguo.merchant, qingguo.other_merchant)]
+    threads = [threading.Thread(target=turn, args=(user,)) for user in (qingguo.mall_manager, volunteer)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
+    # then one made the flag and the other got that same flag back
     assert errors == []
-    assert len(results) == 2 and results[0] == results[1]
+    assert len(results) == 2 and results[0][0] == results[1][0]
+    assert sorted(created for _pk, created in results) == [False, True]
     assert Dispute.objects.filter(source_message=message).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("step", ["arrive", "cancel"])
+def test_arriving_and_cancelling_take_no_body_and_refuse_a_field_naming_it(login, qingguo, step):
+    # given a flag the mall manager acknowledged
+    reporter, responder = login(qingguo.merchant), login(qingguo.mall_manager)
+    dispute_id = flag(reporter, qingguo, note="吵架").json()["id"]
+    assert responder.post_json(f"/api/v1/disputes/{dispute_id}/acknowledge", {}).status_code == 200
+    client = responder if step == "arrive" else reporter
+    path = f"/api/v1/disputes/{dispute_id}/{step}"
+
+    # when the step is sent with a field it does not take, then with an empty object
+    refused = client.post_json(path, {"note": "到了"}, HTTP_ACCEPT_LANGUAGE="en")
+    unchanged = Dispute.objects.get(pk=dispute_id)
+    events = unchanged.events.count()
+    done = client.post_json(path, {})
+
+    # then the field is refused, naming it, and nothing moved until the empty body took the step
+    assert refused.status_code == 400 and refused.json()["fields"] == {"note": ["Unknown field."]}
+    assert unchanged.status == "acknowledged" and unchanged.arrived_at is None
+    assert done.status_code == 200, done.content
+    assert Dispute.objects.get(pk=dispute_id).events.count() > events

@@ -685,13 +685,64 @@ def test_reporting_pins_its_queries(login, qingguo, django_assert_max_num_querie
 
 
 @pytest.mark.django_db
-def test_a_group_message_becomes_one_incident_whoever_turns_it(login, qingguo):
+def test_a_group_message_becomes_one_incident_shown_again_only_to_whoever_may_see_it(login, qingguo):
+    # given a message turned into an incident by its sender, with a private description
     body = {"kind": "location", "body": "后巷的路灯坏了", **at(3)}
     seq = login(qingguo.merchant).post_json(f"/api/v1/groups/{qingguo.main.pk}/messages", body).json()["seq"]
     path = f"/api/v1/groups/{qingguo.main.pk}/messages/{seq}/incident"
+    first = login(qingguo.merchant).post_json(path, {"category": "hidden_danger", "description": "私密: 后门密码 1234"})
+    assert first.status_code == 201, first.content
+    created = first.json()
 
-    first = login(qingguo.merchant).post_json(path, {"category": "hidden_danger"})
-    other = login(qingguo.other_merchant).post_json(path, {"category": "hidden_danger"})
+    # when the reporter taps again, the on-duty mall manager turns it too, and another merchant turns it too
+    again = login(qingguo.merchant).post_json(path, {"category": "theft"})
+    manager = login(qingguo.mall_manager).post_json(path, {"category": "theft"})
+    other = login(qingguo.other_merchant).post_json(path, {"category": "theft"}, HTTP_ACCEPT_LANGUAGE="en")
 
-    assert first.status_code == 201 and other.json()["id"] == first.json()["id"]
+    # then those who may see the case get it back (200: nothing was created); the other merchant learns only that
+    # the message is already a case and where its card is in the group, nothing of the case itself
+    assert again.status_code == 200 and again.json()["id"] == created["id"]
+    assert again.json()["category"] == "hidden_danger"
+    assert manager.status_code == 200 and manager.json()["id"] == created["id"]
+    assert manager.json()["is_mine"] is False
+    assert other.status_code == 409, other.content
+    assert other.json() == {
+        "code": "already_reported",
+        "message": "This message has already been turned into a case.",
+        "fields": {},
+        "card": {"group": qingguo.main.pk, "seq": created["card_seq"]},
+    }
+    assert login(qingguo.other_merchant).get(f"/api/v1/incidents/{created['id']}").status_code == 404
     assert Incident.objects.count() == 1
+    assert Incident.objects.get().category == "hidden_danger"
+    assert Message.objects.filter(group=qingguo.main, kind="card").count() == 1
+
+
+@pytest.mark.django_db
+def test_accept_start_and_close_take_no_body_and_refuse_a_field_naming_it(login, qingguo):
+    # given a report
+    reporter, officer, manager = login(qingguo.merchant), login(qingguo.office_officer), login(qingguo.mall_manager)
+    incident_id = report(reporter, qingguo).json()["id"]
+
+    # when each step is sent first with a field it does not take, then with an empty object (or no body at all)
+    answers = {}
+    for client, step, then in [
+        (officer, "accept", "accepted"),
+        (manager, "start", "in_progress"),
+        (reporter, "close", "closed"),
+    ]:
+        if step == "start":
+            assert (
+                officer.post_json(url(incident_id, "assign"), {"assignee": qingguo.mall_manager.pk}).status_code == 200
+            )
+        before = Incident.objects.get(pk=incident_id).status
+        refused = client.post_json(url(incident_id, step), {"reason": "x"}, HTTP_ACCEPT_LANGUAGE="en")
+        after_refusal = Incident.objects.get(pk=incident_id).status
+        taken = client.post_json(url(incident_id, step), {}) if step != "start" else client.post(url(incident_id, step))
+        answers[step] = (refused.status_code, refused.json()["fields"], before == after_refusal, taken.status_code)
+        if step == "start":
+            assert manager.post_json(url(incident_id, "resolve"), {"notes": "已处理"}).status_code == 200
+        assert Incident.objects.get(pk=incident_id).status in {then, "resolved"}
+
+    # then every field was refused, naming it, without moving the case, and every empty body took the step
+    assert answers == dict.fromkeys(["accept", "start", "close"], (400, {"reason": ["Unknown field."]}, True, 200))
