@@ -22,7 +22,7 @@ from alliance.models import (
     Store,
     StoreStaff,
 )
-from alliance.services import office_fits_station
+from alliance.services.alliances import office_fits_station
 
 related_only = admin.RelatedOnlyFieldListFilter  # a filter's choices come from the rows listed: nobody else's
 
@@ -123,7 +123,7 @@ class AllianceMembershipAdmin(ScopedModelAdmin):
     list_select_related = ["user", "alliance"]
 
     def save_model(self, request, obj, form, change):
-        if "on_duty" in form.changed_data:  # as alliance.services.alliance_duty_set keeps it
+        if "on_duty" in form.changed_data:  # as alliance.services.members.alliance_duty_set keeps it
             obj.on_duty_since = timezone.now() if obj.on_duty else None
         super().save_model(request, obj, form, change)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from accounts.personal_data import PersonalDataPart, personal_data_left_out, personal_data_part_register
 from alliance.models import AllianceJoinRequest, AllianceMembership, StationStaff, Store, StoreStaff
+from alliance.services.members import alliance_ties_end_for_deleted_account
 from config.times import api_datetime
 
 
@@ -43,9 +44,6 @@ def _station_posts(user) -> list[str]:
 
 
 def _ties_end(user) -> None:
-    # Imported here: the services module pulls in the groups app, which is not needed to build the export.
-    from alliance.services import alliance_ties_end_for_deleted_account
-
     AllianceJoinRequest.objects.filter(user=user).delete()
     alliance_ties_end_for_deleted_account(user=user)
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.permissions import can_view_alliance, is_police_admin
+from accounts.permissions import can_manage_alliance, can_view_alliance, is_police_admin
+from alliance.error_codes import AllianceErrorCode
 from alliance.models import (
     Alliance,
     AllianceInvite,
@@ -27,6 +29,7 @@ from alliance.models import (
     Store,
     StoreStaff,
 )
+from config.errors import ApplicationError
 
 _JURISDICTION_CACHE = "_pingan_jurisdiction"
 
@@ -34,16 +37,33 @@ _JURISDICTION_CACHE = "_pingan_jurisdiction"
 # --- police units and jurisdiction --------------------------------------------------------------------------------
 
 
-def jurisdiction_stations(*, user) -> QuerySet[Station]:
-    """The police units a police admin answers for: the ones they are posted to and the offices and workstations
-    under those; none for anyone who is not a police admin. Lazy, so it can sit inside another query.
+def units_under(units) -> QuerySet[Station]:
+    """The police units ``units`` (ids, or a query of ids) and the offices and workstations under them: the one
+    reading of the hierarchy downwards. Lazy, so it can sit inside another query.
 
     Units are at most three tiers deep (station > office > workstation), so parent and grandparent cover them.
     """
+    return Station.objects.filter(Q(pk__in=units) | Q(parent_id__in=units) | Q(parent__parent_id__in=units))
+
+
+def unit_and_units_above(unit: Station) -> list[int]:
+    """The ids of ``unit`` and of the units it lies under (its parent and grandparent), nearest first: the one
+    reading of the hierarchy upwards, and :func:`units_under` the other way. ``unit`` comes with ``parent``
+    selected, so this costs no query."""
+    above = [unit.pk]
+    if unit.parent_id is not None:
+        above.append(unit.parent_id)
+        if unit.parent.parent_id is not None:
+            above.append(unit.parent.parent_id)
+    return above
+
+
+def jurisdiction_stations(*, user) -> QuerySet[Station]:
+    """The police units a police admin answers for: the ones they are posted to and the offices and workstations
+    under those; none for anyone who is not a police admin. Lazy, so it can sit inside another query."""
     if not is_police_admin(user):
         return Station.objects.none()
-    posts = StationStaff.objects.filter(user=user).values("station_id")
-    return Station.objects.filter(Q(pk__in=posts) | Q(parent_id__in=posts) | Q(parent__parent_id__in=posts))
+    return units_under(StationStaff.objects.filter(user=user).values("station_id"))
 
 
 def jurisdiction_station_ids(*, user) -> frozenset[int]:
@@ -132,6 +152,17 @@ def alliance_access_or_404(*, user, alliance_id: int) -> AllianceAccess:
     return access
 
 
+def alliance_manager_access_or_403(*, user, alliance_id: int) -> AllianceAccess:
+    """:func:`alliance_access_or_404`, then 403 unless ``user`` manages the alliance (``can_manage_alliance``):
+    its members may know it exists, but its invites and join requests are for those who run it."""
+    access = alliance_access_or_404(user=user, alliance_id=alliance_id)
+    if not can_manage_alliance(user, access):
+        raise ApplicationError(
+            AllianceErrorCode.PERMISSION_DENIED, _("Only the alliance's admins can see this."), status_code=403
+        )
+    return access
+
+
 def alliances_for_user(*, user) -> QuerySet[Alliance]:
     """The alliances the user belongs to, and for a police admin every alliance of their jurisdiction, each with
     the user's own role in it (``my_role``, None when not a member) and its member count."""
@@ -213,6 +244,14 @@ def store_access(*, user, store_id: int) -> StoreAccess | None:
         return None
     is_store_staff = StoreStaff.objects.filter(store=store, user=user).exists()
     return StoreAccess(store=store, access=access, is_store_staff=is_store_staff)
+
+
+def store_access_or_404(*, user, store_id: int) -> StoreAccess:
+    """The store as ``user`` may act on it, or 404 (never 403): every endpoint under ``/stores/{id}`` starts here."""
+    found = store_access(user=user, store_id=store_id)
+    if found is None:
+        raise Http404
+    return found
 
 
 def store_staff(*, store: Store) -> QuerySet[StoreStaff]:

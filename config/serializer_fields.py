@@ -1,7 +1,11 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.converters import MAX_ID
+from config.geojson import MAX_POINTS
 
 
 class StrictCharField(serializers.CharField):
@@ -42,3 +46,50 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
         if not 1 <= data <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A ChoiceField documented as its own named enum. Apps reuse "role", "kind" and "status" for different choice
+    sets; left unnamed, drf-spectacular has to invent colliding names for them and warns."""
+
+    def __init__(self, *args, enum_name: str, **kwargs):
+        self.enum_name = enum_name
+        super().__init__(*args, **kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        values = [value for value in self.target.choices if value not in ("", None)]
+        component = ResolvedComponent(
+            name=self.target.enum_name,
+            type=ResolvedComponent.SCHEMA,
+            object=self.target.enum_name,
+            schema={"type": "string", "enum": values},
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+GEOJSON_POLYGON = {
+    "type": "object",
+    "description": (
+        f"A GeoJSON Polygon: rings of [longitude, latitude] positions, each closed (last = first), "
+        f"at most {MAX_POINTS} positions in all."
+    ),
+    "properties": {
+        "type": {"type": "string", "enum": ["Polygon"]},
+        "coordinates": {
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+        },
+    },
+    "required": ["type", "coordinates"],
+}
+
+
+@extend_schema_field(GEOJSON_POLYGON)
+class BoundaryField(serializers.JSONField):
+    """Any JSON on the way in (the service checks it and says what is wrong); a GeoJSON Polygon on the way out."""

@@ -7,5 +7,11 @@ class GroupsConfig(AppConfig):
     verbose_name = _("Groups and live channel")
 
     def ready(self) -> None:
+        from alliance.hooks import alliance_membership_hooks
+
         # Registers this app's share of the personal-data export and account deletion (accounts/personal_data.py).
         from groups import personal_data  # noqa: F401
+        from groups.alliance_membership import contact_groups_follow_membership
+
+        # The contact groups follow the alliance's membership (alliance/hooks.py: alliance does not import groups).
+        alliance_membership_hooks.register(contact_groups_follow_membership)

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from accounts.models import Role
 from alliance.models import Alliance, Station
-from alliance.services import alliance_member_add
+from alliance.services.members import alliance_member_add
 from groups.models import ContactGroup, Message
 from groups.services import contact_groups_create_defaults
 from reports.models import Incident

@@ -11,9 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.models import Role, User
-from alliance import services as alliance_services
 from alliance.models import Alliance, AllianceMembership, Station, StationStaff
 from alliance.selectors import alliance_access_for, store_access
+from alliance.services.alliances import alliance_create
+from alliance.services.invites import alliance_invite_create, alliance_invite_revoke
+from alliance.services.joining import alliance_join
+from alliance.services.members import alliance_duty_set, alliance_member_add
+from alliance.services.stations import station_staff_add
+from alliance.services.stores import store_photo_set, store_register, store_staff_add
 from config.images import image_prepare
 from groups import services as group_services
 from groups.models import ContactGroup, GroupMembership, Message
@@ -52,7 +57,7 @@ class Side:
 
 
 def _member(alliance: Alliance, user: User, role: str) -> None:
-    alliance_services.alliance_member_add(alliance=alliance, user=user, role=role)
+    alliance_member_add(alliance=alliance, user=user, role=role)
 
 
 def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side:
@@ -65,14 +70,12 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     people: dict[str, User] = {}
     people["police_admin"] = person("所长", [Role.POLICE_ADMIN, Role.OFFICER])
     StationStaff.objects.create(user=people["police_admin"], station=station)
-    alliance = alliance_services.alliance_create(
-        actor=people["police_admin"], name=f"{name}联盟", station=station, office=office
-    )
+    alliance = alliance_create(actor=people["police_admin"], name=f"{name}联盟", station=station, office=office)
     admin = people["police_admin"]
     admin_access = alliance_access_for(user=admin, alliance=alliance)
 
     people["officer"] = person("社区民警", [Role.OFFICER])
-    alliance_services.station_staff_add(actor=admin, station=office, user=people["officer"])
+    station_staff_add(actor=admin, station=office, user=people["officer"])
     _member(alliance, people["officer"], MemberRole.POLICE_LIAISON)
     people["merchant"] = person("李老板", [Role.MERCHANT])
     _member(alliance, people["merchant"], MemberRole.MERCHANT)
@@ -82,7 +85,7 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     _member(alliance, people["volunteer"], MemberRole.VOLUNTEER)
     people["mall_manager"] = person("商管", [Role.MALL_MANAGER])
     _member(alliance, people["mall_manager"], MemberRole.MALL_MANAGER)
-    alliance_services.alliance_duty_set(
+    alliance_duty_set(
         user=people["mall_manager"],
         access=alliance_access_for(user=people["mall_manager"], alliance=alliance),
         on_duty=True,
@@ -91,7 +94,7 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
 
     merchant = people["merchant"]
     merchant_access = alliance_access_for(user=merchant, alliance=alliance)
-    store = alliance_services.store_register(
+    store = store_register(
         actor=merchant,
         access=merchant_access,
         name=f"{name}花店",
@@ -100,13 +103,13 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
         longitude=119.956301,
     )
     own_store = store_access(user=merchant, store_id=store.pk)
-    alliance_services.store_photo_set(actor=merchant, store_access=own_store, upload=png())
-    alliance_services.store_staff_add(actor=merchant, store_access=own_store, phone=str(people["clerk"].phone))
+    store_photo_set(actor=merchant, store_access=own_store, upload=png())
+    store_staff_add(actor=merchant, store_access=own_store, phone=str(people["clerk"].phone))
 
-    invite = alliance_services.alliance_invite_create(actor=admin, access=admin_access, role=MemberRole.MERCHANT)
-    withdrawn = alliance_services.alliance_invite_create(actor=admin, access=admin_access)
-    alliance_services.alliance_invite_revoke(actor=admin, access=admin_access, invite=withdrawn)
-    join_request = alliance_services.alliance_join(user=people["joiner"], code=invite.code).join_request
+    invite = alliance_invite_create(actor=admin, access=admin_access, role=MemberRole.MERCHANT)
+    withdrawn = alliance_invite_create(actor=admin, access=admin_access)
+    alliance_invite_revoke(actor=admin, access=admin_access, invite=withdrawn)
+    join_request = alliance_join(user=people["joiner"], code=invite.code).join_request
 
     team = group_services.team_group_create(
         actor=admin,

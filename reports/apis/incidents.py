@@ -21,7 +21,6 @@ from rest_framework.views import APIView
 
 from accounts.permissions import can_see_full_phone_numbers, can_see_incident_duplicates, can_see_incident_reporter
 from accounts.presentation import mask_phone
-from alliance.apis import NamedChoiceField
 from alliance.selectors import alliance_access
 from config.errors import ApplicationError
 from config.filters import BoundedIsoDateTimeFilter, IdFilter, StrictBooleanFilter
@@ -29,7 +28,7 @@ from config.images import image_prepare, image_response
 from config.json_input import LimitedJSONParser
 from config.openapi import ALREADY_REPORTED_RESPONSE
 from config.pagination import DefaultCursorPagination
-from config.serializer_fields import IdField, StrictCharField
+from config.serializer_fields import IdField, NamedChoiceField, StrictCharField
 from config.serializers import InputSerializer, NoBodyInput, no_body
 from groups import selectors as group_selectors
 from reports.models import CasePhoto, Incident, IncidentComment

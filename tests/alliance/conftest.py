@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import Role, User
 from alliance.models import Alliance, AllianceMembership, Station, StationStaff
-from alliance.services import alliance_member_add
+from alliance.services.members import alliance_member_add
 from groups.services import contact_groups_create_defaults
 
 MemberRole = AllianceMembership.Role

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alliance.geojson import MAX_POINTS, BoundaryError, boundary_clean
 from alliance.models import Alliance
+from config.geojson import MAX_POINTS, BoundaryError, boundary_clean
 
 QINGGUO_LANE = [[119.950, 31.776], [119.962, 31.776], [119.962, 31.779], [119.950, 31.779], [119.950, 31.776]]
 

@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from accounts.models import Role, RoleGrant, User
 from accounts.permissions import ALLIANCE_RESPONDER_ROLES
+from alliance.hooks import alliance_membership_hooks
 from alliance.models import Alliance, AllianceMembership, Station, StationStaff, Store
-from alliance.services import alliance_member_add
-from groups.services import contact_groups_create_defaults
+from alliance.services.members import alliance_member_add
 
 DEMO_PASSWORD = "pingan-demo-2026"
 GRANT_REASON = "demo data"
@@ -206,7 +206,9 @@ def seed_alliances(stations: dict[str, Station], created: Counter[str]) -> dict[
             },
         )
         created["alliances"] += is_new
-        contact_groups_create_defaults(alliance=alliances[demo.slug])
+        # Found or made, the alliance gets what the apps above keep for it (its contact groups), as when founded in
+        # the app; a demo alliance made before its groups catches up.
+        alliance_membership_hooks.alliance_created(alliance=alliances[demo.slug])
     return alliances
 
 

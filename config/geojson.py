@@ -1,5 +1,8 @@
 """Checking the GeoJSON Polygon an alliance draws around its streets, without a GIS library.
 
+In ``config`` rather than ``alliance`` because the API's ``BoundaryField`` (``config.serializer_fields``) states its
+limit in the schema, and every app may take a polygon (patrol zones are next).
+
 RFC 7946: a Polygon is ``{"type": "Polygon", "coordinates": [ring, ...]}``; the first ring is the outline, the
 others are holes; a ring is a closed list of at least four positions ``[longitude, latitude]`` whose first and last
 positions are the same. Self-intersection is not checked: the boundary is drawn for people, not for computation.

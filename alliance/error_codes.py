@@ -1,0 +1,68 @@
+"""Every error code the alliance app answers with, in one list (Saleor's ``order/error_codes.py``).
+
+A code is stable API: phone apps switch on it, so a code is added here, never renamed. The values are the strings
+the API has always sent; ``StrEnum`` members are those strings, so they serialise unchanged.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext as _
+
+from config.errors import ApplicationError
+
+
+class AllianceErrorCode(StrEnum):
+    # shared with other apps' lists: the same words for the same situation
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    PERMISSION_DENIED = "permission_denied"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+
+    # police units
+    NOT_POLICE = "not_police"
+    CANNOT_REMOVE_OWN_POST = "cannot_remove_own_post"
+
+    # alliances
+    INVALID_STATION = "invalid_station"
+    INVALID_OFFICE = "invalid_office"
+    INVALID_BOUNDARY = "invalid_boundary"
+    SLUG_TAKEN = "slug_taken"
+    ALLIANCE_INACTIVE = "alliance_inactive"
+
+    # members
+    LAST_ADMIN = "last_admin"
+    ROLE_NOT_ELIGIBLE = "role_not_eligible"
+    NOT_A_RESPONDER = "not_a_responder"
+
+    # invites and joining
+    INVALID_ROLE = "invalid_role"
+    INVITE_NOT_FOUND = "invite_not_found"
+    INVITE_REVOKED = "invite_revoked"
+    INVITE_EXPIRED = "invite_expired"
+    INVITE_USED_UP = "invite_used_up"
+    INVITE_ROLE_MISMATCH = "invite_role_mismatch"
+    ALREADY_MEMBER = "already_member"
+    JOIN_REQUEST_DECIDED = "join_request_decided"
+
+    # stores
+    INVALID_COORDINATES = "invalid_coordinates"
+    INVALID_PHONE = "invalid_phone"
+    NOT_ALLIANCE_MEMBER = "not_alliance_member"
+    OWNER_NOT_STAFF = "owner_not_staff"
+
+
+# The three shapes the services raise most, so each is written once.
+
+
+def not_found() -> ApplicationError:
+    return ApplicationError(AllianceErrorCode.NOT_FOUND, _("Not found."), status_code=404)
+
+
+def permission_denied(message: str) -> ApplicationError:
+    return ApplicationError(AllianceErrorCode.PERMISSION_DENIED, message, status_code=403)
+
+
+def field_error(code: AllianceErrorCode, field: str, message: str) -> ApplicationError:
+    return ApplicationError(code, message, fields={field: [message]})

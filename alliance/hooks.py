@@ -1,0 +1,64 @@
+"""Where the apps above ``alliance`` act on its membership changes, without ``alliance`` importing them.
+
+The dependency order is ``config`` <- ``accounts`` <- ``alliance`` <- ``groups`` <- ``reports``: ``alliance`` never
+imports an app above it. Yet founding an alliance makes its contact groups, and whoever joins or leaves it joins or
+leaves them. So ``alliance`` offers this registry: an upper app registers a receiver from its ``AppConfig.ready()``
+(``groups.apps.GroupsConfig`` registers ``groups.alliance_membership``), and ``alliance``'s services call every
+receiver, in registration order, inside their own transaction: a receiver's writes commit or roll back with the
+membership, exactly as when the services called ``groups.services`` directly.
+
+A receiver has all four methods (:class:`AllianceMembershipReceiver`); each must be idempotent, because the
+services announce again what may already be in place (adding a member who is one already, the demo seed finding
+an alliance it made before), so that anything missing catches up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from alliance.models import Alliance
+
+
+class AllianceMembershipReceiver(Protocol):
+    def on_alliance_created(self, *, alliance: Alliance) -> None:
+        """An alliance was founded (or the demo seed found one it had made): set up what it needs."""
+
+    def on_member_joined(self, *, alliance: Alliance, user: User, role: str) -> None:
+        """``user`` is (or already was) a member with the alliance role ``role``."""
+
+    def on_member_role_changed(self, *, alliance: Alliance, user: User, role: str) -> None:
+        """A member's alliance role is now ``role``."""
+
+    def on_member_left(self, *, alliance: Alliance, user: User) -> None:
+        """``user`` is no longer a member: they left, were removed, or deleted their account."""
+
+
+class AllianceMembershipHooks:
+    def __init__(self) -> None:
+        self._receivers: list[AllianceMembershipReceiver] = []
+
+    def register(self, receiver: AllianceMembershipReceiver) -> None:
+        """Called from an ``AppConfig.ready()``; registering the same receiver twice keeps one."""
+        if receiver not in self._receivers:
+            self._receivers.append(receiver)
+
+    def alliance_created(self, *, alliance: Alliance) -> None:
+        for receiver in self._receivers:
+            receiver.on_alliance_created(alliance=alliance)
+
+    def member_joined(self, *, alliance: Alliance, user: User, role: str) -> None:
+        for receiver in self._receivers:
+            receiver.on_member_joined(alliance=alliance, user=user, role=role)
+
+    def member_role_changed(self, *, alliance: Alliance, user: User, role: str) -> None:
+        for receiver in self._receivers:
+            receiver.on_member_role_changed(alliance=alliance, user=user, role=role)
+
+    def member_left(self, *, alliance: Alliance, user: User) -> None:
+        for receiver in self._receivers:
+            receiver.on_member_left(alliance=alliance, user=user)
+
+
+alliance_membership_hooks = AllianceMembershipHooks()
