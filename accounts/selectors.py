@@ -6,21 +6,9 @@ from django import forms
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.adapter import phone_normalise
+from accounts.jurisdiction import people_in_any_jurisdiction, people_in_jurisdiction
 from accounts.models import RoleGrant, User
 from accounts.personal_data import personal_data_export
-
-
-def _in_jurisdiction_q(admin: User) -> Q:
-    """People posted to the admin's police units or members of the alliances there (alliance app)."""
-    from alliance.models import AllianceMembership, StationStaff
-    from alliance.selectors import jurisdiction_stations
-
-    station_ids = jurisdiction_stations(user=admin).values("pk")  # a subquery: no extra round trip
-    posted = StationStaff.objects.filter(station_id__in=station_ids).values("user_id")
-    members = AllianceMembership.objects.filter(
-        Q(alliance__station_id__in=station_ids) | Q(alliance__office_id__in=station_ids)
-    ).values("user_id")
-    return Q(pk__in=posted) | Q(pk__in=members)
 
 
 def _with_active_grants(users: QuerySet[User]) -> QuerySet[User]:
@@ -34,7 +22,7 @@ def users_for_police_admin(*, admin: User, phone: str = "") -> QuerySet[User]:
     A complete mobile number in ``phone`` also finds whoever active holds it, wherever they are: that is how an admin
     finds a fresh sign-up to recruit. Filters (part of a number, role) are the API's FilterSet's job.
     """
-    people = _in_jurisdiction_q(admin)
+    people = people_in_jurisdiction(admin=admin)
     if phone:
         try:
             people |= Q(phone=phone_normalise(phone), is_active=True)
@@ -48,12 +36,9 @@ def users_police_admin_may_act_on(*, admin: User) -> QuerySet[User]:
     jurisdiction, and people not yet attached to any jurisdiction (no post, no alliance), so that a fresh sign-up
     found by number can be recruited. People of another jurisdiction answer 404.
     """
-    from alliance.models import AllianceMembership, StationStaff
-
-    unattached = ~Q(pk__in=StationStaff.objects.values("user_id")) & ~Q(
-        pk__in=AllianceMembership.objects.values("user_id")
-    )
-    return _with_active_grants(User.objects.filter(_in_jurisdiction_q(admin) | unattached, deleted_at__isnull=True))
+    unattached = ~people_in_any_jurisdiction()
+    people = people_in_jurisdiction(admin=admin) | unattached
+    return _with_active_grants(User.objects.filter(people, deleted_at__isnull=True))
 
 
 def role_grants_audit(*, admin: User) -> QuerySet[RoleGrant]:
@@ -61,7 +46,7 @@ def role_grants_audit(*, admin: User) -> QuerySet[RoleGrant]:
     sees them), and those the admin granted or revoked themselves (a fresh sign-up they recruited, before the
     recruit is posted anywhere). Other jurisdictions' people, roles and reasons stay out."""
     visible = (
-        Q(user__in=User.objects.filter(_in_jurisdiction_q(admin)).values("pk"))
+        Q(user__in=User.objects.filter(people_in_jurisdiction(admin=admin)).values("pk"))
         | Q(granted_by=admin)
         | Q(revoked_by=admin)
     )

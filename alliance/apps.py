@@ -7,5 +7,6 @@ class AllianceConfig(AppConfig):
     verbose_name = _("Alliances")
 
     def ready(self) -> None:
-        # Registers this app's share of the personal-data export and account deletion (accounts/personal_data.py).
-        from alliance import personal_data  # noqa: F401
+        # Register this app's share of the personal-data export and account deletion (accounts/personal_data.py),
+        # and who is in a police admin's jurisdiction (accounts/jurisdiction.py: accounts does not import alliance).
+        from alliance import jurisdiction, personal_data  # noqa: F401

@@ -12,6 +12,11 @@ from django.urls import register_converter
 MAX_ID = 2**63 - 1  # the largest value of a bigint column (PostgreSQL bigint, SQLite INTEGER)
 
 
+def is_id(value, *, minimum: int = 1) -> bool:
+    """A whole number the database can hold (JSON true is not 1): an id or seq taken from a socket frame."""
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= MAX_ID
+
+
 class IdConverter:
     regex = "[0-9]{1,19}"
 

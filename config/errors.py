@@ -73,18 +73,31 @@ def _validation_fields(detail) -> dict:
 
 def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every failure leaves the API in the same shape."""
+    answer = error_answer(exc)
+    if answer is None:
+        return None  # a real bug: let Django log it and answer 500 through handler500
+    status_code, body, headers = answer
+    return Response(body, status=status_code, headers=headers)
+
+
+def error_answer(exc) -> tuple[int, dict, dict] | None:
+    """The status, body and headers a failure answers with, or None for a real bug. REST renders it as the response
+    (:func:`api_exception_handler`) and the socket as an ``error`` event (groups/consumers.py), so a refusal has the
+    same code, message and fields whatever the transport."""
     if isinstance(exc, ApplicationError):
-        return Response({**error_body(exc.code, exc.message, exc.fields), **exc.extra}, status=exc.status_code)
+        return exc.status_code, {**error_body(exc.code, exc.message, exc.fields), **exc.extra}, {}
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        return Response(
+        return (
+            status.HTTP_400_BAD_REQUEST,
             error_body("invalid", _("Some of the information you sent is not valid."), detail),
-            status=status.HTTP_400_BAD_REQUEST,
+            {},
         )
     if isinstance(exc, RequestDataTooBig):
-        return Response(
+        return (
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             error_body("payload_too_large", _("The request is too large.")),
-            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            {},
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -92,7 +105,7 @@ def api_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
 
     if not isinstance(exc, exceptions.APIException):
-        return None  # a real bug: let Django log it and answer 500 through handler500
+        return None
 
     headers = {}
     if getattr(exc, "auth_header", None):
@@ -123,7 +136,7 @@ def api_exception_handler(exc, context):
         body = error_body("rate_limited", _("Too many requests. Please wait a moment and try again."))
     else:
         body = error_body(exc.default_code, str(exc.detail))
-    return Response(body, status=exc.status_code, headers=headers)
+    return exc.status_code, body, headers
 
 
 # Django-level handlers (urls.py): outside DRF views too, an API client never receives an HTML page.

@@ -44,6 +44,11 @@ class InputSerializer(serializers.Serializer):
         return {field.field_name for field in self._writable_fields if not isinstance(field, serializers.HiddenField)}
 
 
+def input_fields(serializer_class: type[InputSerializer]) -> frozenset[str]:
+    """The fields a body of this input serializer may carry: what a socket frame carrying the same input accepts."""
+    return frozenset(serializer_class()._accepted_fields())
+
+
 class InputSerializerSchema(OpenApiSerializerExtension):
     """Documents the strictness: ``additionalProperties: false`` on every request body built from one."""
 

@@ -30,8 +30,8 @@ from groups.presentation import message_payload
 MESSAGE_IMAGE_MAX_BYTES = 10 * 1024 * 1024
 
 
-def _membership_or_404(request, group_id: int) -> GroupMembership:
-    membership = selectors.membership_for(user=request.user, group_id=group_id)
+def _membership_or_404(user, group_id: int) -> GroupMembership:
+    membership = selectors.membership_for(user=user, group_id=group_id)
     if membership is None:
         raise Http404
     return membership
@@ -70,6 +70,32 @@ class MessageOutput(serializers.Serializer):
     image = serializers.DictField(allow_null=True)
 
 
+class MessageSendInput(InputSerializer):
+    kind = serializers.ChoiceField(choices=[Message.Kind.TEXT, Message.Kind.LOCATION], default=Message.Kind.TEXT)
+    body = StrictCharField(max_length=services.MAX_TEXT_LENGTH, required=False, allow_blank=True, default="")
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False)
+    client_id = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if attrs["kind"] == Message.Kind.TEXT and not attrs["body"].strip():
+            raise serializers.ValidationError({"body": [_("Write something.")]})
+        if attrs["kind"] == Message.Kind.LOCATION and ("latitude" not in attrs or "longitude" not in attrs):
+            raise serializers.ValidationError({"latitude": [_("A location needs latitude and longitude.")]})
+        return attrs
+
+
+def message_send_from_input(*, user, group_id: int, data) -> tuple[Message, bool]:
+    """Sending a text or a location, the one write path for REST (``POST /api/v1/groups/{id}/messages``) and the
+    socket (the ``send`` frame): the sender's membership (404 otherwise), :class:`MessageSendInput`, then
+    :func:`groups.services.message_send`. Refusals are raised as REST raises them (``Http404``, a DRF
+    ``ValidationError``, ``ApplicationError``); the socket answers each with the same code, message and fields."""
+    membership = _membership_or_404(user, group_id)
+    validated = MessageSendInput(data=data)
+    validated.is_valid(raise_exception=True)
+    return services.message_send(sender=user, group=membership.group, **validated.validated_data)
+
+
 class GroupListApi(generics.ListAPIView):
     """My groups, with unread counts. Ordered by membership; apps sort by ``last_message_at``."""
 
@@ -90,7 +116,7 @@ class GroupDetailApi(APIView):
 
     @extend_schema(operation_id="groups_retrieve", responses=GroupDetailOutput)
     def get(self, request, group_id: int):
-        _membership_or_404(request, group_id)
+        _membership_or_404(request.user, group_id)
         membership = selectors.memberships_for_user(user=request.user).get(group_id=group_id)
         return Response(self.GroupDetailOutput(membership).data)
 
@@ -112,22 +138,6 @@ class GroupMessagesApi(APIView):
                 raise serializers.ValidationError(_("Give before or after, not both."))
             return attrs
 
-    class MessageSendInput(InputSerializer):
-        kind = serializers.ChoiceField(choices=[Message.Kind.TEXT, Message.Kind.LOCATION], default=Message.Kind.TEXT)
-        body = StrictCharField(max_length=services.MAX_TEXT_LENGTH, required=False, allow_blank=True, default="")
-        latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False)
-        longitude = serializers.DecimalField(
-            max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False
-        )
-        client_id = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
-
-        def validate(self, attrs):
-            if attrs["kind"] == Message.Kind.TEXT and not attrs["body"].strip():
-                raise serializers.ValidationError({"body": [_("Write something.")]})
-            if attrs["kind"] == Message.Kind.LOCATION and ("latitude" not in attrs or "longitude" not in attrs):
-                raise serializers.ValidationError({"latitude": [_("A location needs latitude and longitude.")]})
-            return attrs
-
     @extend_schema(
         operation_id="groups_messages_list",
         parameters=[
@@ -138,7 +148,7 @@ class GroupMessagesApi(APIView):
         responses=MessagePageOutput,
     )
     def get(self, request, group_id: int):
-        membership = _membership_or_404(request, group_id)
+        membership = _membership_or_404(request.user, group_id)
         filters = self.MessageHistoryFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)
         params = filters.validated_data
@@ -160,10 +170,7 @@ class GroupMessagesApi(APIView):
         responses={201: MessageOutput, 200: MessageOutput},
     )
     def post(self, request, group_id: int):
-        membership = _membership_or_404(request, group_id)
-        data = self.MessageSendInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        message, created = services.message_send(sender=request.user, group=membership.group, **data.validated_data)
+        message, created = message_send_from_input(user=request.user, group_id=group_id, data=request.data)
         return Response(message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -177,7 +184,7 @@ class GroupImageApi(APIView):
 
     @extend_schema(operation_id="groups_images_send", request=ImageMessageInput, responses={201: MessageOutput})
     def post(self, request, group_id: int):
-        membership = _membership_or_404(request, group_id)
+        membership = _membership_or_404(request.user, group_id)
         data = self.ImageMessageInput(data=request.data)
         data.is_valid(raise_exception=True)
         prepared = image_prepare(
@@ -204,7 +211,7 @@ class GroupMessageImageApi(APIView):
         responses={(200, "image/jpeg"): OpenApiTypes.BINARY},
     )
     def get(self, request, group_id: int, seq: int):
-        membership = _membership_or_404(request, group_id)
+        membership = _membership_or_404(request.user, group_id)
         message = Message.objects.filter(group=membership.group, seq=seq, deleted_at__isnull=True).first()
         if message is None or not message.image:
             raise Http404
@@ -221,7 +228,7 @@ class GroupMessageDetailApi(APIView):
     @extend_schema(operation_id="groups_messages_delete", request=NoBodyInput, responses={204: None})
     def delete(self, request, group_id: int, seq: int):
         no_body(request)
-        membership = _membership_or_404(request, group_id)
+        membership = _membership_or_404(request.user, group_id)
         services.message_delete(actor=request.user, group=membership.group, seq=seq)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -232,7 +239,7 @@ class GroupNoticesApi(APIView):
 
     @extend_schema(operation_id="groups_notices_post", request=NoticeInput, responses={201: MessageOutput})
     def post(self, request, group_id: int):
-        membership = _membership_or_404(request, group_id)
+        membership = _membership_or_404(request.user, group_id)
         data = self.NoticeInput(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.notice_post(actor=request.user, group=membership.group, body=data.validated_data["body"])
@@ -251,7 +258,7 @@ class GroupReadApi(APIView):
 
     @extend_schema(operation_id="groups_read", request=ReadInput, responses=ReadStateOutput)
     def post(self, request, group_id: int):
-        membership = _membership_or_404(request, group_id)
+        membership = _membership_or_404(request.user, group_id)
         data = self.ReadInput(data=request.data)
         data.is_valid(raise_exception=True)
         membership = services.group_mark_read(user=request.user, group=membership.group, seq=data.validated_data["seq"])
@@ -264,7 +271,7 @@ class GroupMuteApi(APIView):
 
     @extend_schema(operation_id="groups_mute", request=MuteInput, responses=ReadStateOutput)
     def post(self, request, group_id: int):
-        membership = _membership_or_404(request, group_id)
+        membership = _membership_or_404(request.user, group_id)
         data = self.MuteInput(data=request.data)
         data.is_valid(raise_exception=True)
         membership = services.group_mute(user=request.user, group=membership.group, muted=data.validated_data["muted"])
@@ -300,7 +307,7 @@ class GroupMembersApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        membership = _membership_or_404(self.request, self.kwargs["group_id"])
+        membership = _membership_or_404(self.request.user, self.kwargs["group_id"])
         return selectors.group_members(group=membership.group)
 
     def get_serializer_context(self):
@@ -350,7 +357,7 @@ class TeamGroupMembersApi(APIView):
 
     @extend_schema(operation_id="groups_team_member_add", request=TeamMemberInput, responses={201: GroupMemberOutput})
     def post(self, request, group_id: int):
-        membership = _membership_or_404(request, group_id)
+        membership = _membership_or_404(request.user, group_id)
         data = self.TeamMemberInput(data=request.data)
         data.is_valid(raise_exception=True)
         added = services.team_group_member_add(
@@ -364,6 +371,6 @@ class TeamGroupMemberDetailApi(APIView):
     @extend_schema(operation_id="groups_team_member_remove", request=NoBodyInput, responses={204: None})
     def delete(self, request, group_id: int, user_id: int):
         no_body(request)
-        membership = _membership_or_404(request, group_id)
+        membership = _membership_or_404(request.user, group_id)
         services.team_group_member_remove(actor=request.user, group=membership.group, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

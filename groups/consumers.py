@@ -2,8 +2,9 @@
 
 Client frames (JSON objects with a ``type``):
     auth      {"token"}                          when the token is not in the query string
-    send      {"group", "client_id", "kind": "text"|"location", "body" | "latitude"+"longitude"}
-    flag      {"alliance", "category", "note", "people_involved", "latitude", "longitude", "client_id"}  a dispute flag
+    send      {"group", and the body of POST /api/v1/groups/{id}/messages: "kind", "body", "latitude", "longitude",
+               "client_id"}
+    flag      {"alliance", and the body of POST /api/v1/alliances/{id}/disputes but photos}   a dispute flag
     resync    {"groups": {"<group id>": <last seq seen>, ...}}   everything after, in order, no gaps, no duplicates
     read      {"group", "seq"}                   mark read up to seq
     typing    {"group"}
@@ -13,6 +14,10 @@ Client frames (JSON objects with a ``type``):
 Server events: hello, message (every group line, with ``group`` and ``seq``), sent (ack of a send), flagged (ack of
 a flag), case (a dispute you follow changed: reporter, responders, the ladder's recipients), resync_done,
 resync_required (too far behind: page the rest over REST), typing, presence, group_joined, group_left, pong, error.
+
+Frame types that other apps own (``flag``: reports) are registered with ``groups.socket_frames``. A write over the
+socket (``send``, ``flag``) takes the same path as its REST operation: the same input serializer, access check and
+service, so a refusal is an ``error`` event with the code, message and fields of REST's error body.
 
 Every refusal is an ``error`` event (``code``, ``message``, and ``fields`` where a frame had unknown or invalid
 keys) followed, where the socket cannot go on, by a close with a 4xxx code: 4401 not authenticated or session ended,
@@ -33,7 +38,6 @@ import asyncio
 import json
 import logging
 import time
-from decimal import Decimal, InvalidOperation
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -43,16 +47,18 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import user_roles
 from accounts.websocket import language_from_code, language_from_scope, token_from_query_string, user_for_session_token
-from config.converters import MAX_ID
-from config.errors import ApplicationError
+from config.converters import is_id
+from config.errors import error_answer
 from config.json_input import JSONTooDeep, JSONTooLarge, json_loads_limited
 from config.serializers import unknown_field_errors
 from groups import selectors, services
+from groups.apis import message_send_from_input
 from groups.delivery import hub
 from groups.events import event_publish, group_topic, user_topic
-from groups.models import ContactGroup, Message
+from groups.models import ContactGroup
 from groups.presence import presence_mark_offline, presence_mark_online, users_online
 from groups.presentation import message_payload
+from groups.socket_frames import BUILT_IN_FRAME_FIELDS, SocketFrame, socket_frame
 
 logger = logging.getLogger(__name__)
 
@@ -60,22 +66,6 @@ SEND_RATE_PER_SECOND = 5  # sustained messages per socket; bursts up to SEND_BUR
 SEND_BURST = 20
 FLOOD_STRIKES_BEFORE_CLOSE = 50
 TYPING_INTERVAL_SECONDS = 2
-# The keys each client frame may carry besides "type": anything else is refused by name, as in REST bodies.
-FRAME_FIELDS = {
-    "auth": {"token", "lang"},
-    "send": {"group", "client_id", "kind", "body", "latitude", "longitude"},
-    "flag": {"alliance", "category", "note", "people_involved", "latitude", "longitude", "client_id"},
-    "resync": {"groups"},
-    "read": {"group", "seq"},
-    "typing": {"group"},
-    "presence": {"group"},
-    "ping": set(),
-}
-
-
-def _is_id(value, *, minimum: int = 1) -> bool:
-    """A whole number the database can hold (JSON true is not 1)."""
-    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= MAX_ID
 
 
 @database_sync_to_async
@@ -98,62 +88,10 @@ def _load_missing(group_id: int, after: int) -> list[tuple[int, str]]:
 
 
 @database_sync_to_async
-def _send_message(user, group_id: int, frame: dict):
-    membership = selectors.membership_for(user=user, group_id=group_id)
-    if membership is None:
-        raise ApplicationError("not_found", _("Not found."), status_code=404)
-    kind = frame.get("kind", "text")
-    client_id = frame.get("client_id", "")
-    if kind not in (Message.Kind.TEXT, Message.Kind.LOCATION) or not isinstance(client_id, str) or len(client_id) > 64:
-        raise ApplicationError("invalid", _("kind must be text or location; client_id at most 64 characters."))
-    fields: dict = {}
-    if kind == Message.Kind.TEXT:
-        body = frame.get("body")
-        if not isinstance(body, str) or not body.strip() or len(body) > services.MAX_TEXT_LENGTH or "\x00" in body:
-            raise ApplicationError(
-                "invalid", _("Write 1 to %(max)s characters of text.") % {"max": services.MAX_TEXT_LENGTH}
-            )
-        fields["body"] = body
-    else:
-        try:
-            latitude = Decimal(str(frame.get("latitude")))
-            longitude = Decimal(str(frame.get("longitude")))
-        except (InvalidOperation, ValueError):
-            raise ApplicationError("invalid", _("Latitude and longitude must be numbers."))
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or not latitude.is_finite():
-            raise ApplicationError("invalid", _("Latitude must be within ±90 and longitude within ±180."))
-        fields.update(
-            latitude=latitude.quantize(Decimal("0.000001")), longitude=longitude.quantize(Decimal("0.000001"))
-        )
-        body = frame.get("body", "")
-        fields["body"] = body[:200] if isinstance(body, str) else ""
-    message, created = services.message_send(
-        sender=user, group=membership.group, kind=kind, client_id=client_id, **fields
-    )
+def _send_message(user, group_id: int, frame: dict) -> tuple[int, bool]:
+    body = {key: value for key, value in frame.items() if key not in ("type", "group")}
+    message, created = message_send_from_input(user=user, group_id=group_id, data=body)
     return message.seq, created
-
-
-@database_sync_to_async
-def _flag_dispute(user, frame: dict) -> dict:
-    """The same validation and service as ``POST /api/v1/alliances/{id}/disputes`` (no photos over the socket)."""
-    from alliance.selectors import alliance_access
-    from reports.apis.disputes import DisputeFlagInput
-    from reports.services.disputes import dispute_flag
-
-    alliance_id = frame.get("alliance")
-    access = alliance_access(user=user, alliance_id=alliance_id) if _is_id(alliance_id) else None
-    if access is None:
-        raise ApplicationError("not_found", _("Not found."), status_code=404)
-    data = DisputeFlagInput(data={key: value for key, value in frame.items() if key not in ("type", "alliance")})
-    if not data.is_valid():
-        raise ApplicationError(
-            "invalid",
-            _("Some of the information you sent is not valid."),
-            fields={key: [str(error) for error in errors] for key, errors in data.errors.items()},
-        )
-    params = {k: v for k, v in data.validated_data.items() if k != "photos"}
-    dispute = dispute_flag(reporter=user, alliance=access.alliance, **params)
-    return {"id": dispute.pk, "status": dispute.status, "level": dispute.level}
 
 
 @database_sync_to_async
@@ -348,7 +286,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.user is None and frame["type"] != "auth":
             await self.refuse(4401, "not_authenticated", _("Authenticate first."))
             return
-        unknown = unknown_field_errors(frame, FRAME_FIELDS.get(frame["type"], frame.keys()) | {"type"})
+        registered = socket_frame(frame["type"])
+        known = BUILT_IN_FRAME_FIELDS.get(frame["type"], registered.fields if registered else frame.keys())
+        unknown = unknown_field_errors(frame, known | {"type"})
         if unknown:
             message = _("Some of the information you sent is not valid.")
             await self.send_error("invalid", message, fields=unknown, client_id=frame.get("client_id"))
@@ -366,12 +306,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.checked_at = time.monotonic()
             presence_mark_online([self.user.pk])
 
-        handler = getattr(self, f"frame_{frame['type']}", None)
-        if handler is None:
+        if frame["type"] in BUILT_IN_FRAME_FIELDS:
+            await getattr(self, f"frame_{frame['type']}")(frame)
+        elif registered is not None:
+            await self.registered_frame(registered, frame)
+        else:
             message = _("Unknown message type %(type)s.") % {"type": repr(frame["type"][:40])}
             await self.send_error("unknown_type", message)
-            return
-        await handler(frame)
 
     def _group_id(self, frame: dict) -> int | None:
         group_id = frame.get("group")
@@ -399,8 +340,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         try:
             seq, created = await _send_message(self.user, group_id, frame)
-        except ApplicationError as error:
-            await self.send_error(error.code, error.message, client_id=frame.get("client_id"))
+        except Exception as error:  # noqa: BLE001 - refused as REST refuses it; anything else is re-raised
+            await self.send_refusal(error, client_id=frame.get("client_id"))
             return
         await self.send_event(
             {"type": "sent", "group": group_id, "seq": seq, "client_id": frame.get("client_id", ""), "created": created}
@@ -415,18 +356,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.send_allowance -= 1
         return True
 
-    async def frame_flag(self, frame: dict) -> None:
-        """A dispute flag straight from the socket: the quickest path when the app is already connected."""
+    async def registered_frame(self, registered: SocketFrame, frame: dict) -> None:
+        """A write another app owns (``flag``: a dispute flag, the quickest path when the app is already connected)."""
         if not self._allow_send():
             message = _("Too many messages. Please slow down.")
             await self.send_error("rate_limited", message, client_id=frame.get("client_id"))
             return
         try:
-            dispute = await _flag_dispute(self.user, frame)
-        except ApplicationError as error:
-            await self.send_error(error.code, error.message, client_id=frame.get("client_id"), fields=error.fields)
+            event = await database_sync_to_async(registered.handler)(self.user, frame)
+        except Exception as error:  # noqa: BLE001 - refused as REST refuses it; anything else is re-raised
+            await self.send_refusal(error, client_id=frame.get("client_id"))
             return
-        await self.send_event({"type": "flagged", "client_id": frame.get("client_id", ""), "dispute": dispute})
+        await self.send_event(event)
 
     async def frame_resync(self, frame: dict) -> None:
         groups = frame.get("groups")
@@ -435,7 +376,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         for raw_id, last_seen in groups.items():
             group_id = self._group_id({"group": raw_id})
-            if group_id is None or not _is_id(last_seen, minimum=0):
+            if group_id is None or not is_id(last_seen, minimum=0):
                 message = _("Cannot resync group %(group)s.") % {"group": repr(str(raw_id)[:20])}
                 await self.send_error("not_found", message)
                 continue
@@ -446,7 +387,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def frame_read(self, frame: dict) -> None:
         group_id = self._group_id(frame)
         seq = frame.get("seq")
-        if group_id is None or not _is_id(seq, minimum=0):
+        if group_id is None or not is_id(seq, minimum=0):
             await self.send_error("malformed", _("read needs a group of yours and a seq."))
             return
         await _mark_read(self.user, group_id, seq)
@@ -493,6 +434,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.send_event(
             {"type": "error", "code": code, "message": message, **{k: v for k, v in extra.items() if v}}
         )
+
+    async def send_refusal(self, error: Exception, **extra) -> None:
+        """A write refused as REST refuses it: the code, message and fields of REST's error body
+        (``config.errors.error_answer``) as an ``error`` event. A real bug is raised again, as REST answers it 500."""
+        answer = error_answer(error)
+        if answer is None:
+            raise error
+        _status, body, _headers = answer
+        await self.send_error(**body, **extra)
 
     async def refuse(self, close_code: int, code: str, message: str) -> None:
         await self.send_error(code, message)

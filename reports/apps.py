@@ -7,5 +7,6 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Incidents and disputes")
 
     def ready(self) -> None:
-        # Registers this app's share of the personal-data export and account deletion (accounts/personal_data.py).
-        from reports import personal_data  # noqa: F401
+        # Register this app's share of the personal-data export and account deletion (accounts/personal_data.py),
+        # and the live channel's ``flag`` frame (groups/socket_frames.py: groups does not import reports).
+        from reports import personal_data, socket_frames  # noqa: F401

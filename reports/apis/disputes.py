@@ -139,25 +139,34 @@ class DisputeFlagApi(APIView):
 
     @extend_schema(operation_id="disputes_flag", request=DisputeFlagInput, responses={201: DisputeOutput})
     def post(self, request, alliance_id: int):
-        access = alliance_access(user=request.user, alliance_id=alliance_id)
-        if access is None:
-            raise Http404
-        data = DisputeFlagInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        params = dict(data.validated_data)
-        store = None
-        if "store" in params:
-            store = access.alliance.stores.filter(pk=params.pop("store")).first()
-            if store is None:
-                raise Http404
-        photos = [
-            image_prepare(upload, max_bytes=CASE_PHOTO_MAX_BYTES, max_side=2048, thumbnail_side=320)
-            for upload in params.pop("photos")
-        ]
-        dispute = services.dispute_flag(
-            reporter=request.user, alliance=access.alliance, access=access, store=store, photos=photos, **params
-        )
+        dispute = dispute_flag_from_input(user=request.user, alliance_id=alliance_id, data=request.data)
         return Response(DisputeOutput(dispute).data, status=status.HTTP_201_CREATED)
+
+
+def dispute_flag_from_input(*, user, alliance_id: int, data) -> Dispute:
+    """Flagging a dispute, the one write path for REST (``POST /api/v1/alliances/{id}/disputes``) and the socket (the
+    ``flag`` frame, reports/socket_frames.py): the reporter's access to the alliance (404 otherwise),
+    :class:`DisputeFlagInput`, the store within the alliance, then :func:`reports.services.disputes.dispute_flag`
+    with that access. Refusals are raised as REST raises them; the socket answers each with the same code, message
+    and fields. (The socket carries no files: its frame does not accept ``photos``.)"""
+    access = alliance_access(user=user, alliance_id=alliance_id)
+    if access is None:
+        raise Http404
+    validated = DisputeFlagInput(data=data)
+    validated.is_valid(raise_exception=True)
+    params = dict(validated.validated_data)
+    store = None
+    if "store" in params:
+        store = access.alliance.stores.filter(pk=params.pop("store")).first()
+        if store is None:
+            raise Http404
+    photos = [
+        image_prepare(upload, max_bytes=CASE_PHOTO_MAX_BYTES, max_side=2048, thumbnail_side=320)
+        for upload in params.pop("photos")
+    ]
+    return services.dispute_flag(
+        reporter=user, alliance=access.alliance, access=access, store=store, photos=photos, **params
+    )
 
 
 class DisputeFromMessageApi(APIView):

@@ -131,9 +131,11 @@ def test_error_events_follow_the_persons_language(ws_url, qingguo, client_factor
         ws.send(json.dumps({"type": "send", "group": qingguo.main.pk, "body": "   "}))
         empty_text = next_event(ws, "error")
 
-    # then the refusal is in that language
+    # then the refusal is in that language, the empty text's as REST words it
     assert unknown_type["message"] == expected
     english = "Unknown" in expected
+    assert empty_text["code"] == "invalid"
     assert empty_text["message"] == (
-        "Write 1 to 4000 characters of text." if english else "请输入 1 到 4000 个字符的文字。"
+        "Some of the information you sent is not valid." if english else "提交的信息有误，请检查后重试。"
     )
+    assert empty_text["fields"] == {"body": ["Write something." if english else "请输入内容。"]}
