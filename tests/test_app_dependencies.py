@@ -18,14 +18,6 @@ from tests.servers import ROOT
 LAYERS = ("config", "accounts", "alliance", "groups", "reports")  # each may import those before it
 COMPOSITION_ROOT = {"config/asgi.py", "config/wsgi.py", "config/urls.py", "config/celery_app.py"}
 
-# Upward imports another branch of the same restructuring removes (issue 9: alliance calls into groups through
-# membership hooks). Each entry is (file, imported module). Remove an entry when that branch is merged: a stale one
-# fails test_pending_upward_imports_are_still_there, so none outlives its import.
-PENDING_ELSEWHERE = {
-    ("alliance/services.py", "groups.services"),
-    ("alliance/management/commands/seed_demo.py", "groups.services"),
-}
-
 
 def imports_of(source: str, *, package: str) -> list[tuple[int, str]]:
     """``(line, module)`` for every import in the source, at any depth. Relative imports are resolved against
@@ -73,7 +65,7 @@ def _upward_imports() -> list[tuple[str, int, str, str, str]]:
 
 
 def test_no_app_imports_an_app_above_it():
-    upward = [found for found in _upward_imports() if (found[0], found[2]) not in PENDING_ELSEWHERE]
+    upward = _upward_imports()
 
     order = " <- ".join(LAYERS)
     assert not upward, f"Imports against the dependency order {order}:\n" + "\n".join(
@@ -81,12 +73,6 @@ def test_no_app_imports_an_app_above_it():
         f"{target}'s AppConfig.ready() (docs/architecture.md)"
         for file, line, module, app, target in upward
     )
-
-
-def test_pending_upward_imports_are_still_there():
-    present = {(file, module) for file, _line, module, _app, _target in _upward_imports()}
-
-    assert PENDING_ELSEWHERE <= present, f"no longer imported: remove {PENDING_ELSEWHERE - present} from the list"
 
 
 def test_the_reader_sees_every_kind_of_import():
