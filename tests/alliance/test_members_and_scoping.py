@@ -7,7 +7,7 @@ import pytest
 from accounts.models import Role
 from alliance.models import Alliance, AllianceMembership, StationStaff
 from groups.models import ContactGroup, GroupMembership
-from tests.alliance.conftest import MemberRole
+from tests.factories.alliance import MemberRole
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from accounts.models import Role
 from alliance.models import Store, StoreStaff
-from tests.alliance.conftest import MemberRole
+from tests.factories.alliance import MemberRole
 
 pytestmark = pytest.mark.django_db
 

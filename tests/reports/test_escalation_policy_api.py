@@ -9,7 +9,7 @@ import pytest
 from accounts.models import Role
 from alliance.models import StationStaff
 from reports.models import Dispute, EscalationPolicy
-from tests.reports.conftest import member
+from tests.factories.alliance import member_add
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def city(qingguo, fengming, police_admin):
 def member_of(user_factory):
     def _member_of(alliance, platform_role, alliance_role):
         user = user_factory(roles=[platform_role])
-        member(alliance, user, alliance_role)
+        member_add(alliance, user, alliance_role)
         return user
 
     return _member_of

@@ -21,7 +21,7 @@ from accounts.models import Role
 from alliance.models import Alliance, Station, StationStaff
 from reports.models import Dispute, Incident
 from reports.statistics import Period, median, percentile_nearest_rank
-from tests.reports.conftest import member
+from tests.factories.alliance import member_add
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MARCH = {"from": "2025-03-01", "to": "2025-03-31"}
@@ -368,7 +368,7 @@ def test_a_station_covers_the_alliances_under_it_and_no_other(login, qingguo, fe
 @pytest.mark.django_db
 def test_who_may_see_an_alliances_statistics(login, qingguo, fengming, precinct_admin, user_factory):
     alliance_admin = user_factory(roles=[Role.MERCHANT])
-    member(qingguo.alliance, alliance_admin, "admin")
+    member_add(qingguo.alliance, alliance_admin, "admin")
     other_precinct_admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER])
     StationStaff.objects.create(user=other_precinct_admin, station=fengming.alliance.station)
     url = f"/api/v1/alliances/{qingguo.alliance.pk}/statistics"
