@@ -24,9 +24,11 @@ from alliance.services import (
     alliance_create,
     alliance_duty_set,
     alliance_invite_create,
+    alliance_invite_revoke,
     alliance_join,
     alliance_member_add,
     station_staff_add,
+    store_photo_set,
     store_register,
     store_staff_add,
 )
@@ -98,6 +100,12 @@ def store_make(
     )
 
 
+def store_photo_make(*, store: Store, upload) -> Store:
+    """The store's photo, uploaded by its owner."""
+    owner = store.owner
+    return store_photo_set(actor=owner, store_access=store_access(user=owner, store_id=store.pk), upload=upload)
+
+
 def store_staff_make(*, store: Store, user: User) -> StoreStaff:
     """``user`` (a member of the store's alliance) added to the store's staff by its owner."""
     owner = store.owner
@@ -107,6 +115,12 @@ def store_staff_make(*, store: Store, user: User) -> StoreStaff:
 def invite_make(*, alliance: Alliance, by: User, **options) -> AllianceInvite:
     """An invite code made by the alliance admin ``by``."""
     return alliance_invite_create(actor=by, access=alliance_access_for(user=by, alliance=alliance), **options)
+
+
+def invite_revoked(*, invite: AllianceInvite, by: User) -> AllianceInvite:
+    """``invite`` withdrawn by the alliance admin ``by``."""
+    access = alliance_access_for(user=by, alliance=invite.alliance)
+    return alliance_invite_revoke(actor=by, access=access, invite=invite)
 
 
 def join_request_make(*, invite: AllianceInvite, user: User) -> AllianceJoinRequest:

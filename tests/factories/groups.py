@@ -10,6 +10,7 @@ from groups.services import (
     contact_groups_create_defaults,
     contact_groups_member_joined,
     message_send,
+    notice_post,
     team_group_create,
 )
 
@@ -39,3 +40,8 @@ def team_make(*, alliance: Alliance, by: User, name: str, members: list[User]) -
 def message_make(*, group: ContactGroup, sender: User, body: str = "你好", **fields) -> Message:
     message, _created = message_send(sender=sender, group=group, body=body, **fields)
     return message
+
+
+def notice_make(*, group: ContactGroup, by: User, body: str = "今晚加强巡逻") -> Message:
+    """A pinned notice posted by the police member ``by``."""
+    return notice_post(actor=by, group=group, body=body)
