@@ -31,6 +31,7 @@ from alliance.services import (
     store_photo_set,
     store_register,
     store_staff_add,
+    store_verify,
 )
 from groups.services import contact_groups_create_defaults
 
@@ -97,6 +98,13 @@ def store_make(
         latitude=latitude,
         longitude=longitude,
         **fields,
+    )
+
+
+def store_verified(*, store: Store, by: User) -> Store:
+    """``store`` verified by the alliance admin ``by``."""
+    return store_verify(
+        actor=by, access=alliance_access_for(user=by, alliance=store.alliance), store=store, verified=True
     )
 
 

@@ -7,9 +7,8 @@ import json
 import pytest
 
 from accounts.models import Role
-from alliance.models import StationStaff
 from reports.models import Dispute, EscalationPolicy
-from tests.factories.alliance import member_add
+from tests.factories.alliance import member_add, station_staff_post
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def city(qingguo, fengming, police_admin):
     """The police admin of Qingguo's station; Fengming is another station's alliance."""
-    StationStaff.objects.create(user=police_admin, station=qingguo.alliance.station)
+    station_staff_post(station=qingguo.station, user=police_admin)
 
     class City:
         admin_x = police_admin

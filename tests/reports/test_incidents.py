@@ -14,12 +14,11 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Role
-from alliance.models import StationStaff
 from alliance.selectors import alliance_access_for
 from groups.models import Message, OutboxEvent
 from groups.services import team_group_create
 from reports.models import CaseEvent, Incident, IncidentComment
-from tests.factories.alliance import member_add
+from tests.factories.alliance import member_add, station_staff_post
 
 # Qingguo Lane, near the florist's store (31.777012, 119.956301). 0.00001 degree of latitude is about 1.11 m.
 LANE = {"latitude": 31.777012, "longitude": 119.956301}
@@ -60,7 +59,7 @@ def jpeg() -> io.BytesIO:
 def station_admin(qingguo, user_factory):
     """The police admin of the station that Qingguo Lane belongs to (not a member of the alliance)."""
     admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER], display_name="王所长")
-    StationStaff.objects.create(user=admin, station=qingguo.alliance.station)
+    station_staff_post(station=qingguo.station, user=admin)
     return admin
 
 
