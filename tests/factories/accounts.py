@@ -5,6 +5,7 @@ from __future__ import annotations
 import factory
 
 from accounts.models import RoleGrant, User
+from accounts.services import role_grant
 
 DEMO_PASSWORD = "Pingan-test-2026"
 
@@ -24,3 +25,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         self.save()
         for role in extracted or []:
             RoleGrant.objects.create(user=self, role=role, reason="test")
+
+
+def role_granted(*, user: User, role: str, by: User, reason: str = "test") -> RoleGrant:
+    """``role`` granted to ``user`` by the police admin ``by`` through ``role_grant`` (audited, as the API does)."""
+    return role_grant(actor=by, user=user, role=role, reason=reason)
