@@ -1,21 +1,22 @@
-"""Fixtures shared by the whole suite: people, logged-in clients, the SMS outbox, real servers' availability."""
+"""Fixtures shared by the whole suite: people, a street, logged-in clients, the SMS outbox, real servers'
+availability. Data is made with tests/factories (through the services); the street is tests/fixtures/street.py."""
 
 from __future__ import annotations
 
 import json
 import os
 
-import factory
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts import sms
-from accounts.models import Role, RoleGrant, User
+from accounts.models import Role, User
+from tests.factories.accounts import DEMO_PASSWORD, UserFactory
+from tests.fixtures.street import Street, build_street
 
 IN_CI = bool(os.environ.get("CI"))
-DEMO_PASSWORD = "Pingan-test-2026"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -41,23 +42,6 @@ def pytest_sessionstart(session):
             "CI is set but PostgreSQL or Redis does not answer "
             f"(postgres: {settings.POSTGRES_AVAILABLE}, redis: {settings.REDIS_AVAILABLE}); .ci/run starts them."
         )
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-        skip_postgeneration_save = True
-
-    phone = factory.Sequence(lambda n: f"+86139{n:08d}")
-    phone_verified = True
-    display_name = factory.Sequence(lambda n: f"用户{n}")
-    password = factory.PostGenerationMethodCall("set_password", DEMO_PASSWORD)
-
-    @factory.post_generation
-    def roles(self, create, extracted, **kwargs):
-        self.save()
-        for role in extracted or []:
-            RoleGrant.objects.create(user=self, role=role, reason="test")
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +71,19 @@ def volunteer(db):
 @pytest.fixture
 def police_admin(db):
     return UserFactory(roles=[Role.POLICE_ADMIN, Role.OFFICER], display_name="王所长")
+
+
+@pytest.fixture
+def street(db, user_factory) -> Street:
+    """Qingguo Lane: station and office, the alliance and its contact groups, merchants and a store, a mall manager
+    on duty, officers posted to the office and the station (see tests/fixtures/street.py)."""
+    return build_street(user_factory, name="青平果联盟", slug="qingpingguo")
+
+
+@pytest.fixture
+def other_street(db, user_factory) -> Street:
+    """Another jurisdiction's street, for the forbidden path (another alliance's objects)."""
+    return build_street(user_factory, name="凤鸣金街联盟", slug="fengming")
 
 
 class PinganClient(APIClient):

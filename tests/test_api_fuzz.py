@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis import checks
 
-from tests.conftest import PinganClient, UserFactory
+from tests.conftest import PinganClient
+from tests.factories.accounts import UserFactory
 from tests.world import build_side
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from django.conf import settings
 
 from accounts.models import Role
 from alliance.models import Alliance, Station
-from alliance.services.members import alliance_member_add
-from groups.models import ContactGroup, Message
-from groups.services import contact_groups_create_defaults
+from groups.models import Message
 from reports.models import Incident
+from tests.factories.alliance import member_add, station_staff_post
+from tests.fixtures.street import build_street
 
 BEYOND_BIGINT = 2**63  # 9223372036854775808: one more than PostgreSQL's bigint holds
 QINGGUO_LANE = [[119.95, 31.776], [119.96, 31.776], [119.96, 31.781], [119.95, 31.781], [119.95, 31.776]]
@@ -34,13 +34,18 @@ def deep_text(depth: int) -> str:
 @pytest.fixture
 def lane(db, user_factory):
     """An alliance with its admin (a merchant) and a police officer as members, and its main contact group."""
-    station = Station.objects.create(name="局前街派出所", city="常州市")
-    alliance = Alliance.objects.create(name="青平果联盟", slug="qingpingguo", station=station)
-    contact_groups_create_defaults(alliance=alliance)
+    street = build_street(
+        user_factory,
+        name="青平果联盟",
+        slug="qingpingguo",
+        city="常州市",
+        station_name="局前街派出所",
+        office_name=None,
+        people=False,
+    )
     admin = user_factory(roles=[Role.MERCHANT], display_name="李老板")
-    alliance_member_add(alliance=alliance, user=admin, role="admin")
-    main = ContactGroup.objects.get(alliance=alliance, kind=ContactGroup.Kind.MAIN)
-    return alliance, admin, main
+    member_add(street.alliance, admin, "admin")
+    return street.alliance, admin, street.main
 
 
 def _post_raw(client, path: str, body: str, method: str = "post", **extra):
@@ -267,7 +272,7 @@ def test_ids_in_urls_beyond_the_database_range_answer_404(lane, login, user_fact
     # given a member of the alliance who is also a police admin (so /users is theirs to read)
     alliance, _admin, main = lane
     police_admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER])
-    alliance_member_add(alliance=alliance, user=police_admin, role="police_liaison")
+    member_add(alliance, police_admin, "police_liaison")
 
     # when an id in the URL is beyond what the database can hold
     response = login(police_admin).get(path.replace("{main}", str(main.pk)))
@@ -450,8 +455,8 @@ def test_an_operation_without_a_body_refuses_any_field_naming_it(lane, login, us
     # the operation's url on the alliance's own objects where it names them
     alliance, _admin, main = lane
     admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER])
-    alliance_member_add(alliance=alliance, user=admin, role="police_liaison")
-    Station.objects.get().staff.create(user=admin)
+    member_add(alliance, admin, "police_liaison")
+    station_staff_post(station=Station.objects.get(), user=admin)
     url = path.format(
         alliance_id=alliance.pk,
         group_id=main.pk,

@@ -1,5 +1,6 @@
 """Two alliances in two jurisdictions with real objects of every kind, made through the services as the app makes
-them: the API fuzz (tests/test_api_fuzz.py) runs its operations on objects that exist, as members of each."""
+them (the shared street's units and alliance, tests/fixtures/street.py, and tests/factories for the rest): the API
+fuzz (tests/test_api_fuzz.py) runs its operations on objects that exist, as members of each."""
 
 from __future__ import annotations
 
@@ -11,21 +12,23 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.models import Role, User
-from alliance.models import Alliance, AllianceMembership, Station, StationStaff
-from alliance.selectors import alliance_access_for, store_access
-from alliance.services.alliances import alliance_create
-from alliance.services.invites import alliance_invite_create, alliance_invite_revoke
-from alliance.services.joining import alliance_join
-from alliance.services.members import alliance_duty_set, alliance_member_add
-from alliance.services.stations import station_staff_add
-from alliance.services.stores import store_photo_set, store_register, store_staff_add
+from alliance.models import Alliance, AllianceMembership, StationStaff
 from config.images import image_prepare
-from groups import services as group_services
 from groups.models import ContactGroup, GroupMembership, Message
-from reports.services import disputes as dispute_services
-from reports.services import incidents as incident_services
-
-MemberRole = AllianceMembership.Role
+from tests.factories.alliance import (
+    MemberRole,
+    invite_make,
+    invite_revoked,
+    join_request_make,
+    member_add,
+    station_staff_post,
+    store_make,
+    store_photo_make,
+    store_staff_make,
+)
+from tests.factories.groups import message_make, notice_make, team_make
+from tests.factories.reports import comment_make, dispute_acknowledged, dispute_make, incident_accepted, incident_make
+from tests.fixtures.street import build_street
 
 
 def png(colour: str = "red") -> SimpleUploadedFile:
@@ -56,99 +59,87 @@ class Side:
         self.paths.setdefault(frozenset(values), []).append(values)
 
 
-def _member(alliance: Alliance, user: User, role: str) -> None:
-    alliance_member_add(alliance=alliance, user=user, role=role)
-
-
 def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side:
-    station = Station.objects.create(name=f"{name}派出所", city=city)
-    office = Station.objects.create(name=f"{name}警务室", kind=Station.Kind.OFFICE, parent=station, city=city)
-
     def person(key: str, roles: list[str]) -> User:
         return user_factory(roles=roles, display_name=f"{name}{key}", phone=f"{phone_prefix}{len(people):05d}")
 
     people: dict[str, User] = {}
     people["police_admin"] = person("所长", [Role.POLICE_ADMIN, Role.OFFICER])
-    StationStaff.objects.create(user=people["police_admin"], station=station)
-    alliance = alliance_create(actor=people["police_admin"], name=f"{name}联盟", station=station, office=office)
+    # The shared street's units and alliance, founded by the police admin; this side's people are its own.
+    street = build_street(
+        user_factory,
+        name=f"{name}联盟",
+        city=city,
+        station_name=f"{name}派出所",
+        office_name=f"{name}警务室",
+        police_admin=people["police_admin"],
+        people=False,
+    )
+    station, office, alliance, main = street.station, street.office, street.alliance, street.main
     admin = people["police_admin"]
-    admin_access = alliance_access_for(user=admin, alliance=alliance)
 
     people["officer"] = person("社区民警", [Role.OFFICER])
-    station_staff_add(actor=admin, station=office, user=people["officer"])
-    _member(alliance, people["officer"], MemberRole.POLICE_LIAISON)
+    station_staff_post(station=office, user=people["officer"], by=admin)
+    member_add(alliance, people["officer"], MemberRole.POLICE_LIAISON)
     people["merchant"] = person("李老板", [Role.MERCHANT])
-    _member(alliance, people["merchant"], MemberRole.MERCHANT)
+    member_add(alliance, people["merchant"], MemberRole.MERCHANT)
     people["clerk"] = person("店员", [Role.MERCHANT])
-    _member(alliance, people["clerk"], MemberRole.MERCHANT)
+    member_add(alliance, people["clerk"], MemberRole.MERCHANT)
     people["volunteer"] = person("志愿者", [Role.VOLUNTEER])
-    _member(alliance, people["volunteer"], MemberRole.VOLUNTEER)
+    member_add(alliance, people["volunteer"], MemberRole.VOLUNTEER)
     people["mall_manager"] = person("商管", [Role.MALL_MANAGER])
-    _member(alliance, people["mall_manager"], MemberRole.MALL_MANAGER)
-    alliance_duty_set(
-        user=people["mall_manager"],
-        access=alliance_access_for(user=people["mall_manager"], alliance=alliance),
-        on_duty=True,
-    )
+    member_add(alliance, people["mall_manager"], MemberRole.MALL_MANAGER, on_duty=True)
     people["joiner"] = person("新商户", [Role.MERCHANT])
 
     merchant = people["merchant"]
-    merchant_access = alliance_access_for(user=merchant, alliance=alliance)
-    store = store_register(
-        actor=merchant,
-        access=merchant_access,
+    store = store_make(
+        owner=merchant,
+        alliance=alliance,
         name=f"{name}花店",
         address="青果巷 12 号",
         latitude=31.777012,
         longitude=119.956301,
     )
-    own_store = store_access(user=merchant, store_id=store.pk)
-    store_photo_set(actor=merchant, store_access=own_store, upload=png())
-    store_staff_add(actor=merchant, store_access=own_store, phone=str(people["clerk"].phone))
+    store_photo_make(store=store, upload=png())
+    store_staff_make(store=store, user=people["clerk"])
 
-    invite = alliance_invite_create(actor=admin, access=admin_access, role=MemberRole.MERCHANT)
-    withdrawn = alliance_invite_create(actor=admin, access=admin_access)
-    alliance_invite_revoke(actor=admin, access=admin_access, invite=withdrawn)
-    join_request = alliance_join(user=people["joiner"], code=invite.code).join_request
+    invite = invite_make(alliance=alliance, by=admin, role=MemberRole.MERCHANT)
+    withdrawn = invite_revoked(invite=invite_make(alliance=alliance, by=admin), by=admin)
+    join_request = join_request_make(invite=invite, user=people["joiner"])
 
-    team = group_services.team_group_create(
-        actor=admin,
-        access=admin_access,
-        name="巡逻队",
-        member_ids=[people["volunteer"].pk, people["mall_manager"].pk],
-    )
-    main = ContactGroup.objects.get(alliance=alliance, kind=ContactGroup.Kind.MAIN)
-    group_services.message_send(sender=merchant, group=main, body="门口有人吵架")
-    group_services.message_send(
+    team = team_make(alliance=alliance, by=admin, name="巡逻队", members=[people["volunteer"], people["mall_manager"]])
+    message_make(sender=merchant, group=main, body="门口有人吵架")
+    message_make(
         sender=merchant,
         group=main,
+        body="",
         kind=Message.Kind.LOCATION,
         latitude=Decimal("31.777000"),
         longitude=Decimal("119.956000"),
     )
     picture = case_photo()
-    group_services.message_send(
-        sender=merchant, group=main, kind=Message.Kind.IMAGE, image=picture.image, thumbnail=picture.thumbnail
+    message_make(
+        sender=merchant, group=main, body="", kind=Message.Kind.IMAGE, image=picture.image, thumbnail=picture.thumbnail
     )
-    group_services.notice_post(actor=admin, group=main, body="今晚加强巡逻")
-    group_services.message_send(sender=people["volunteer"], group=team, body="七点集合")
+    notice_make(group=main, by=admin, body="今晚加强巡逻")
+    message_make(sender=people["volunteer"], group=team, body="七点集合")
 
-    flagged = dispute_services.dispute_flag(
+    flagged = dispute_make(
         reporter=merchant, alliance=alliance, category="other", note="两人争执", photos=[case_photo()]
     )
-    acknowledged = dispute_services.dispute_flag(
+    acknowledged = dispute_make(
         reporter=people["clerk"],
         alliance=alliance,
         category="other",
         latitude=Decimal("31.777100"),
         longitude=Decimal("119.956400"),
     )
-    dispute_services.dispute_acknowledge(responder=people["mall_manager"], dispute=acknowledged)
-    reported = incident_services.incident_report(
+    dispute_acknowledged(dispute=acknowledged, responder=people["mall_manager"])
+    reported = incident_make(
         reporter=merchant, alliance=alliance, category="theft", description="电动车被偷", photos=[case_photo()]
     )
-    incident_services.incident_comment(author=admin, incident=reported, body="已收到，正在调查")
-    accepted = incident_services.incident_report(
+    comment_make(incident=reported, author=admin, body="已收到，正在调查")
+    accepted = incident_make(
         reporter=people["volunteer"],
         alliance=alliance,
         category="other",
@@ -157,7 +148,7 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
         latitude=Decimal("31.777200"),
         longitude=Decimal("119.956500"),
     )
-    incident_services.incident_accept(actor=admin, incident=accepted)
+    incident_accepted(incident=accepted, by=admin)
 
     side = Side(alliance=alliance, people=people, unattached={people["joiner"].pk})
     side.add(alliance_id=alliance.pk)

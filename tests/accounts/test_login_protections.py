@@ -12,7 +12,8 @@ from allauth.core.internal import ratelimit
 from django.test import Client
 
 from accounts import sms
-from tests.conftest import DEMO_PASSWORD, PinganClient
+from tests.conftest import PinganClient
+from tests.factories.accounts import DEMO_PASSWORD
 
 AUTH = "/_allauth/app/v1/auth"
 OWNER_DEVICE = "198.51.100.7"

@@ -82,18 +82,19 @@ def test_deletion_needs_the_right_confirmation(login, user_factory):
 
 @pytest.mark.django_db
 def test_deletion_leaves_alliances_and_groups_and_export_covers_them(login, user_factory):
-    from alliance.models import Alliance, AllianceMembership, Station
+    from alliance.models import AllianceMembership
     from groups.models import GroupMembership
-    from groups.services import contact_groups_member_joined, message_send
+    from tests.factories.alliance import member_add
+    from tests.factories.groups import message_make
+    from tests.fixtures.street import build_street
 
     # given a volunteer in an alliance who wrote in its contact group
-    station = Station.objects.create(name="局前街派出所", city="常州")
-    alliance = Alliance.objects.create(name="青平果联盟", slug="qpg", station=station)
+    street = build_street(
+        user_factory, name="青平果联盟", slug="qpg", station_name="局前街派出所", office_name=None, people=False
+    )
     user = user_factory(roles=[Role.VOLUNTEER])
-    AllianceMembership.objects.create(alliance=alliance, user=user, role="volunteer")
-    contact_groups_member_joined(alliance=alliance, user=user)
-    group = GroupMembership.objects.get(user=user, group__kind="main").group
-    message_send(sender=user, group=group, body="今晚我巡逻")
+    member_add(street.alliance, user, "volunteer")
+    message_make(sender=user, group=street.main, body="今晚我巡逻")
     client = login(user)
 
     exported = client.get("/api/v1/me/export").json()

@@ -6,7 +6,8 @@ import pytest
 
 from accounts.models import Role, RoleGrant
 from alliance.models import StationStaff
-from tests.alliance.conftest import MemberRole, city, make_member  # noqa: F401 - city is a fixture
+from tests.alliance.conftest import city  # noqa: F401 - city is a fixture
+from tests.factories.alliance import MemberRole, member_add
 
 AUDIT = "/api/v1/role-grants"
 
@@ -18,8 +19,8 @@ def test_the_audit_shows_only_grants_of_the_admins_jurisdiction(city, login, use
     StationStaff.objects.create(user=officer_x, station=city.office_x)
     StationStaff.objects.create(user=officer_y, station=city.station_y)
     volunteer_x, volunteer_y = user_factory(), user_factory()
-    make_member(city.alliance_a, volunteer_x, MemberRole.VOLUNTEER)
-    make_member(city.alliance_b, volunteer_y, MemberRole.VOLUNTEER)
+    member_add(city.alliance_a, volunteer_x, MemberRole.VOLUNTEER)
+    member_add(city.alliance_b, volunteer_y, MemberRole.VOLUNTEER)
     mine = [
         RoleGrant.objects.create(user=officer_x, role=Role.OFFICER, granted_by=city.admin_x, reason="X 辅警"),
         RoleGrant.objects.create(user=volunteer_x, role=Role.VOLUNTEER, granted_by=volunteer_x),

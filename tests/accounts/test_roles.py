@@ -140,15 +140,14 @@ def test_user_list_filters_by_role_and_pins_its_queries(
 ):
     # given: the admin's station, its alliance with 30 merchant-volunteers, and an officer posted there
     # (the list shows the admin's jurisdiction only: people outside it are not listed)
-    from alliance.models import Alliance, AllianceMembership, Station, StationStaff
+    from tests.factories.alliance import MemberRole, alliance_make, member_add, station_make, station_staff_post
 
-    station = Station.objects.create(name="局前街派出所", city="常州市")
-    alliance = Alliance.objects.create(name="青平果联盟", slug="qingpingguo", station=station)
-    StationStaff.objects.create(user=police_admin, station=station)
+    station = station_make(name="局前街派出所", city="常州市")
+    alliance = alliance_make(name="青平果联盟", slug="qingpingguo", station=station)
+    station_staff_post(station=station, user=police_admin)
     for _ in range(30):
-        member = user_factory(roles=[Role.MERCHANT, Role.VOLUNTEER])
-        AllianceMembership.objects.create(alliance=alliance, user=member, role=AllianceMembership.Role.MERCHANT)
-    StationStaff.objects.create(user=user_factory(roles=[Role.OFFICER]), station=station)
+        member_add(alliance, user_factory(roles=[Role.MERCHANT, Role.VOLUNTEER]), MemberRole.MERCHANT)
+    station_staff_post(station=station, user=user_factory(roles=[Role.OFFICER]), by=police_admin)
     user_factory(roles=[Role.OFFICER])  # a fresh recruit elsewhere: not listed
     client = login(police_admin)
 

@@ -24,8 +24,8 @@ from alliance.models import (
 )
 from groups.models import ContactGroup
 from reports.models import Dispute, EscalationPolicy, Incident
-from tests.alliance.conftest import MemberRole
-from tests.conftest import DEMO_PASSWORD, UserFactory
+from tests.factories.accounts import DEMO_PASSWORD, UserFactory
+from tests.factories.alliance import MemberRole
 
 pytestmark = pytest.mark.django_db
 

@@ -102,7 +102,7 @@ def test_a_new_alliance_with_a_bad_boundary_is_not_created(city, login):
 @pytest.mark.django_db
 def test_only_managers_edit_an_alliance(city, login, member_of):
     from accounts.models import Role
-    from tests.alliance.conftest import MemberRole
+    from tests.factories.alliance import MemberRole
 
     merchant = member_of(city.alliance_a, Role.MERCHANT, MemberRole.MERCHANT)
 

@@ -11,7 +11,7 @@ from accounts.models import Role
 from alliance import qr
 from alliance.models import AllianceInvite, AllianceJoinRequest, AllianceMembership
 from groups.models import ContactGroup, GroupMembership
-from tests.alliance.conftest import MemberRole
+from tests.factories.alliance import MemberRole
 
 pytestmark = pytest.mark.django_db
 

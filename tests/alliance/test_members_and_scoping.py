@@ -7,7 +7,7 @@ import pytest
 from accounts.models import Role
 from alliance.models import Alliance, AllianceMembership, StationStaff
 from groups.models import ContactGroup, GroupMembership
-from tests.alliance.conftest import MemberRole
+from tests.factories.alliance import MemberRole, alliance_make
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +92,7 @@ def test_alliance_detail_shows_the_viewers_role_and_boundary(city, login, member
 
 def test_a_police_admin_sees_the_alliances_of_their_jurisdiction_only(city, login):
     # given a third alliance under station X's office, which admin X is not a member of
-    other = Alliance.objects.create(name="南大街联盟", slug="nandajie", station=city.station_x)
+    other = alliance_make(name="南大街联盟", slug="nandajie", station=city.station_x)
 
     listed = login(city.admin_x).get("/api/v1/alliances").json()["results"]
     foreign = login(city.admin_x).get(f"/api/v1/alliances/{city.alliance_b.pk}")
@@ -105,7 +105,7 @@ def test_a_police_admin_sees_the_alliances_of_their_jurisdiction_only(city, logi
 
 def test_a_police_admin_runs_alliances_of_their_jurisdiction_without_being_a_member(city, login, user_factory):
     # given an alliance of station X that admin X is not a member of (its admin is someone else)
-    other = Alliance.objects.create(name="南大街联盟", slug="nandajie", station=city.station_x)
+    other = alliance_make(name="南大街联盟", slug="nandajie", station=city.station_x)
     admin = login(city.admin_x)
 
     # when admin X makes an invite there, and admin Y tries the same

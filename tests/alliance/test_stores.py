@@ -10,7 +10,7 @@ from PIL import Image
 
 from accounts.models import Role
 from alliance.models import Store, StoreStaff
-from tests.alliance.conftest import MemberRole
+from tests.factories.alliance import MemberRole, store_make, store_staff_make, store_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +35,14 @@ def store_body(alliance, **changes) -> dict:
 def shop(city, member_of):
     """A merchant member of alliance A and their unverified store."""
     owner = member_of(city.alliance_a, Role.MERCHANT, MemberRole.MERCHANT, display_name="蒋老板")
-    store = Store.objects.create(
-        alliance=city.alliance_a,
+    return store_make(
         owner=owner,
+        alliance=city.alliance_a,
         name="老常州大麻糕",
         address="青果巷2号",
         latitude=31.777,
         longitude=119.95,
     )
-    return store
 
 
 def jpeg_with_gps(size=(2400, 1200)) -> bytes:
@@ -208,7 +207,7 @@ def test_the_owner_adds_staff_by_number_and_staff_may_edit(city, login, member_o
 def test_staff_cannot_add_staff_and_leave_with_the_alliance(city, login, member_of, shop):
     helper = member_of(city.alliance_a, Role.VOLUNTEER, MemberRole.VOLUNTEER)
     another = member_of(city.alliance_a, Role.VOLUNTEER, MemberRole.VOLUNTEER)
-    StoreStaff.objects.create(store=shop, user=helper)
+    store_staff_make(store=shop, user=helper)
 
     by_staff = login(helper).post_json(f"/api/v1/stores/{shop.pk}/staff", {"phone": str(another.phone)})
     login(helper).delete(f"/api/v1/alliances/{city.alliance_a.pk}/membership")
@@ -310,15 +309,10 @@ def test_a_new_photo_replaces_the_old_file(city, login, shop, django_capture_on_
 def test_store_list_pins_its_queries(city, login, member_of, django_assert_max_num_queries):
     for number in range(25):
         owner = member_of(city.alliance_a, Role.MERCHANT, MemberRole.MERCHANT)
-        Store.objects.create(
-            alliance=city.alliance_a,
-            owner=owner,
-            name=f"店{number}",
-            address="青果巷",
-            latitude=31.7,
-            longitude=119.9,
-            is_verified=True,
+        store = store_make(
+            owner=owner, alliance=city.alliance_a, name=f"店{number}", address="青果巷", latitude=31.7, longitude=119.9
         )
+        store_verified(store=store, by=city.admin_x)
     merchant = login(owner)
     admin = login(city.admin_x)
 

@@ -1,4 +1,5 @@
-"""A small alliance with its contact groups, built through the group services (as alliance membership does)."""
+"""A small alliance with its contact groups (the shared street without its people), and three people in the contact
+groups only: an officer (group admin), a merchant and a volunteer, added through the group services."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.models import Role, User
-from alliance.models import Alliance, Station
+from alliance.models import Alliance
 from groups.models import ContactGroup
-from groups.services import contact_groups_create_defaults, contact_groups_member_joined
+from tests.factories.groups import contact_group_member_join
+from tests.fixtures.street import build_street
 
 
 @dataclass
-class Street:
+class GroupStreet:
     alliance: Alliance
     main: ContactGroup
     prevention: ContactGroup
@@ -22,26 +24,23 @@ class Street:
     volunteer: User
 
 
-def build_street(user_factory, name: str, slug: str) -> Street:
-    station = Station.objects.create(name=f"{name}派出所", city="常州")
-    alliance = Alliance.objects.create(name=name, slug=slug, station=station)
-    main, prevention = contact_groups_create_defaults(alliance=alliance)
+def build_group_street(user_factory, name: str, slug: str) -> GroupStreet:
+    street = build_street(user_factory, name=name, slug=slug, office_name=None, people=False)
     officer = user_factory(roles=[Role.OFFICER], display_name=f"{name}民警")
     merchant = user_factory(roles=[Role.MERCHANT], display_name=f"{name}商户")
     volunteer = user_factory(roles=[Role.VOLUNTEER], display_name=f"{name}志愿者")
-    contact_groups_member_joined(alliance=alliance, user=officer, admin=True)
-    contact_groups_member_joined(alliance=alliance, user=merchant)
-    contact_groups_member_joined(alliance=alliance, user=volunteer)
-    for group in (main, prevention):
-        group.refresh_from_db()
-    return Street(alliance, main, prevention, officer, merchant, volunteer)
+    contact_group_member_join(alliance=street.alliance, user=officer, admin=True)
+    contact_group_member_join(alliance=street.alliance, user=merchant)
+    contact_group_member_join(alliance=street.alliance, user=volunteer)
+    street.refresh()
+    return GroupStreet(street.alliance, street.main, street.prevention, officer, merchant, volunteer)
 
 
 @pytest.fixture
-def qingguo(db, user_factory) -> Street:
-    return build_street(user_factory, "青平果联盟", "qingpingguo")
+def qingguo(db, user_factory) -> GroupStreet:
+    return build_group_street(user_factory, "青平果联盟", "qingpingguo")
 
 
 @pytest.fixture
-def fengming(db, user_factory) -> Street:
-    return build_street(user_factory, "凤鸣金街联盟", "fengming")
+def fengming(db, user_factory) -> GroupStreet:
+    return build_group_street(user_factory, "凤鸣金街联盟", "fengming")

@@ -12,6 +12,7 @@ from PIL import Image
 from groups import services
 from groups.models import GroupMembership, Message
 from groups.services import contact_groups_member_left, message_send
+from tests.factories.alliance import member_add
 
 
 def send_text(client, group, body, **extra):
@@ -278,10 +279,8 @@ def test_concurrent_senders_get_distinct_gap_free_numbers(qingguo):
     assert seqs == list(range(start + 1, start + 21))
 
 
-def _alliance_member(alliance, user, role, **extra):
-    from alliance.models import AllianceMembership
-
-    return AllianceMembership.objects.create(alliance=alliance, user=user, role=role, **extra)
+def _alliance_member(alliance, user, role, on_duty=False):
+    return member_add(alliance, user, role, on_duty=on_duty)
 
 
 @pytest.mark.django_db
@@ -335,9 +334,7 @@ def test_team_admins_add_and_remove_members_and_anyone_may_leave(login, qingguo,
 
 @pytest.mark.django_db
 def test_member_list_marks_who_is_on_duty(login, qingguo):
-    from django.utils import timezone
-
-    _alliance_member(qingguo.alliance, qingguo.volunteer, "volunteer", on_duty=True, on_duty_since=timezone.now())
+    _alliance_member(qingguo.alliance, qingguo.volunteer, "volunteer", on_duty=True)
     _alliance_member(qingguo.alliance, qingguo.merchant, "merchant")
 
     members = login(qingguo.officer).get(f"/api/v1/groups/{qingguo.main.pk}/members").json()["results"]

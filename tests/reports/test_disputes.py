@@ -138,9 +138,9 @@ def test_an_acknowledged_flag_not_resolved_within_five_minutes_escalates(login, 
 
 @pytest.mark.django_db
 def test_with_nobody_on_duty_the_flag_goes_straight_to_the_police_office(login, user_factory):
-    from tests.reports.conftest import build_ladder
+    from tests.fixtures.street import build_street
 
-    quiet = build_ladder(user_factory, "夜市联盟", "night-market", mall_manager_on_duty=False)
+    quiet = build_street(user_factory, name="夜市联盟", slug="night-market", mall_manager_on_duty=False)
 
     body = flag(login(quiet.merchant), quiet).json()
 
@@ -346,10 +346,10 @@ def test_two_members_turning_the_same_message_into_a_flag_at_once_make_one_flag(
     from accounts.models import Role
     from groups.services import message_send
     from reports.services import disputes
-    from tests.reports.conftest import member
+    from tests.factories.alliance import member_add
 
     volunteer = user_factory(roles=[Role.VOLUNTEER], display_name="志愿者")
-    member(qingguo.alliance, volunteer, "volunteer")
+    member_add(qingguo.alliance, volunteer, "volunteer")
 
     message, _created = message_send(
         sender=qingguo.merchant,

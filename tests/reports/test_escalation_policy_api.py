@@ -7,9 +7,8 @@ import json
 import pytest
 
 from accounts.models import Role
-from alliance.models import StationStaff
 from reports.models import Dispute, EscalationPolicy
-from tests.reports.conftest import member
+from tests.factories.alliance import member_add, station_staff_post
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def city(qingguo, fengming, police_admin):
     """The police admin of Qingguo's station; Fengming is another station's alliance."""
-    StationStaff.objects.create(user=police_admin, station=qingguo.alliance.station)
+    station_staff_post(station=qingguo.station, user=police_admin)
 
     class City:
         admin_x = police_admin
@@ -32,7 +31,7 @@ def city(qingguo, fengming, police_admin):
 def member_of(user_factory):
     def _member_of(alliance, platform_role, alliance_role):
         user = user_factory(roles=[platform_role])
-        member(alliance, user, alliance_role)
+        member_add(alliance, user, alliance_role)
         return user
 
     return _member_of

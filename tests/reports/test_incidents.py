@@ -14,12 +14,11 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Role
-from alliance.models import StationStaff
 from alliance.selectors import alliance_access_for
 from groups.models import Message, OutboxEvent
 from groups.services import team_group_create
 from reports.models import CaseEvent, Incident, IncidentComment
-from tests.reports.conftest import member
+from tests.factories.alliance import member_add, station_staff_post
 
 # Qingguo Lane, near the florist's store (31.777012, 119.956301). 0.00001 degree of latitude is about 1.11 m.
 LANE = {"latitude": 31.777012, "longitude": 119.956301}
@@ -60,7 +59,7 @@ def jpeg() -> io.BytesIO:
 def station_admin(qingguo, user_factory):
     """The police admin of the station that Qingguo Lane belongs to (not a member of the alliance)."""
     admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER], display_name="王所长")
-    StationStaff.objects.create(user=admin, station=qingguo.alliance.station)
+    station_staff_post(station=qingguo.station, user=admin)
     return admin
 
 
@@ -224,7 +223,7 @@ def test_invalid_transitions_answer_409_naming_the_current_status(login, qingguo
 def test_only_the_police_run_the_queue_and_only_the_assignee_works_the_case(login, qingguo, user_factory):
     incident_id = report(login(qingguo.merchant), qingguo).json()["id"]
     volunteer = user_factory(roles=[Role.VOLUNTEER], display_name="志愿者小张")
-    member(qingguo.alliance, volunteer, "volunteer")
+    member_add(qingguo.alliance, volunteer, "volunteer")
     officer, manager = login(qingguo.office_officer), login(qingguo.mall_manager)
 
     accept_by_responder = manager.post_json(url(incident_id, "accept"), {})
@@ -252,9 +251,9 @@ def test_only_the_police_run_the_queue_and_only_the_assignee_works_the_case(logi
 def test_a_case_assigned_to_a_team_is_seen_and_worked_by_its_members_only(login, qingguo, user_factory):
     incident_id = accepted(login, qingguo)
     volunteer = user_factory(roles=[Role.VOLUNTEER], display_name="志愿者小李")
-    member(qingguo.alliance, volunteer, "volunteer")
+    member_add(qingguo.alliance, volunteer, "volunteer")
     outsider = user_factory(roles=[Role.VOLUNTEER], display_name="别队志愿者")
-    member(qingguo.alliance, outsider, "volunteer")
+    member_add(qingguo.alliance, outsider, "volunteer")
     access = alliance_access_for(user=qingguo.mall_manager, alliance=qingguo.alliance)
     team = team_group_create(actor=qingguo.mall_manager, access=access, name="夜巡二队", member_ids=[volunteer.pk])
     login(qingguo.office_officer).post_json(url(incident_id, "assign"), {"team": team.pk})

@@ -18,10 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
-from alliance.models import Alliance, Station, StationStaff
+from alliance.models import Station
 from reports.models import Dispute, Incident
 from reports.statistics import Period, median, percentile_nearest_rank
-from tests.reports.conftest import member
+from tests.factories.alliance import alliance_make, member_add, station_make, station_staff_post
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MARCH = {"from": "2025-03-01", "to": "2025-03-31"}
@@ -108,7 +108,7 @@ def statistics_of(client, ladder, params=MARCH):
 @pytest.fixture
 def precinct_admin(qingguo, police_admin):
     """A police admin posted to Qingguo Lane's police station: the alliance lies in their jurisdiction."""
-    StationStaff.objects.create(user=police_admin, station=qingguo.alliance.station)
+    station_staff_post(station=qingguo.station, user=police_admin)
     return police_admin
 
 
@@ -327,8 +327,8 @@ def test_change_against_the_previous_period_and_the_same_period_last_year(login,
 def test_a_station_covers_the_alliances_under_it_and_no_other(login, qingguo, fengming, user_factory):
     # given a second alliance whose office is a workstation under Qingguo's community police office
     station, office = qingguo.alliance.station, qingguo.alliance.office
-    workstation = Station.objects.create(name="青果巷工作站", city="常州", kind=Station.Kind.WORKSTATION, parent=office)
-    night_market = Alliance.objects.create(name="夜市联盟", slug="night-market", station=station, office=workstation)
+    workstation = station_make(name="青果巷工作站", kind=Station.Kind.WORKSTATION, parent=office)
+    night_market = alliance_make(name="夜市联盟", slug="night-market", station=station, office=workstation)
     flag(qingguo, at("2025-03-02"))
     flag(qingguo, at("2025-03-03"))
     Incident.objects.create(
@@ -368,9 +368,9 @@ def test_a_station_covers_the_alliances_under_it_and_no_other(login, qingguo, fe
 @pytest.mark.django_db
 def test_who_may_see_an_alliances_statistics(login, qingguo, fengming, precinct_admin, user_factory):
     alliance_admin = user_factory(roles=[Role.MERCHANT])
-    member(qingguo.alliance, alliance_admin, "admin")
+    member_add(qingguo.alliance, alliance_admin, "admin")
     other_precinct_admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER])
-    StationStaff.objects.create(user=other_precinct_admin, station=fengming.alliance.station)
+    station_staff_post(station=fengming.station, user=other_precinct_admin)
     url = f"/api/v1/alliances/{qingguo.alliance.pk}/statistics"
     station_url = f"/api/v1/stations/{qingguo.alliance.station_id}/statistics"
 

@@ -1,0 +1,275 @@
+"""Every list endpoint (a GET answering a page of rows) has its query count pinned, and the count does not grow with
+the rows: each is asked with 2 rows, then with 10, and must make no more queries the second time (an N+1 shows as
+8 more) and no more than its pin. A list endpoint that appears in the schema without a pin here fails the suite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from drf_spectacular.generators import SchemaGenerator
+
+from accounts.models import Role
+from tests.factories.accounts import role_granted
+from tests.factories.alliance import (
+    MemberRole,
+    alliance_make,
+    invite_make,
+    join_request_make,
+    member_add,
+    office_make,
+    station_staff_post,
+    store_make,
+    store_staff_make,
+)
+from tests.factories.groups import message_make, team_make
+from tests.factories.reports import comment_make, dispute_make, incident_make
+from tests.fixtures.street import Street, build_street
+from tests.world import case_photo
+
+HERE = {"latitude": Decimal("31.777012"), "longitude": Decimal("119.956301")}
+
+
+@dataclass
+class World:
+    """The shared street, founded by its police admin, plus what the growers made along the way."""
+
+    street: Street
+    admin: object
+    user_factory: Callable
+    joiner: object = None
+    incident: object = None
+
+    def person(self, role: str = Role.MERCHANT, alliance_role: str | None = MemberRole.MERCHANT):
+        user = self.user_factory(roles=[role])
+        if alliance_role:
+            member_add(self.street.alliance, user, alliance_role)
+        return user
+
+
+@dataclass(frozen=True)
+class Pin:
+    path: str  # formatted with the world: {alliance}, {station}, {store}, {group}, {incident}
+    viewer: Callable[[World], object]
+    add: Callable[[World, int, int], None]  # add(world, first, count): rows number first .. first + count - 1
+    max_queries: int
+    grows: bool = True  # False: the list does not depend on rows (a fixed catalogue)
+
+
+def _alliances(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        alliance_make(name=f"第{number}联盟", slug=f"pin-{number}", station=world.street.station, founder=world.admin)
+
+
+def _joins(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        alliance = alliance_make(
+            name=f"第{number}联盟", slug=f"pin-{number}", station=world.street.station, founder=world.admin
+        )
+        join_request_make(invite=invite_make(alliance=alliance, by=world.admin), user=world.joiner)
+
+
+def _invites(world: World, first: int, count: int) -> None:
+    for _ in range(count):
+        invite_make(alliance=world.street.alliance, by=world.admin, role=MemberRole.MERCHANT)
+
+
+def _join_requests(world: World, first: int, count: int) -> None:
+    invite = invite_make(alliance=world.street.alliance, by=world.admin)
+    for _ in range(count):
+        join_request_make(invite=invite, user=world.user_factory(roles=[Role.VOLUNTEER]))
+
+
+def _members(world: World, first: int, count: int) -> None:
+    for number in range(count):
+        if number % 2:
+            world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)
+        else:
+            world.person()
+
+
+def _disputes(world: World, first: int, count: int) -> None:
+    for number in range(count):
+        reporter = world.street.merchant if number % 2 else world.person()
+        dispute_make(
+            reporter=reporter,
+            alliance=world.street.alliance,
+            note=f"争执{first + number}",
+            photos=[case_photo()],
+            **HERE,
+        )
+
+
+def _teams(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        members = [world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)]
+        team_make(alliance=world.street.alliance, by=world.admin, name=f"巡逻{number}队", members=members)
+
+
+def _messages(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        message_make(group=world.street.main, sender=world.person(), body=f"第{number}条")
+
+
+def _incidents(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        reporter = world.street.merchant if number % 2 else world.person()
+        incident_make(
+            reporter=reporter,
+            alliance=world.street.alliance,
+            description=f"电动车被偷{number}",
+            photos=[case_photo()],
+            **HERE,
+        )
+
+
+def _comments(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        author = world.admin if number % 2 else world.street.merchant
+        comment_make(incident=world.incident, author=author, body=f"第{number}条")
+
+
+def _duplicates(world: World, first: int, count: int) -> None:
+    # Reports of the same kind at the same store's place: each is a possible duplicate of the first.
+    for number in range(first, first + count):
+        incident_make(reporter=world.street.merchant, alliance=world.street.alliance, description=f"又被偷{number}")
+
+
+def _role_grants(world: World, first: int, count: int) -> None:
+    for _ in range(count):
+        role_granted(user=world.person(), role=Role.VOLUNTEER, by=world.admin)
+
+
+def _offices(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        office_make(station=world.street.station, name=f"第{number}警务室")
+
+
+def _station_staff(world: World, first: int, count: int) -> None:
+    for _ in range(count):
+        station_staff_post(station=world.street.station, user=world.user_factory(roles=[Role.OFFICER]), by=world.admin)
+
+
+def _stores(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        store_make(owner=world.person(), alliance=world.street.alliance, name=f"第{number}号店")
+
+
+def _store_staff(world: World, first: int, count: int) -> None:
+    for _ in range(count):
+        store_staff_make(store=world.street.store, user=world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER))
+
+
+def _nothing(world: World, first: int, count: int) -> None:
+    pass
+
+
+def _admin(world: World):
+    return world.admin
+
+
+# operation id -> how to grow its rows and its pin (the most queries a page of it may take).
+LIST_PINS: dict[str, Pin] = {
+    "v1_alliance_joins_list": Pin("/api/v1/alliance-joins", lambda w: w.joiner, _joins, 4),
+    "v1_alliances_list": Pin("/api/v1/alliances", _admin, _alliances, 6),
+    "v1_alliances_invites_list": Pin("/api/v1/alliances/{alliance}/invites", _admin, _invites, 8),
+    "v1_alliances_join_requests_list": Pin("/api/v1/alliances/{alliance}/join-requests", _admin, _join_requests, 8),
+    "v1_alliances_members_list": Pin("/api/v1/alliances/{alliance}/members", _admin, _members, 8),
+    "v1_disputes_list": Pin("/api/v1/disputes", _admin, _disputes, 5),
+    "v1_groups_list": Pin("/api/v1/groups", _admin, _teams, 4),
+    "v1_groups_members_list": Pin("/api/v1/groups/{group}/members", _admin, _members, 8),
+    "groups_messages_list": Pin("/api/v1/groups/{group}/messages", _admin, _messages, 5),
+    "v1_incidents_list": Pin("/api/v1/incidents", _admin, _incidents, 5),
+    "v1_incidents_comments_list": Pin("/api/v1/incidents/{incident}/comments", _admin, _comments, 9),
+    "incidents_duplicates": Pin("/api/v1/incidents/{incident}/duplicates", _admin, _duplicates, 12),
+    "v1_role_grants_list": Pin("/api/v1/role-grants", _admin, _role_grants, 5),
+    "roles_list": Pin("/api/v1/roles", _admin, _nothing, 3, grows=False),
+    "v1_stations_list": Pin("/api/v1/stations", _admin, _offices, 6),
+    "v1_stations_staff_list": Pin("/api/v1/stations/{station}/staff", _admin, _station_staff, 7),
+    "v1_stores_list": Pin("/api/v1/stores", _admin, _stores, 6),
+    "v1_stores_staff_list": Pin("/api/v1/stores/{store}/staff", lambda w: w.street.merchant, _store_staff, 8),
+    "v1_users_list": Pin("/api/v1/users", _admin, _members, 6),
+}
+
+
+def _list_operations() -> set[str]:
+    """GET operations that answer a page of rows: a paginated body, a page of lines, or a bare JSON array."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    found = set()
+    for operations in schema["paths"].values():
+        operation = operations.get("get")
+        if not operation:
+            continue
+        body = operation["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        name = body.get("$ref", "").rsplit("/", 1)[-1]
+        is_page = name.startswith("Paginated") or (
+            name.endswith("PageOutput") and components[name]["properties"].get("results", {}).get("type") == "array"
+        )
+        if is_page or body.get("type") == "array":
+            found.add(operation["operationId"])
+    return found
+
+
+def test_every_list_endpoint_has_a_query_pin():
+    # given the list operations of the API schema
+    operations = _list_operations()
+
+    # then each has a pin here, and no pin names an operation that is gone
+    assert operations - LIST_PINS.keys() == set(), "list endpoints without a query pin: add them to LIST_PINS"
+    assert LIST_PINS.keys() - operations == set(), "pins of operations that are no longer list endpoints"
+
+
+@pytest.fixture
+def world(db, user_factory) -> World:
+    admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER], display_name="王所长")
+    street = build_street(user_factory, name="青平果联盟", slug="qingpingguo", police_admin=admin)
+    built = World(street=street, admin=admin, user_factory=user_factory)
+    built.joiner = user_factory(roles=[Role.VOLUNTEER], display_name="新人")
+    built.incident = incident_make(reporter=street.merchant, alliance=street.alliance)
+    return built
+
+
+def _rows(body) -> int:
+    return len(body) if isinstance(body, list) else len(body["results"])
+
+
+def _page(client, url: str) -> tuple[int, int]:
+    """(queries, rows) of one steady-state page: asked once to warm per-user caches, then counted."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(captured), _rows(response.json())
+
+
+@pytest.mark.parametrize("operation_id", sorted(LIST_PINS))
+def test_a_list_endpoint_makes_as_many_queries_for_10_rows_as_for_2(operation_id, world, login):
+    # given the viewer and 2 rows of the list
+    pin = LIST_PINS[operation_id]
+    street = world.street
+    url = pin.path.format(
+        alliance=street.alliance.pk,
+        station=street.station.pk,
+        store=street.store.pk,
+        group=street.main.pk,
+        incident=world.incident.pk,
+    )
+    client = login(pin.viewer(world))
+    pin.add(world, 1, 2)
+
+    # when the list is asked with 2 rows, then with 10
+    queries_at_2, rows_at_2 = _page(client, url)
+    pin.add(world, 3, 8)
+    queries_at_10, rows_at_10 = _page(client, url)
+
+    # then the 8 new rows are on the page and cost no query more
+    print(f"{operation_id}: {queries_at_2} queries at {rows_at_2} rows, {queries_at_10} at {rows_at_10}")
+    if pin.grows:
+        assert rows_at_10 >= rows_at_2 + 8
+    assert queries_at_10 <= queries_at_2, f"{operation_id} grows with its rows (N+1)"
+    assert queries_at_10 <= pin.max_queries
