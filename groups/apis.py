@@ -15,8 +15,9 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import is_police
-from accounts.presentation import mask_phone
+from accounts.permissions import can_see_full_phone_numbers
+from accounts.presentation import MaskedPhoneField
+from alliance.selectors import alliance_access_or_404
 from config.converters import MAX_ID
 from config.images import image_prepare, image_response
 from config.pagination import DefaultCursorPagination
@@ -281,17 +282,13 @@ class GroupMuteApi(APIView):
 class GroupMemberOutput(serializers.Serializer):
     user = serializers.IntegerField(source="user_id")
     display_name = serializers.CharField(source="user.display_name")
-    phone = serializers.SerializerMethodField()
+    phone = MaskedPhoneField(source="user.phone")
     role = serializers.CharField()
     online = serializers.SerializerMethodField()
     on_duty = serializers.SerializerMethodField()
 
     def get_on_duty(self, membership) -> bool:
         return membership.user_id in self.context.get("on_duty", ())
-
-    def get_phone(self, membership) -> str:
-        phone = str(membership.user.phone or "")
-        return phone if self.context["viewer_is_police"] else mask_phone(phone)
 
     def get_online(self, membership) -> bool:
         return membership.user_id in self.context["online"]
@@ -311,7 +308,11 @@ class GroupMembersApi(generics.ListAPIView):
         return selectors.group_members(group=membership.group)
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "viewer_is_police": is_police(self.request.user), "online": set()}
+        return {
+            **super().get_serializer_context(),
+            "full_phones": can_see_full_phone_numbers(self.request.user),
+            "online": set(),
+        }
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
@@ -333,11 +334,7 @@ class TeamGroupCreateApi(APIView):
 
     @extend_schema(operation_id="groups_team_create", request=TeamGroupInput, responses={201: GroupOutput})
     def post(self, request, alliance_id: int):
-        from alliance.selectors import alliance_access
-
-        access = alliance_access(user=request.user, alliance_id=alliance_id)
-        if access is None:
-            raise Http404
+        access = alliance_access_or_404(user=request.user, alliance_id=alliance_id)
         data = self.TeamGroupInput(data=request.data)
         data.is_valid(raise_exception=True)
         group = services.team_group_create(
@@ -363,7 +360,7 @@ class TeamGroupMembersApi(APIView):
         added = services.team_group_member_add(
             actor=request.user, group=membership.group, user_id=data.validated_data["user"]
         )
-        context = {"viewer_is_police": is_police(request.user), "online": users_online([added.user_id])}
+        context = {"full_phones": can_see_full_phone_numbers(request.user), "online": users_online([added.user_id])}
         return Response(GroupMemberOutput(added, context=context).data, status=status.HTTP_201_CREATED)
 
 
