@@ -20,7 +20,8 @@ from django.utils import timezone
 from accounts.models import Role
 from alliance.models import Alliance, Station, StationStaff
 from reports.models import Dispute, Incident
-from reports.statistics import Period, median, percentile_nearest_rank
+from reports.statistics.arithmetic import median, percentile_nearest_rank
+from reports.statistics.periods import Period
 from tests.reports.conftest import member
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
