@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from config.errors import ApplicationError
 from config.times import api_datetime
 from groups.models import GroupMembership
-from reports.models import Dispute
+from reports.models import Dispute, Incident
 
 
 def dispute_card(dispute: Dispute) -> dict:
@@ -59,8 +59,6 @@ def dispute_event(dispute: Dispute) -> dict:
 # --- incidents ------------------------------------------------------------------------------------------------------
 # Neither view names the reporter: the card is read by the whole group and the live event also goes to the assignee,
 # and an anonymous report must not reveal its reporter to either (the card of an anonymous report has no sender).
-
-from reports.models import Incident  # noqa: E402
 
 
 def incident_card(incident: Incident) -> dict:

@@ -25,7 +25,7 @@ from config.serializer_fields import IdField, StrictCharField
 from config.serializers import InputSerializer, NoBodyInput, no_body
 from groups import selectors as group_selectors
 from reports.models import CasePhoto, Dispute
-from reports.selectors import dispute_for_viewer, disputes_visible_to
+from reports.selectors.disputes import dispute_for_viewer, disputes_visible_to
 from reports.services import disputes as services
 
 CASE_PHOTO_MAX_BYTES = 10 * 1024 * 1024

@@ -18,7 +18,7 @@ from alliance.selectors import AllianceAccess, alliance_access
 from config.errors import ApplicationError
 from config.serializers import InputSerializer
 from reports.models import ACKNOWLEDGE_SECONDS_RANGE, RESOLVE_SECONDS_RANGE
-from reports.selectors import escalation_policy_of
+from reports.selectors.disputes import escalation_policy_of
 from reports.services import disputes as services
 
 

@@ -34,7 +34,7 @@ from config.serializers import InputSerializer, NoBodyInput, no_body
 from groups import selectors as group_selectors
 from reports.models import CasePhoto, Incident, IncidentComment
 from reports.presentation import incident_awaiting_rating
-from reports.selectors import (
+from reports.selectors.incidents import (
     incident_comments,
     incident_duplicates,
     incident_for_viewer,

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from accounts.permissions import can_view_case_statistics
 from alliance.models import Alliance, Station
 from alliance.selectors import alliance_access_for
-from reports.selectors import police_posted_to_alliance
+from reports.selectors.police import police_posted_to_alliance
 from reports.statistics.access import alliances_under_station, police_posted_to_station
 from reports.statistics.catalogue import case_statistics
 from reports.statistics.periods import EARLIEST_DAY, LATEST_DAY, Period, default_period, latest_last_day

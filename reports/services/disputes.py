@@ -27,12 +27,8 @@ from groups.models import ContactGroup, GroupMembership, Message
 from groups.services import card_post, card_update
 from reports.models import CaseEvent, Dispute, DisputeResponder, EscalationPolicy
 from reports.presentation import already_reported_error, dispute_card, dispute_event
-from reports.selectors import (
-    dispute_responders_at_level,
-    disputes_due,
-    disputes_visible_to,
-    police_posted_to_alliance,
-)
+from reports.selectors.disputes import dispute_responders_at_level, disputes_due, disputes_visible_to
+from reports.selectors.police import police_posted_to_alliance
 
 logger = logging.getLogger(__name__)
 

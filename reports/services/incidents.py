@@ -45,13 +45,13 @@ from groups.models import ContactGroup, GroupMembership, Message
 from groups.services import card_post, card_update
 from reports.models import CaseEvent, Incident, IncidentComment
 from reports.presentation import already_reported_error, incident_card, incident_event
-from reports.selectors import (
+from reports.selectors.incidents import (
     IncidentStanding,
     incident_standing,
     incident_team_member_ids,
     incidents_visible_to,
-    police_posted_to_alliance,
 )
+from reports.selectors.police import police_posted_to_alliance
 
 Status = Incident.Status
 
