@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from config.errors import ApplicationError
 from config.times import api_datetime
 from groups.models import GroupMembership
+from reports.error_codes import ReportsErrorCode
 from reports.models import Dispute, Incident
 
 
@@ -120,7 +121,7 @@ def already_reported_error(*, case, user) -> ApplicationError:
     card = case.card_message
     visible_card = card is not None and GroupMembership.objects.filter(group_id=card.group_id, user=user).exists()
     return ApplicationError(
-        "already_reported",
+        ReportsErrorCode.ALREADY_REPORTED,
         _("This message has already been turned into a case."),
         status_code=409,
         extra={"card": {"group": card.group_id, "seq": card.seq} if visible_card else None},

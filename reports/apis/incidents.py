@@ -467,9 +467,7 @@ class IncidentDuplicatesApi(APIView):
         incident = _incident_or_404(request, incident_id)
         standing = incident_standing(user=request.user, incident=incident)
         if not can_see_incident_duplicates(request.user, incident, standing.access, posted=standing.posted):
-            raise ApplicationError(
-                "permission_denied", _("Possible duplicates are shown to the reporter and the police."), status_code=403
-            )
+            raise ApplicationError.permission_denied(_("Possible duplicates are shown to the reporter and the police."))
         return Response(IncidentDuplicateOutput(incident_duplicates(incident=incident), many=True).data)
 
 
@@ -643,6 +641,6 @@ class IncidentMergeApi(APIView):
         data.is_valid(raise_exception=True)
         primary = incident_for_viewer(user=request.user, incident_id=data.validated_data["into"])
         if primary is None:
-            raise ApplicationError("not_found", _("Not found."), status_code=404, fields={"into": [_("Not found.")]})
+            raise ApplicationError.not_found(into=[_("Not found.")])
         incident = services.incident_merge(actor=request.user, duplicate=duplicate, primary=primary)
         return Response(_detail(request, incident))

@@ -6,14 +6,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.permissions import ALLIANCE_RESPONDER_ROLES, is_police
 from alliance.models import AllianceMembership, StationStaff
-from reports.models import CaseEvent, Dispute, DisputeResponder, EscalationPolicy
+from reports.models import CaseEvent, Dispute, DisputeResponder
 from reports.selectors.police import RESPONDING_MEMBER_ROLES, posted_units
-
-
-def escalation_policy_of(*, alliance) -> EscalationPolicy:
-    """The alliance's escalation times; the defaults (unsaved) while nobody has set them, so reading writes nothing."""
-    policy = EscalationPolicy.objects.select_related("updated_by").filter(alliance=alliance).first()
-    return policy if policy is not None else EscalationPolicy(alliance=alliance)
 
 
 def dispute_responders_at_level(*, dispute: Dispute, level: int) -> list[int]:

@@ -43,6 +43,7 @@ from config.times import api_datetime
 from groups.events import event_publish, user_topic
 from groups.models import ContactGroup, GroupMembership, Message
 from groups.services import card_post, card_update
+from reports.error_codes import ReportsErrorCode
 from reports.models import CaseEvent, Incident, IncidentComment
 from reports.presentation import already_reported_error, incident_card, incident_event
 from reports.selectors.incidents import (
@@ -91,21 +92,9 @@ ACTIONS = {
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 
-def _not_found(**fields) -> ApplicationError:
-    return ApplicationError("not_found", _("Not found."), status_code=404, fields=fields)
-
-
-def _denied(message: str) -> ApplicationError:
-    return ApplicationError("permission_denied", message, status_code=403)
-
-
-def _invalid(field: str, message: str) -> ApplicationError:
-    return ApplicationError("invalid", message, fields={field: [message]})
-
-
 def _invalid_transition(incident: Incident, action: str) -> ApplicationError:
     return ApplicationError(
-        "invalid_transition",
+        ReportsErrorCode.INVALID_TRANSITION,
         _("The case is “%(status)s”: it cannot be %(action)s now.")
         % {"status": incident.get_status_display(), "action": ACTIONS[action]},
         status_code=409,
@@ -157,14 +146,14 @@ def _standing_or_404(user, incident: Incident) -> IncidentStanding:
     """The caller's standing in the case; 404 when they may not even see it."""
     standing = incident_standing(user=user, incident=incident)
     if not can_view_incident(user, incident, standing.access, posted=standing.posted, in_team=standing.in_team):
-        raise _not_found()
+        raise ApplicationError.not_found()
     return standing
 
 
 def _require_handler(user, incident: Incident) -> IncidentStanding:
     standing = _standing_or_404(user, incident)
     if not can_handle_incident(user, standing.access, posted=standing.posted):
-        raise _denied(_("Only the police handling this alliance can do this."))
+        raise ApplicationError.permission_denied(_("Only the police handling this alliance can do this."))
     return standing
 
 
@@ -183,9 +172,9 @@ def _check_occurred_at(occurred_at, now):
     if occurred_at is None:
         return now
     if occurred_at > now + OCCURRED_AT_FUTURE_TOLERANCE:
-        raise _invalid("occurred_at", _("The time it happened cannot be in the future."))
+        raise ApplicationError.invalid("occurred_at", _("The time it happened cannot be in the future."))
     if occurred_at < now - OCCURRED_AT_MAX_AGE:
-        raise _invalid("occurred_at", _("Report only what happened within the last year."))
+        raise ApplicationError.invalid("occurred_at", _("Report only what happened within the last year."))
     return occurred_at
 
 
@@ -214,35 +203,37 @@ def incident_report(
     if access is None or access.alliance.pk != alliance.pk:
         access = alliance_access_for(user=reporter, alliance=alliance)
     if access is None:
-        raise _not_found()
+        raise ApplicationError.not_found()
     if not can_report_incident(reporter, access):
-        raise _denied(_("Only members of this alliance can report incidents."))
+        raise ApplicationError.permission_denied(_("Only members of this alliance can report incidents."))
     if client_id:
         existing = Incident.objects.filter(reporter=reporter, client_id=client_id).first()
         if existing is not None:
             return existing  # the phone resent a report whose answer it lost
     if category not in Incident.Category.values:
-        raise _invalid("category", _("Choose one of the incident categories."))
+        raise ApplicationError.invalid("category", _("Choose one of the incident categories."))
     description = (description or "").strip()
     if not description:
-        raise _invalid("description", _("Describe what happened."))
+        raise ApplicationError.invalid("description", _("Describe what happened."))
     if len(description) > MAX_DESCRIPTION:
-        raise _invalid("description", _("Keep the description under %(max)s characters.") % {"max": MAX_DESCRIPTION})
+        raise ApplicationError.invalid(
+            "description", _("Keep the description under %(max)s characters.") % {"max": MAX_DESCRIPTION}
+        )
     now = timezone.now()
     occurred_at = _check_occurred_at(occurred_at, now)
     if (latitude is None) != (longitude is None):
-        raise _invalid("latitude", _("Send both latitude and longitude, or neither."))
+        raise ApplicationError.invalid("latitude", _("Send both latitude and longitude, or neither."))
     if latitude is None:
         if is_anonymous:
             raise ApplicationError(
-                "location_required",
+                ReportsErrorCode.LOCATION_REQUIRED,
                 _("Send the location: an anonymous report does not use your store's position, which would name you."),
                 fields={"latitude": [_("This field is required.")]},
             )
         store = Store.objects.filter(alliance=alliance, owner=reporter).order_by("id").first()
         if store is None:
             raise ApplicationError(
-                "location_required",
+                ReportsErrorCode.LOCATION_REQUIRED,
                 _("Send the location: you have no store in this alliance to default to."),
                 fields={"latitude": [_("This field is required.")]},
             )
@@ -317,9 +308,9 @@ def incident_from_message(
     returns the first report to whoever may see it, and 409 ``already_reported`` to anyone else (a merchant must not
     read another's report by turning the same message)."""
     if not GroupMembership.objects.filter(group_id=message.group_id, user=reporter).exists():
-        raise _not_found()
+        raise ApplicationError.not_found()
     if message.deleted_at is not None or message.kind == Message.Kind.SYSTEM:
-        raise _not_found()
+        raise ApplicationError.not_found()
     existing = Incident.objects.filter(source_message=message).first()
     if existing is not None:
         return _shown_again(existing, reporter), False
@@ -373,7 +364,7 @@ def incident_assign(
     """To one responder or police officer of the alliance, or to one of its team groups (a patrol team). Assigning
     again hands the case over; the new assignee starts it afresh."""
     if (assignee_id is None) == (team_id is None):
-        raise _invalid("assignee", _("Assign to one person or one team."))
+        raise ApplicationError.invalid("assignee", _("Assign to one person or one team."))
     incident = _locked(incident)
     _require_handler(actor, incident)
     _require_status(incident, ASSIGNABLE, "assign")
@@ -384,13 +375,13 @@ def incident_assign(
         posted = police_posted_to_alliance(user=assignee, alliance=incident.alliance) if assignee else False
         if assignee is None or not can_be_assigned_incident(assignee, access, posted=posted):
             # Unknown or not a responder here: the same answer, so ids tell nothing about who exists.
-            raise _invalid("assignee", _("This person does not respond to incidents in this alliance."))
+            raise ApplicationError.invalid("assignee", _("This person does not respond to incidents in this alliance."))
     else:
         team = ContactGroup.objects.filter(
             pk=team_id, alliance_id=incident.alliance_id, kind=ContactGroup.Kind.TEAM, is_archived=False
         ).first()
         if team is None:
-            raise _invalid("team", _("Choose one of this alliance's team groups."))
+            raise ApplicationError.invalid("team", _("Choose one of this alliance's team groups."))
     previous = [incident.assignee_id, *incident_team_member_ids(incident=incident)]
     _move(
         incident,
@@ -410,7 +401,7 @@ def incident_reject(*, actor, incident: Incident, reason: str) -> Incident:
     """Not a matter for the alliance or the police (or not true). The reporter is told why."""
     reason = (reason or "").strip()
     if not reason:
-        raise _invalid("reason", _("Say why the report is rejected."))
+        raise ApplicationError.invalid("reason", _("Say why the report is rejected."))
     incident = _locked(incident)
     _require_handler(actor, incident)
     _require_status(incident, REJECTABLE, "reject")
@@ -425,7 +416,7 @@ def incident_close(*, actor, incident: Incident) -> Incident:
     incident = _locked(incident)
     standing = _standing_or_404(actor, incident)
     if not can_close_incident(actor, incident, standing.access, posted=standing.posted):
-        raise _denied(_("Only the police or the reporter can close this case."))
+        raise ApplicationError.permission_denied(_("Only the police or the reporter can close this case."))
     _require_status(incident, CLOSABLE, "close")
     incident.closed_at = timezone.now()
     rating_requested = incident.satisfaction is None and incident.reporter_id is not None
@@ -438,18 +429,18 @@ def incident_merge(*, actor, duplicate: Incident, primary: Incident) -> Incident
     """The police fold a duplicate report into the primary one: the duplicate is closed with ``merged_into`` set,
     both timelines say so, and reports merged into the duplicate earlier now point at the primary too."""
     if duplicate.pk == primary.pk:
-        raise _invalid("into", _("A case cannot be merged into itself."))
+        raise ApplicationError.invalid("into", _("A case cannot be merged into itself."))
     # Lock both rows in id order, so two merges of the same pair the other way round cannot deadlock.
     first, second = sorted([duplicate, primary], key=lambda case: case.pk)
     first, second = _locked(first), _locked(second)
     duplicate, primary = (first, second) if first.pk == duplicate.pk else (second, first)
     _require_handler(actor, duplicate)
     if primary.alliance_id != duplicate.alliance_id:
-        raise _not_found(into=[_("Not found.")])
+        raise ApplicationError.not_found(into=[_("Not found.")])
     _require_status(duplicate, MERGEABLE, "merge")  # a merged report is closed, so it cannot be merged again
     if primary.merged_into_id is not None or primary.status == Status.REJECTED:
         raise ApplicationError(
-            "invalid_merge",
+            ReportsErrorCode.INVALID_MERGE,
             _("Merge into a case that is itself neither merged nor rejected."),
             status_code=409,
             fields={"into": [_("This case cannot take duplicates.")]},
@@ -470,7 +461,7 @@ def incident_merge(*, actor, duplicate: Incident, primary: Incident) -> Incident
 def _require_worker(user, incident: Incident) -> None:
     standing = _standing_or_404(user, incident)
     if not can_work_incident(user, incident, in_team=standing.in_team):
-        raise _denied(_("Only the person or team this case is assigned to can do this."))
+        raise ApplicationError.permission_denied(_("Only the person or team this case is assigned to can do this."))
 
 
 @transaction.atomic
@@ -503,18 +494,18 @@ def incident_reopen(*, actor, incident: Incident, reason: str = "") -> Incident:
     incident = _locked(incident)
     _standing_or_404(actor, incident)
     if not can_reopen_incident(actor, incident):
-        raise _denied(_("Only the reporter can reopen a case."))
+        raise ApplicationError.permission_denied(_("Only the reporter can reopen a case."))
     _require_status(incident, REOPENABLE, "reopen")
     if incident.merged_into_id is not None:
         raise ApplicationError(
-            "invalid_transition",
+            ReportsErrorCode.INVALID_TRANSITION,
             _("This report was merged into case #%(id)s; follow that case instead.") % {"id": incident.merged_into_id},
             status_code=409,
         )
     ended_at = incident.resolved_at or incident.closed_at
     if ended_at is None or timezone.now() - ended_at > REOPEN_WINDOW:
         raise ApplicationError(
-            "reopen_window_passed",
+            ReportsErrorCode.REOPEN_WINDOW_PASSED,
             _("A case can be reopened only within 7 days of its resolution. Please report it again."),
             status_code=409,
         )
@@ -530,16 +521,16 @@ def incident_reopen(*, actor, incident: Incident, reason: str = "") -> Incident:
 def incident_rate(*, actor, incident: Incident, satisfaction: int, comment: str = "") -> Incident:
     """Once per resolution, by the reporter. Nothing on the group's card changes, so the card is left alone."""
     if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
-        raise _invalid("satisfaction", _("Rate from 1 to 5."))
+        raise ApplicationError.invalid("satisfaction", _("Rate from 1 to 5."))
     incident = _locked(incident)
     _standing_or_404(actor, incident)
     if not can_rate_incident(actor, incident):
-        raise _denied(_("Only the reporter can rate the handling of a case."))
+        raise ApplicationError.permission_denied(_("Only the reporter can rate the handling of a case."))
     # A merged duplicate is closed but was never resolved: there is no handling of it to rate.
     if incident.status not in RATABLE or incident.resolved_at is None or incident.merged_into_id is not None:
         raise _invalid_transition(incident, "rate")
     if incident.satisfaction is not None:
-        raise ApplicationError("already_rated", _("You have already rated this case."), status_code=409)
+        raise ApplicationError(ReportsErrorCode.ALREADY_RATED, _("You have already rated this case."), status_code=409)
     incident.satisfaction = satisfaction
     incident.satisfaction_comment = comment
     _record(incident, CaseEvent.Kind.RATED, actor, satisfaction=satisfaction)
@@ -555,13 +546,13 @@ def incident_comment(*, author, incident: Incident, body: str) -> IncidentCommen
     change. On an anonymous case the reporter's comments are shown without their name (see the APIs)."""
     body = (body or "").strip()
     if not body:
-        raise _invalid("body", _("Write a comment."))
+        raise ApplicationError.invalid("body", _("Write a comment."))
     if len(body) > MAX_COMMENT:
-        raise _invalid("body", _("Keep the comment under %(max)s characters.") % {"max": MAX_COMMENT})
+        raise ApplicationError.invalid("body", _("Keep the comment under %(max)s characters.") % {"max": MAX_COMMENT})
     incident = Incident.objects.select_related("alliance").get(pk=incident.pk)
     standing = incident_standing(user=author, incident=incident)
     if not can_comment_on_incident(author, incident, standing.access, posted=standing.posted, in_team=standing.in_team):
-        raise _not_found()
+        raise ApplicationError.not_found()
     comment = IncidentComment.objects.create(incident=incident, author=author, body=body)
     _record(incident, CaseEvent.Kind.COMMENTED, author, comment=comment.pk)
     by_reporter = author.pk == incident.reporter_id
