@@ -19,6 +19,8 @@ from groups import services as group_services
 from groups.models import ContactGroup, GroupMembership, Message
 from reports.services import disputes as dispute_services
 from reports.services import incidents as incident_services
+from reports.services.incident_comments import incident_comment
+from reports.services.incident_workflow import incident_accept
 
 MemberRole = AllianceMembership.Role
 
@@ -144,7 +146,7 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     reported = incident_services.incident_report(
         reporter=merchant, alliance=alliance, category="theft", description="电动车被偷", photos=[case_photo()]
     )
-    incident_services.incident_comment(author=admin, incident=reported, body="已收到，正在调查")
+    incident_comment(author=admin, incident=reported, body="已收到，正在调查")
     accepted = incident_services.incident_report(
         reporter=people["volunteer"],
         alliance=alliance,
@@ -154,7 +156,7 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
         latitude=Decimal("31.777200"),
         longitude=Decimal("119.956500"),
     )
-    incident_services.incident_accept(actor=admin, incident=accepted)
+    incident_accept(actor=admin, incident=accepted)
 
     side = Side(alliance=alliance, people=people, unattached={people["joiner"].pk})
     side.add(alliance_id=alliance.pk)
