@@ -17,6 +17,7 @@ from accounts.permissions import can_see_full_phone_numbers, can_see_incident_re
 from accounts.presentation import MaskedPhoneField
 from alliance.apis import NamedChoiceField
 from config.serializers import InputSerializer
+from reports.apis.case_photos import case_photo_links
 from reports.models import Incident
 from reports.presentation import incident_awaiting_rating
 
@@ -274,8 +275,4 @@ class IncidentDetailOutput(IncidentOutput):
 
     @extend_schema_field(IncidentPhotoOutput(many=True))
     def get_photos(self, incident) -> list[dict]:
-        base = f"/api/v1/incidents/{incident.pk}/photos"
-        return [
-            {"id": p.pk, "url": f"{base}/{p.pk}", "thumbnail_url": f"{base}/{p.pk}?size=thumbnail"}
-            for p in incident.photos.all()
-        ]
+        return case_photo_links(incident.photos.all(), base=f"/api/v1/incidents/{incident.pk}/photos")

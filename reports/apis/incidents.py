@@ -12,7 +12,7 @@ import django_filters
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -22,12 +22,12 @@ from accounts.permissions import can_see_incident_duplicates
 from alliance.selectors import alliance_access_or_404
 from config.errors import ApplicationError
 from config.filters import BoundedIsoDateTimeFilter, IdFilter, StrictBooleanFilter
-from config.images import image_prepare, image_response
 from config.json_input import LimitedJSONParser
 from config.openapi import ALREADY_REPORTED_RESPONSE
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
-from groups import selectors as group_selectors
+from reports.apis.case_photos import MAX_PHOTOS, PHOTO_SIZE_PARAMETER, case_photo_response, case_photos_prepare
+from reports.apis.group_messages import group_message_or_404
 from reports.apis.incident_serializers import (
     IncidentCreatedOutput,
     IncidentDetailOutput,
@@ -45,10 +45,6 @@ from reports.selectors.incidents import (
     incidents_visible_to,
 )
 from reports.services import incidents as services
-
-CASE_PHOTO_MAX_BYTES = 10 * 1024 * 1024
-MAX_PHOTOS = 6
-
 
 # --- helpers -----------------------------------------------------------------------------------------------------
 
@@ -100,10 +96,7 @@ class IncidentReportApi(APIView):
         data = self.IncidentReportInput(data=request.data)
         data.is_valid(raise_exception=True)
         params = dict(data.validated_data)
-        photos = [
-            image_prepare(upload, max_bytes=CASE_PHOTO_MAX_BYTES, max_side=2048, thumbnail_side=320)
-            for upload in params.pop("photos")
-        ]
+        photos = case_photos_prepare(params.pop("photos"))
         incident = services.incident_report(
             reporter=request.user, alliance=access.alliance, access=access, photos=photos, **params
         )
@@ -142,12 +135,7 @@ class IncidentFromMessageApi(APIView):
         },
     )
     def post(self, request, group_id: int, seq: int):
-        membership = group_selectors.membership_for(user=request.user, group_id=group_id)
-        if membership is None:
-            raise Http404
-        message = membership.group.messages.filter(seq=seq, deleted_at__isnull=True).exclude(kind="system").first()
-        if message is None:
-            raise Http404
+        message = group_message_or_404(request, group_id=group_id, seq=seq)
         data = self.IncidentFromMessageInput(data=request.data)
         data.is_valid(raise_exception=True)
         incident, created = services.incident_from_message(
@@ -223,13 +211,9 @@ class IncidentDuplicatesApi(APIView):
 class IncidentPhotoApi(APIView):
     @extend_schema(
         operation_id="incidents_photo",
-        parameters=[OpenApiParameter("size", str, enum=["full", "thumbnail"])],
+        parameters=[PHOTO_SIZE_PARAMETER],
         responses={(200, "image/jpeg"): OpenApiTypes.BINARY},
     )
     def get(self, request, incident_id: int, photo_id: int):
         incident = incident_or_404(request, incident_id)
-        photo = CasePhoto.objects.filter(incident=incident, pk=photo_id).first()
-        if photo is None:
-            raise Http404
-        field = photo.thumbnail if request.query_params.get("size") == "thumbnail" else photo.image
-        return image_response(field)
+        return case_photo_response(request, CasePhoto.objects.filter(incident=incident), photo_id)
