@@ -45,6 +45,11 @@ class MaskedPhoneField(serializers.Field):
         kwargs.setdefault("read_only", True)
         super().__init__(**kwargs)
 
+    def get_attribute(self, instance):
+        # A deleted account has no number: show "" as mask_phone does (DRF would render a None attribute as null).
+        phone = super().get_attribute(instance)
+        return "" if phone is None else phone
+
     def to_representation(self, phone) -> str:
         if self.context.get("full_phones"):
             return str(phone or "")

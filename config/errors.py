@@ -27,11 +27,29 @@ class ApplicationError(Exception):
         self, code: str, message: str, *, status_code: int = 400, fields: dict | None = None, extra: dict | None = None
     ):
         super().__init__(message)
-        self.code = code
+        self.code = str(code)  # an app's error-code enum member (a StrEnum) or a plain string: the body has the string
         self.message = message
         self.status_code = status_code
         self.fields = fields or {}
         self.extra = extra or {}
+
+    # The three answers every app gives, written once (each app lists its own codes in its ``error_codes.py``).
+
+    @classmethod
+    def not_found(cls, **fields) -> ApplicationError:
+        """404 with the body of an unknown URL, so an id of something the caller may not see tells nothing.
+        ``fields`` names the input that pointed at nothing: ``not_found(into=[_("Not found.")])``."""
+        return cls("not_found", _("Not found."), status_code=404, fields=fields)
+
+    @classmethod
+    def permission_denied(cls, message: str) -> ApplicationError:
+        """403: the caller may see it but not do this; ``message`` says who may."""
+        return cls("permission_denied", message, status_code=403)
+
+    @classmethod
+    def invalid(cls, field: str, message: str) -> ApplicationError:
+        """400 naming one input field, in the shape a serializer's validation error has."""
+        return cls("invalid", message, fields={field: [message]})
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from config.errors import ApplicationError
 from config.times import api_datetime
 from groups.models import GroupMembership
-from reports.models import Dispute
+from reports.error_codes import ReportsErrorCode
+from reports.models import Dispute, Incident
 
 
 def dispute_card(dispute: Dispute) -> dict:
@@ -59,8 +60,6 @@ def dispute_event(dispute: Dispute) -> dict:
 # --- incidents ------------------------------------------------------------------------------------------------------
 # Neither view names the reporter: the card is read by the whole group and the live event also goes to the assignee,
 # and an anonymous report must not reveal its reporter to either (the card of an anonymous report has no sender).
-
-from reports.models import Incident  # noqa: E402
 
 
 def incident_card(incident: Incident) -> dict:
@@ -122,7 +121,7 @@ def already_reported_error(*, case, user) -> ApplicationError:
     card = case.card_message
     visible_card = card is not None and GroupMembership.objects.filter(group_id=card.group_id, user=user).exists()
     return ApplicationError(
-        "already_reported",
+        ReportsErrorCode.ALREADY_REPORTED,
         _("This message has already been turned into a case."),
         status_code=409,
         extra={"card": {"group": card.group_id, "seq": card.seq} if visible_card else None},

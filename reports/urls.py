@@ -3,6 +3,8 @@ from django.urls import path
 import config.converters  # noqa: F401 - registers <id:...>
 from reports.apis import disputes
 from reports.apis import escalation_policies as escalation_policy_apis
+from reports.apis import incident_comments as incident_comment_apis
+from reports.apis import incident_workflow as incident_workflow_apis
 from reports.apis import incidents as incident_apis
 from reports.apis import statistics as statistics_apis
 
@@ -54,16 +56,32 @@ urlpatterns = [
     ),
     path("incidents", incident_apis.IncidentListApi.as_view(), name="incidents"),
     path("incidents/<id:incident_id>", incident_apis.IncidentDetailApi.as_view(), name="incident-detail"),
-    path("incidents/<id:incident_id>/accept", incident_apis.IncidentAcceptApi.as_view(), name="incident-accept"),
-    path("incidents/<id:incident_id>/assign", incident_apis.IncidentAssignApi.as_view(), name="incident-assign"),
-    path("incidents/<id:incident_id>/start", incident_apis.IncidentStartApi.as_view(), name="incident-start"),
-    path("incidents/<id:incident_id>/resolve", incident_apis.IncidentResolveApi.as_view(), name="incident-resolve"),
-    path("incidents/<id:incident_id>/close", incident_apis.IncidentCloseApi.as_view(), name="incident-close"),
-    path("incidents/<id:incident_id>/reject", incident_apis.IncidentRejectApi.as_view(), name="incident-reject"),
-    path("incidents/<id:incident_id>/reopen", incident_apis.IncidentReopenApi.as_view(), name="incident-reopen"),
-    path("incidents/<id:incident_id>/rate", incident_apis.IncidentRateApi.as_view(), name="incident-rate"),
-    path("incidents/<id:incident_id>/merge", incident_apis.IncidentMergeApi.as_view(), name="incident-merge"),
-    path("incidents/<id:incident_id>/comments", incident_apis.IncidentCommentsApi.as_view(), name="incident-comments"),
+    path(
+        "incidents/<id:incident_id>/accept", incident_workflow_apis.IncidentAcceptApi.as_view(), name="incident-accept"
+    ),
+    path(
+        "incidents/<id:incident_id>/assign", incident_workflow_apis.IncidentAssignApi.as_view(), name="incident-assign"
+    ),
+    path("incidents/<id:incident_id>/start", incident_workflow_apis.IncidentStartApi.as_view(), name="incident-start"),
+    path(
+        "incidents/<id:incident_id>/resolve",
+        incident_workflow_apis.IncidentResolveApi.as_view(),
+        name="incident-resolve",
+    ),
+    path("incidents/<id:incident_id>/close", incident_workflow_apis.IncidentCloseApi.as_view(), name="incident-close"),
+    path(
+        "incidents/<id:incident_id>/reject", incident_workflow_apis.IncidentRejectApi.as_view(), name="incident-reject"
+    ),
+    path(
+        "incidents/<id:incident_id>/reopen", incident_workflow_apis.IncidentReopenApi.as_view(), name="incident-reopen"
+    ),
+    path("incidents/<id:incident_id>/rate", incident_workflow_apis.IncidentRateApi.as_view(), name="incident-rate"),
+    path("incidents/<id:incident_id>/merge", incident_workflow_apis.IncidentMergeApi.as_view(), name="incident-merge"),
+    path(
+        "incidents/<id:incident_id>/comments",
+        incident_comment_apis.IncidentCommentsApi.as_view(),
+        name="incident-comments",
+    ),
     path(
         "incidents/<id:incident_id>/duplicates",
         incident_apis.IncidentDuplicatesApi.as_view(),

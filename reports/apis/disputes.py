@@ -9,7 +9,7 @@ import django_filters
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -17,19 +17,23 @@ from rest_framework.views import APIView
 
 from alliance.selectors import alliance_access
 from config.filters import BoundedIsoDateTimeFilter, IdFilter
-from config.images import image_prepare, image_response
+from config.images import image_prepare
 from config.json_input import LimitedJSONParser
 from config.openapi import ALREADY_REPORTED_RESPONSE
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, StrictCharField
 from config.serializers import InputSerializer, NoBodyInput, no_body
-from groups import selectors as group_selectors
+from reports.apis.case_photos import (
+    CASE_PHOTO_MAX_BYTES,
+    MAX_PHOTOS,
+    PHOTO_SIZE_PARAMETER,
+    case_photo_links,
+    case_photo_response,
+)
+from reports.apis.group_messages import group_message_or_404
 from reports.models import CasePhoto, Dispute
-from reports.selectors import dispute_for_viewer, disputes_visible_to
+from reports.selectors.disputes import dispute_for_viewer, disputes_visible_to
 from reports.services import disputes as services
-
-CASE_PHOTO_MAX_BYTES = 10 * 1024 * 1024
-MAX_PHOTOS = 6
 
 
 class CaseEventOutput(serializers.Serializer):
@@ -109,11 +113,7 @@ class DisputeDetailOutput(DisputeOutput):
         ]
 
     def get_photos(self, dispute) -> list[dict]:
-        base = f"/api/v1/disputes/{dispute.pk}/photos"
-        return [
-            {"id": p.pk, "url": f"{base}/{p.pk}", "thumbnail_url": f"{base}/{p.pk}?size=thumbnail"}
-            for p in dispute.photos.all()
-        ]
+        return case_photo_links(dispute.photos.all(), base=f"/api/v1/disputes/{dispute.pk}/photos")
 
 
 class DisputeFlagInput(InputSerializer):
@@ -185,12 +185,7 @@ class DisputeFromMessageApi(APIView):
         },
     )
     def post(self, request, group_id: int, seq: int):
-        membership = group_selectors.membership_for(user=request.user, group_id=group_id)
-        if membership is None:
-            raise Http404
-        message = membership.group.messages.filter(seq=seq, deleted_at__isnull=True).exclude(kind="system").first()
-        if message is None:
-            raise Http404
+        message = group_message_or_404(request, group_id=group_id, seq=seq)
         data = self.DisputeFromMessageInput(data=request.data)
         data.is_valid(raise_exception=True)
         dispute, created = services.dispute_from_message(
@@ -313,13 +308,9 @@ class DisputeCancelApi(APIView):
 class DisputePhotoApi(APIView):
     @extend_schema(
         operation_id="disputes_photo",
-        parameters=[OpenApiParameter("size", str, enum=["full", "thumbnail"])],
+        parameters=[PHOTO_SIZE_PARAMETER],
         responses={(200, "image/jpeg"): OpenApiTypes.BINARY},
     )
     def get(self, request, dispute_id: int, photo_id: int):
         dispute = _dispute_or_404(request, dispute_id)
-        photo = CasePhoto.objects.filter(dispute=dispute, pk=photo_id).first()
-        if photo is None:
-            raise Http404
-        field = photo.thumbnail if request.query_params.get("size") == "thumbnail" else photo.image
-        return image_response(field)
+        return case_photo_response(request, CasePhoto.objects.filter(dispute=dispute), photo_id)

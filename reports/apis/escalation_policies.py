@@ -6,20 +6,16 @@ see the alliance 404.
 
 from __future__ import annotations
 
-from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import can_set_escalation_policy
-from alliance.selectors import AllianceAccess, alliance_access
-from config.errors import ApplicationError
+from alliance.selectors import AllianceAccess, alliance_access_or_404
 from config.serializers import InputSerializer
 from reports.models import ACKNOWLEDGE_SECONDS_RANGE, RESOLVE_SECONDS_RANGE
-from reports.selectors import escalation_policy_of
-from reports.services import disputes as services
+from reports.selectors.escalation_policies import escalation_policy_of
+from reports.services import escalation_policies as services
 
 
 class EscalationPolicyOutput(serializers.Serializer):
@@ -36,15 +32,8 @@ class EscalationPolicyOutput(serializers.Serializer):
 
 
 def _police_admin_access(request, alliance_id: int) -> AllianceAccess:
-    access = alliance_access(user=request.user, alliance_id=alliance_id)
-    if access is None:
-        raise Http404
-    if not can_set_escalation_policy(request.user, access):
-        raise ApplicationError(
-            "permission_denied",
-            _("Only the police admins of the alliance's jurisdiction set its escalation times."),
-            status_code=403,
-        )
+    access = alliance_access_or_404(user=request.user, alliance_id=alliance_id)
+    services.escalation_policy_check_admin(actor=request.user, access=access)
     return access
 
 

@@ -2,7 +2,7 @@
 
 Who may see them: ``accounts.permissions.can_view_case_statistics`` (the alliance's admins, the police posted to
 its units, the police admins of its jurisdiction; for a unit, the police posted to it or above it). Anyone else
-gets 404, so an id tells nothing. The figures themselves come from ``reports.statistics``.
+gets 404, so an id tells nothing. The figures themselves come from the ``reports.statistics`` package.
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ from rest_framework.views import APIView
 from accounts.permissions import can_view_case_statistics
 from alliance.models import Alliance, Station
 from alliance.selectors import alliance_access_for
-from reports import statistics
-from reports.selectors import police_posted_to_alliance
+from reports.selectors.police import police_posted_to_alliance
+from reports.statistics.access import alliances_under_station, police_posted_to_station
+from reports.statistics.catalogue import case_statistics
+from reports.statistics.periods import EARLIEST_DAY, LATEST_DAY, Period, default_period, latest_last_day
+from reports.statistics.spreadsheet import statistics_table
 
 # --- the query: which days ----------------------------------------------------------------------------------------
 
@@ -37,22 +40,22 @@ class PeriodInput(serializers.Serializer):
         return {"from": serializers.DateField(required=False, input_formats=["%Y-%m-%d"]), **super().get_fields()}
 
     def validate(self, attrs):
-        default = statistics.default_period()
+        default = default_period()
         last_day = attrs.get("to", default.last_day)
         first_day = attrs.get("from", last_day - (default.last_day - default.first_day))
         for name, day in (("from", first_day), ("to", last_day)):
-            if not statistics.EARLIEST_DAY <= day <= statistics.LATEST_DAY:
+            if not EARLIEST_DAY <= day <= LATEST_DAY:
                 raise serializers.ValidationError(
                     {
                         name: [
                             _("Enter a date from %(earliest)s to %(latest)s.")
-                            % {"earliest": statistics.EARLIEST_DAY, "latest": statistics.LATEST_DAY}
+                            % {"earliest": EARLIEST_DAY, "latest": LATEST_DAY}
                         ]
                     }
                 )
         if first_day > last_day:
             raise serializers.ValidationError({"from": [_("The start date must not be after the end date.")]})
-        if last_day > statistics.latest_last_day(first_day):
+        if last_day > latest_last_day(first_day):
             raise serializers.ValidationError({"to": [_("A period may cover at most two years.")]})
         return {"from": first_day, "to": last_day}
 
@@ -74,11 +77,11 @@ PERIOD_PARAMETERS = [
 ]
 
 
-def _period(request) -> statistics.Period:
+def _period(request) -> Period:
     # An empty parameter (?from=), as forms send it, means the default, as it means "no filter" on the lists.
     data = PeriodInput(data={name: value for name, value in request.query_params.items() if value != ""})
     data.is_valid(raise_exception=True)
-    return statistics.Period(data.validated_data["from"], data.validated_data["to"])
+    return Period(data.validated_data["from"], data.validated_data["to"])
 
 
 # --- whose cases --------------------------------------------------------------------------------------------------
@@ -108,16 +111,14 @@ def _station_scope_or_404(request, station_id: int) -> Scope:
     station = Station.objects.select_related("parent").filter(pk=station_id).first()
     if station is None:
         raise Http404
-    posted = statistics.police_posted_to_station(user=request.user, station=station)
+    posted = police_posted_to_station(user=request.user, station=station)
     if not can_view_case_statistics(request.user, None, posted=posted):
         raise Http404
-    return Scope("station", station.pk, station.name, statistics.alliances_under_station(station=station))
+    return Scope("station", station.pk, station.name, alliances_under_station(station=station))
 
 
-def _statistics(scope: Scope, period: statistics.Period) -> dict:
-    stats = statistics.case_statistics(
-        alliance_ids=[a.pk for a in scope.alliances], start=period.first_day, end=period.last_day
-    )
+def _statistics(scope: Scope, period: Period) -> dict:
+    stats = case_statistics(alliance_ids=[a.pk for a in scope.alliances], start=period.first_day, end=period.last_day)
     return {
         "scope": {
             "kind": scope.kind,
@@ -268,14 +269,14 @@ class StatisticsOutput(serializers.Serializer):
 def _csv_response(stats: dict, *, filename: str) -> HttpResponse:
     """UTF-8 with a byte-order mark: Excel in China opens it as UTF-8 only then."""
     text = io.StringIO()
-    csv.writer(text).writerows(statistics.statistics_table(stats))
+    csv.writer(text).writerows(statistics_table(stats))
     response = HttpResponse(("\ufeff" + text.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
 
-def _filename(scope: Scope, period: statistics.Period) -> str:
+def _filename(scope: Scope, period: Period) -> str:
     return f"pingan-statistics-{scope.kind}-{scope.id}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}.csv"
 
 

@@ -10,7 +10,6 @@ a conditional update, so a timer survives worker restarts and fires exactly once
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,65 +17,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_flag_dispute, can_respond_to_dispute, can_set_escalation_policy
+from accounts.permissions import can_flag_dispute, can_respond_to_dispute
 from alliance.models import Alliance, Store
 from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from groups.events import event_publish, user_topic
 from groups.models import ContactGroup, GroupMembership, Message
 from groups.services import card_post, card_update
-from reports.models import CaseEvent, Dispute, DisputeResponder, EscalationPolicy
+from reports.error_codes import ReportsErrorCode
+from reports.models import CaseEvent, Dispute, DisputeResponder
 from reports.presentation import already_reported_error, dispute_card, dispute_event
-from reports.selectors import (
-    dispute_responders_at_level,
-    disputes_due,
-    disputes_visible_to,
-    police_posted_to_alliance,
-)
-
-logger = logging.getLogger(__name__)
-
-
-def escalation_policy_for(alliance: Alliance) -> EscalationPolicy:
-    policy, _created = EscalationPolicy.objects.get_or_create(alliance=alliance)
-    return policy
-
-
-@transaction.atomic
-def escalation_policy_update(
-    *,
-    actor,
-    access: AllianceAccess,
-    acknowledge_seconds: int | None = None,
-    resolve_seconds: int | None = None,
-) -> EscalationPolicy:
-    """Police admins of the alliance's jurisdiction set how long a flag waits before it climbs. The bounds and
-    "resolve longer than acknowledge" are the model's own validation, shared with the admin site. Flags already
-    open keep the deadline they have; the new times count from their next step and for every new flag."""
-    if not can_set_escalation_policy(actor, access):
-        raise ApplicationError(
-            "permission_denied",
-            _("Only the police admins of the alliance's jurisdiction set its escalation times."),
-            status_code=403,
-        )
-    policy, _created = EscalationPolicy.objects.select_for_update().get_or_create(alliance=access.alliance)
-    before = (policy.acknowledge_seconds, policy.resolve_seconds)
-    if acknowledge_seconds is not None:
-        policy.acknowledge_seconds = acknowledge_seconds
-    if resolve_seconds is not None:
-        policy.resolve_seconds = resolve_seconds
-    policy.full_clean(exclude=["alliance", "updated_by"], validate_unique=False)  # 400 with the fields, no write
-    policy.updated_by = actor
-    policy.updated_at = timezone.now()
-    policy.save()
-    logger.info(
-        "escalation policy of alliance %s set by user %s: %s -> %s",
-        access.alliance.pk,
-        actor.pk,
-        before,
-        (policy.acknowledge_seconds, policy.resolve_seconds),
-    )
-    return policy
+from reports.selectors.disputes import dispute_responders_at_level, disputes_due, disputes_visible_to
+from reports.selectors.police import police_posted_to_alliance
+from reports.services.escalation_policies import escalation_policy_for
 
 
 def _record(dispute: Dispute, kind: str, actor=None, **data) -> CaseEvent:
@@ -221,9 +174,9 @@ def dispute_from_message(*, reporter, message: Message, category: str) -> tuple[
     One flag per message, whoever turns it: doing it again returns the stored flag to whoever may see it, and 409
     ``already_reported`` to anyone else (a merchant must not read another's flag by turning the same message)."""
     if not GroupMembership.objects.filter(group_id=message.group_id, user=reporter).exists():
-        raise ApplicationError("not_found", _("Not found."), status_code=404)
+        raise ApplicationError.not_found()
     if message.deleted_at is not None or message.kind == Message.Kind.SYSTEM:
-        raise ApplicationError("not_found", _("Not found."), status_code=404)
+        raise ApplicationError.not_found()
     existing = Dispute.objects.filter(source_message=message).first()
     if existing is not None:
         return _shown_again(existing, reporter), False
@@ -257,7 +210,7 @@ def _responder_access(responder, dispute: Dispute):
     access = alliance_access_for(user=responder, alliance=dispute.alliance)
     posted = police_posted_to_alliance(user=responder, alliance=dispute.alliance)
     if not can_respond_to_dispute(responder, access, posted=posted):
-        raise ApplicationError("not_found", _("Not found."), status_code=404)
+        raise ApplicationError.not_found()
     return access
 
 
@@ -271,7 +224,7 @@ def _locked(dispute: Dispute) -> Dispute:
 
 def _require_open(dispute: Dispute) -> None:
     if dispute.status not in Dispute.OPEN_STATUSES:
-        raise ApplicationError("case_closed", _("This case is already closed."), status_code=409)
+        raise ApplicationError(ReportsErrorCode.CASE_CLOSED, _("This case is already closed."), status_code=409)
 
 
 @transaction.atomic
@@ -360,7 +313,7 @@ def dispute_cancel(*, reporter, dispute: Dispute) -> Dispute:
     """The reporter calls it off (it sorted itself out) before anyone resolved it."""
     dispute = _locked(dispute)
     if dispute.reporter_id != reporter.pk:
-        raise ApplicationError("not_found", _("Not found."), status_code=404)
+        raise ApplicationError.not_found()
     _require_open(dispute)
     dispute.status = Dispute.Status.CANCELLED
     dispute.escalate_at = None
@@ -378,7 +331,9 @@ def dispute_escalate(*, actor, dispute: Dispute, reason: str = "") -> Dispute:
     dispute = _locked(dispute)
     _require_open(dispute)
     if dispute.level >= Dispute.Level.STATION:
-        raise ApplicationError("top_of_ladder", _("This case is already with the police station."), status_code=409)
+        raise ApplicationError(
+            ReportsErrorCode.TOP_OF_LADDER, _("This case is already with the police station."), status_code=409
+        )
     recipients = _reach_level(dispute, dispute.level + 1, actor=actor, reason=reason or "by hand")
     dispute.escalate_at = _next_deadline(dispute, timezone.now(), new_level=True)
     dispute.save()

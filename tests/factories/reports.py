@@ -6,7 +6,9 @@ from accounts.models import User
 from alliance.models import Alliance
 from reports.models import Dispute, Incident, IncidentComment
 from reports.services.disputes import dispute_acknowledge, dispute_flag
-from reports.services.incidents import incident_accept, incident_comment, incident_report
+from reports.services.incident_comments import incident_comment
+from reports.services.incident_workflow import incident_accept
+from reports.services.incidents import incident_report
 
 
 def dispute_make(*, reporter: User, alliance: Alliance, category: str = "other", **fields) -> Dispute:

@@ -20,7 +20,8 @@ from django.utils import timezone
 from accounts.models import Role
 from alliance.models import Station
 from reports.models import Dispute, Incident
-from reports.statistics import Period, median, percentile_nearest_rank
+from reports.statistics.arithmetic import median, percentile_nearest_rank
+from reports.statistics.periods import Period
 from tests.factories.alliance import alliance_make, member_add, station_make, station_staff_post
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
