@@ -1,0 +1,51 @@
+"""Every error code the groups app answers with, in one list (as ``alliance/error_codes.py``): REST refusals and
+the live channel's ``error`` events and closes (groups/consumers.py).
+
+A code is stable API: phone apps switch on it, so a code is added here, never renamed. The values are the strings
+the API and the socket have always sent; ``StrEnum`` members are those strings, so they serialise unchanged.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext as _
+
+from config.errors import ApplicationError
+
+
+class GroupErrorCode(StrEnum):
+    # shared with other apps' lists: the same words for the same situation
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    PERMISSION_DENIED = "permission_denied"
+    RATE_LIMITED = "rate_limited"
+    NOT_AUTHENTICATED = "not_authenticated"
+
+    # membership
+    NOT_ALLIANCE_MEMBERS = "not_alliance_members"
+    MEMBERSHIP_FOLLOWS_ALLIANCE = "membership_follows_alliance"
+
+    # lines in a group
+    POSTING_RESTRICTED = "posting_restricted"
+    GROUP_ARCHIVED = "group_archived"
+
+    # the live channel: frames it cannot read, and the refusals it closes with
+    MALFORMED = "malformed"
+    TOO_DEEPLY_NESTED = "too_deeply_nested"
+    UNKNOWN_TYPE = "unknown_type"
+    AUTH_TIMEOUT = "auth_timeout"
+    SESSION_ENDED = "session_ended"
+    FRAME_TOO_LARGE = "frame_too_large"
+    FLOODING = "flooding"
+
+
+# The two shapes the services raise most, so each is written once.
+
+
+def not_found() -> ApplicationError:
+    return ApplicationError(GroupErrorCode.NOT_FOUND, _("Not found."), status_code=404)
+
+
+def permission_denied(message: str) -> ApplicationError:
+    return ApplicationError(GroupErrorCode.PERMISSION_DENIED, message, status_code=403)
