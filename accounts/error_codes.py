@@ -42,11 +42,8 @@ class AccountErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 
-# The shapes the services raise more than once, so each is written once.
-
-
-def permission_denied(message: str) -> ApplicationError:
-    return ApplicationError(AccountErrorCode.PERMISSION_DENIED, message, status_code=403)
+# Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),
+# the same for every app.
 
 
 def field_error(code: AccountErrorCode, field: str, message: str) -> ApplicationError:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.adapter import phone_normalise
-from accounts.error_codes import AccountErrorCode, field_error, permission_denied
+from accounts.error_codes import AccountErrorCode, field_error
 from accounts.models import Role, RoleGrant, User
 from accounts.permissions import (
     can_grant_roles,
@@ -79,7 +79,7 @@ def role_take_self_service(*, user: User, role: str) -> RoleGrant:
 
 def role_grant(*, actor: User, user: User, role: str, reason: str = "") -> RoleGrant:
     if not can_grant_roles(actor):
-        raise permission_denied(_("Only police admins can grant roles."))
+        raise ApplicationError.permission_denied(_("Only police admins can grant roles."))
     if role not in Role.values:
         raise field_error(AccountErrorCode.UNKNOWN_ROLE, "role", _("Unknown role."))
     if user.deleted_at:
@@ -91,7 +91,7 @@ def role_revoke(*, actor: User, user: User, role: str, reason: str = "") -> Role
     """Police admins revoke any role; a person may drop their own self-service role."""
     is_own_self_service = actor.pk == user.pk and can_take_role_self_service(role)
     if not (can_grant_roles(actor) or is_own_self_service):
-        raise permission_denied(_("Only police admins can revoke roles."))
+        raise ApplicationError.permission_denied(_("Only police admins can revoke roles."))
     if actor.pk == user.pk and role == Role.POLICE_ADMIN:
         # The last admin of a station locking everyone out is unrecoverable from the app.
         raise ApplicationError(
@@ -113,7 +113,7 @@ def role_revoke(*, actor: User, user: User, role: str, reason: str = "") -> Role
 
 def user_real_name_verify(*, actor: User, user: User, verified: bool = True) -> User:
     if not can_verify_real_name(actor):
-        raise permission_denied(_("Only police admins can confirm a real-name verification."))
+        raise ApplicationError.permission_denied(_("Only police admins can confirm a real-name verification."))
     user.is_real_name_verified = verified
     user.real_name_verified_by = actor if verified else None
     user.real_name_verified_at = timezone.now() if verified else None

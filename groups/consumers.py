@@ -48,13 +48,13 @@ from django.utils.translation import gettext as _
 from accounts.permissions import user_roles
 from accounts.websocket import language_from_code, language_from_scope, token_from_query_string, user_for_session_token
 from config.converters import is_id
-from config.errors import error_answer
+from config.errors import ApplicationError, error_answer
 from config.json_input import JSONTooDeep, JSONTooLarge, json_loads_limited
 from config.serializers import unknown_field_errors
 from groups import selectors, services
 from groups.apis import message_send_from_input
 from groups.delivery import hub
-from groups.error_codes import GroupErrorCode, not_found
+from groups.error_codes import GroupErrorCode
 from groups.events import event_publish, group_topic, user_topic
 from groups.models import ContactGroup
 from groups.presence import presence_mark_offline, presence_mark_online, users_online
@@ -340,7 +340,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         group_id = self._group_id(frame)
         if group_id is None:
-            await self.send_refusal(not_found(), client_id=frame.get("client_id"))
+            await self.send_refusal(ApplicationError.not_found(), client_id=frame.get("client_id"))
             return
         try:
             seq, created = await _send_message(self.user, group_id, frame)
@@ -398,7 +398,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def frame_typing(self, frame: dict) -> None:
         group_id = self._group_id(frame)
         if group_id is None:
-            await self.send_refusal(not_found())
+            await self.send_refusal(ApplicationError.not_found())
             return
         now = time.monotonic()
         if now - self.typing_sent.get(group_id, 0) < TYPING_INTERVAL_SECONDS:
@@ -414,7 +414,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def frame_presence(self, frame: dict) -> None:
         group_id = self._group_id(frame)
         if group_id is None:
-            await self.send_refusal(not_found())
+            await self.send_refusal(ApplicationError.not_found())
             return
         member_ids, on_duty = await _group_members_on_duty(group_id)
         online = sorted(users_online(member_ids))

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.utils.translation import gettext as _
-
-from config.errors import ApplicationError
-
 
 class GroupErrorCode(StrEnum):
     # shared with other apps' lists: the same words for the same situation
@@ -40,12 +36,5 @@ class GroupErrorCode(StrEnum):
     FLOODING = "flooding"
 
 
-# The two shapes the services raise most, so each is written once.
-
-
-def not_found() -> ApplicationError:
-    return ApplicationError(GroupErrorCode.NOT_FOUND, _("Not found."), status_code=404)
-
-
-def permission_denied(message: str) -> ApplicationError:
-    return ApplicationError(GroupErrorCode.PERMISSION_DENIED, message, status_code=403)
+# Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),
+# the same for every app.

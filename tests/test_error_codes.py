@@ -19,6 +19,7 @@ APPS = [
     ("alliance", "AllianceErrorCode"),
     ("groups", "GroupErrorCode"),
     ("accounts", "AccountErrorCode"),
+    ("reports", "ReportsErrorCode"),
 ]
 
 # Calls whose argument at this position is an error code: raising a refusal, building an error body, a socket
