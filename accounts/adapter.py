@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.client_address import client_address
+from accounts.error_codes import AccountErrorCode
 from accounts.models import User
 from accounts.sms import sms_send
 from config.errors import ApplicationError
@@ -22,20 +23,26 @@ from config.errors import ApplicationError
 def phone_normalise(raw: str) -> str:
     """E.164 for a valid mobile or fixed number; mainland numbers may come without +86. Raises ValidationError."""
     if not isinstance(raw, str) or not raw or "\x00" in raw or len(raw) > 32:
-        raise forms.ValidationError(_("Enter a valid mobile number."), code="invalid_phone")
+        raise _invalid_phone()
     try:
         number = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException as exc:
-        raise forms.ValidationError(_("Enter a valid mobile number."), code="invalid_phone") from exc
+        raise _invalid_phone() from exc
     if not phonenumbers.is_valid_number(number):
-        raise forms.ValidationError(_("Enter a valid mobile number."), code="invalid_phone")
+        raise _invalid_phone()
     if phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
         # Codes go by SMS; a landline cannot receive them.
-        raise forms.ValidationError(_("Enter a mobile number that can receive text messages."), code="not_mobile")
+        raise forms.ValidationError(
+            _("Enter a mobile number that can receive text messages."), code=AccountErrorCode.NOT_MOBILE
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _invalid_phone() -> forms.ValidationError:
+    return forms.ValidationError(_("Enter a valid mobile number."), code=AccountErrorCode.INVALID_PHONE)
 
 
 # The user whose password this client chose (sign-up) or proved (password login), kept in the client's session.
@@ -142,7 +149,7 @@ class AccountAdapter(DefaultAccountAdapter):
             current = User.objects.select_for_update().filter(pk=user.pk, phone=phone).first()
             if current is None:
                 raise ApplicationError(
-                    "signup_expired",
+                    AccountErrorCode.SIGNUP_EXPIRED,
                     _("This sign-up expired before the number was verified. Please sign up again."),
                     status_code=409,
                 )
@@ -177,12 +184,12 @@ class AccountAdapter(DefaultAccountAdapter):
         )
         if not per_number:
             self._rollback_login_failed_rl_usage()
-            raise self.validation_error("too_many_login_attempts")
+            raise self.validation_error(AccountErrorCode.TOO_MANY_LOGIN_ATTEMPTS)
         # A successful login rolls back what it consumed, the per-number count included.
         self._login_failed_rl_usage.usage.extend(per_number.usage)
 
     def validation_error(self, code, *args):
-        if code == "too_many_login_attempts" and _url_name(self.request) == "request_login_code":
+        if code == AccountErrorCode.TOO_MANY_LOGIN_ATTEMPTS and _url_name(self.request) == "request_login_code":
             # allauth reports a throttled code request as a failed login (400); it only means "wait a minute":
             # accounts.middleware answers 429 with a message that says so.
             raise RateLimited

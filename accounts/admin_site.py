@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.adapter import phone_normalise
+from accounts.error_codes import AccountErrorCode
 from accounts.permissions import can_use_admin_site
 
 
@@ -42,8 +43,8 @@ class PinganAdminAuthenticationForm(AdminAuthenticationForm):
         # Django's form asks for is_staff; here the same rule as every admin page decides.
         if not can_use_admin_site(user):
             raise ValidationError(
-                self.error_messages["invalid_login"],
-                code="invalid_login",
+                self.error_messages[AccountErrorCode.INVALID_LOGIN],
+                code=AccountErrorCode.INVALID_LOGIN,
                 params={"username": self.username_field.verbose_name},
             )
 

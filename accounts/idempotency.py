@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.authentication import session_token_authenticate
 from accounts.client_address import client_address
+from accounts.error_codes import AccountErrorCode
 from accounts.models import IdempotencyRecord
 from config.errors import error_body
 
@@ -68,7 +69,7 @@ class IdempotencyMiddleware:
         if not KEY_PATTERN.match(key):
             return JsonResponse(
                 error_body(
-                    "invalid_idempotency_key",
+                    AccountErrorCode.INVALID_IDEMPOTENCY_KEY,
                     _("The Idempotency-Key header must be 1 to 255 printable characters without spaces."),
                 ),
                 status=400,
@@ -76,7 +77,9 @@ class IdempotencyMiddleware:
         try:
             body = request.body
         except RequestDataTooBig:
-            return JsonResponse(error_body("payload_too_large", _("The request is too large.")), status=413)
+            return JsonResponse(
+                error_body(AccountErrorCode.PAYLOAD_TOO_LARGE, _("The request is too large.")), status=413
+            )
         scope = _scope(request)
         if scope is None:
             return self.get_response(request)
@@ -97,7 +100,7 @@ class IdempotencyMiddleware:
                 if existing is None or existing.status_code is None:
                     return JsonResponse(
                         error_body(
-                            "idempotency_request_in_progress",
+                            AccountErrorCode.IDEMPOTENCY_REQUEST_IN_PROGRESS,
                             _("The same request is still being processed. Try again in a moment."),
                         ),
                         status=409,
@@ -105,7 +108,7 @@ class IdempotencyMiddleware:
                 if existing.request_fingerprint != fingerprint:
                     return JsonResponse(
                         error_body(
-                            "idempotency_key_reused",
+                            AccountErrorCode.IDEMPOTENCY_KEY_REUSED,
                             _("This Idempotency-Key was already used for a different request."),
                         ),
                         status=422,

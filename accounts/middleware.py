@@ -2,6 +2,7 @@ from allauth.core.exceptions import RateLimited
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
+from accounts.error_codes import AccountErrorCode
 from config.errors import ApplicationError, error_body
 
 
@@ -29,7 +30,7 @@ class RateLimitedMiddleware:
             return None
         message = _("Too many requests. Please wait a moment and try again.")
         if request.path.startswith("/_allauth/"):
-            body = {"status": 429, "errors": [{"code": "too_many_requests", "message": message}]}
+            body = {"status": 429, "errors": [{"code": AccountErrorCode.TOO_MANY_REQUESTS, "message": message}]}
         else:
-            body = error_body("rate_limited", message)
+            body = error_body(AccountErrorCode.RATE_LIMITED, message)
         return JsonResponse(body, status=429)

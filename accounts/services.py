@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.adapter import phone_normalise
+from accounts.error_codes import AccountErrorCode, field_error
 from accounts.models import Role, RoleGrant, User
 from accounts.permissions import (
     can_grant_roles,
@@ -66,10 +67,10 @@ def _staff_flag_set(user: User, *, staff: bool) -> None:
 def role_take_self_service(*, user: User, role: str) -> RoleGrant:
     """A merchant or volunteer signs up for their role. Police roles can never be taken this way."""
     if role not in Role.values:
-        raise ApplicationError("unknown_role", _("Unknown role."), fields={"role": [_("Unknown role.")]})
+        raise field_error(AccountErrorCode.UNKNOWN_ROLE, "role", _("Unknown role."))
     if not can_take_role_self_service(role):
         raise ApplicationError(
-            "role_needs_grant",
+            AccountErrorCode.ROLE_NEEDS_GRANT,
             _("This role can only be granted by a police admin."),
             status_code=403,
         )
@@ -78,11 +79,11 @@ def role_take_self_service(*, user: User, role: str) -> RoleGrant:
 
 def role_grant(*, actor: User, user: User, role: str, reason: str = "") -> RoleGrant:
     if not can_grant_roles(actor):
-        raise ApplicationError("permission_denied", _("Only police admins can grant roles."), status_code=403)
+        raise ApplicationError.permission_denied(_("Only police admins can grant roles."))
     if role not in Role.values:
-        raise ApplicationError("unknown_role", _("Unknown role."), fields={"role": [_("Unknown role.")]})
+        raise field_error(AccountErrorCode.UNKNOWN_ROLE, "role", _("Unknown role."))
     if user.deleted_at:
-        raise ApplicationError("account_deleted", _("This account has been deleted."), status_code=409)
+        raise ApplicationError(AccountErrorCode.ACCOUNT_DELETED, _("This account has been deleted."), status_code=409)
     return _grant(user=user, role=role, granted_by=actor, reason=reason)
 
 
@@ -90,13 +91,15 @@ def role_revoke(*, actor: User, user: User, role: str, reason: str = "") -> Role
     """Police admins revoke any role; a person may drop their own self-service role."""
     is_own_self_service = actor.pk == user.pk and can_take_role_self_service(role)
     if not (can_grant_roles(actor) or is_own_self_service):
-        raise ApplicationError("permission_denied", _("Only police admins can revoke roles."), status_code=403)
+        raise ApplicationError.permission_denied(_("Only police admins can revoke roles."))
     if actor.pk == user.pk and role == Role.POLICE_ADMIN:
         # The last admin of a station locking everyone out is unrecoverable from the app.
-        raise ApplicationError("cannot_revoke_own_admin", _("You cannot revoke your own police admin role."))
+        raise ApplicationError(
+            AccountErrorCode.CANNOT_REVOKE_OWN_ADMIN, _("You cannot revoke your own police admin role.")
+        )
     grant = RoleGrant.objects.active().filter(user=user, role=role).first()
     if grant is None:
-        raise ApplicationError("role_not_held", _("This user does not have that role."), status_code=404)
+        raise ApplicationError(AccountErrorCode.ROLE_NOT_HELD, _("This user does not have that role."), status_code=404)
     grant.revoked_at = timezone.now()
     grant.revoked_by = actor
     if reason:
@@ -110,9 +113,7 @@ def role_revoke(*, actor: User, user: User, role: str, reason: str = "") -> Role
 
 def user_real_name_verify(*, actor: User, user: User, verified: bool = True) -> User:
     if not can_verify_real_name(actor):
-        raise ApplicationError(
-            "permission_denied", _("Only police admins can confirm a real-name verification."), status_code=403
-        )
+        raise ApplicationError.permission_denied(_("Only police admins can confirm a real-name verification."))
     user.is_real_name_verified = verified
     user.real_name_verified_by = actor if verified else None
     user.real_name_verified_at = timezone.now() if verified else None
@@ -132,7 +133,7 @@ def user_account_delete(*, user: User, confirm_phone: str) -> None:
         confirmed = None
     if not user.phone or confirmed != str(user.phone):
         raise ApplicationError(
-            "confirmation_mismatch",
+            AccountErrorCode.CONFIRMATION_MISMATCH,
             _("Type your own mobile number to confirm that you want to delete your account."),
             fields={"confirm_phone": [_("This is not the number of this account.")]},
         )

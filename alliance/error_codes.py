@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.utils.translation import gettext as _
-
 from config.errors import ApplicationError
 
 
@@ -53,15 +51,8 @@ class AllianceErrorCode(StrEnum):
     OWNER_NOT_STAFF = "owner_not_staff"
 
 
-# The three shapes the services raise most, so each is written once.
-
-
-def not_found() -> ApplicationError:
-    return ApplicationError(AllianceErrorCode.NOT_FOUND, _("Not found."), status_code=404)
-
-
-def permission_denied(message: str) -> ApplicationError:
-    return ApplicationError(AllianceErrorCode.PERMISSION_DENIED, message, status_code=403)
+# Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),
+# the same for every app; a field error carries one of this app's codes.
 
 
 def field_error(code: AllianceErrorCode, field: str, message: str) -> ApplicationError:

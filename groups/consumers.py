@@ -48,12 +48,13 @@ from django.utils.translation import gettext as _
 from accounts.permissions import user_roles
 from accounts.websocket import language_from_code, language_from_scope, token_from_query_string, user_for_session_token
 from config.converters import is_id
-from config.errors import error_answer
+from config.errors import ApplicationError, error_answer
 from config.json_input import JSONTooDeep, JSONTooLarge, json_loads_limited
 from config.serializers import unknown_field_errors
 from groups import selectors, services
 from groups.apis import message_send_from_input
 from groups.delivery import hub
+from groups.error_codes import GroupErrorCode
 from groups.events import event_publish, group_topic, user_topic
 from groups.models import ContactGroup
 from groups.presence import presence_mark_offline, presence_mark_online, users_online
@@ -141,13 +142,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.user is None:
             with translation.override(self.language):
                 message = _("Send an auth message first.")
-            asyncio.ensure_future(self.refuse(4408, "auth_timeout", message))
+            asyncio.ensure_future(self.refuse(4408, GroupErrorCode.AUTH_TIMEOUT, message))
 
     async def _authenticate(self, token) -> None:
         user = await user_for_session_token(token)
         if user is None:
             await self.refuse(
-                4401, "not_authenticated", _("Your session is invalid or has expired. Please log in again.")
+                4401,
+                GroupErrorCode.NOT_AUTHENTICATED,
+                _("Your session is invalid or has expired. Please log in again."),
             )
             return
         self.user, self.token, self.checked_at = user, token, time.monotonic()
@@ -272,26 +275,26 @@ class LiveConsumer(AsyncWebsocketConsumer):
             frame = json_loads_limited(raw, max_bytes=settings.WEBSOCKET_MAX_FRAME_BYTES) if raw else None
         except JSONTooLarge:
             message = _("Frames are limited to %(max)s bytes.") % {"max": settings.WEBSOCKET_MAX_FRAME_BYTES}
-            await self.refuse(4413, "frame_too_large", message)
+            await self.refuse(4413, GroupErrorCode.FRAME_TOO_LARGE, message)
             return
         except JSONTooDeep as refused:
-            await self.send_error("too_deeply_nested", refused.message)
+            await self.send_error(GroupErrorCode.TOO_DEEPLY_NESTED, refused.message)
             return
         except ValueError:
             frame = None
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.send_error("malformed", _('Frames must be JSON objects with a text "type".'))
+            await self.send_error(GroupErrorCode.MALFORMED, _('Frames must be JSON objects with a text "type".'))
             return
 
         if self.user is None and frame["type"] != "auth":
-            await self.refuse(4401, "not_authenticated", _("Authenticate first."))
+            await self.refuse(4401, GroupErrorCode.NOT_AUTHENTICATED, _("Authenticate first."))
             return
         registered = socket_frame(frame["type"])
         known = BUILT_IN_FRAME_FIELDS.get(frame["type"], registered.fields if registered else frame.keys())
         unknown = unknown_field_errors(frame, known | {"type"})
         if unknown:
             message = _("Some of the information you sent is not valid.")
-            await self.send_error("invalid", message, fields=unknown, client_id=frame.get("client_id"))
+            await self.send_error(GroupErrorCode.INVALID, message, fields=unknown, client_id=frame.get("client_id"))
             return
         if self.user is None:
             self.language = language_from_code(frame.get("lang")) or self.language
@@ -301,7 +304,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
         if time.monotonic() - self.checked_at >= settings.WEBSOCKET_SESSION_RECHECK_SECONDS:
             if await user_for_session_token(self.token) is None:
-                await self.refuse(4401, "session_ended", _("This session was logged out. Please log in again."))
+                await self.refuse(
+                    4401, GroupErrorCode.SESSION_ENDED, _("This session was logged out. Please log in again.")
+                )
                 return
             self.checked_at = time.monotonic()
             presence_mark_online([self.user.pk])
@@ -312,7 +317,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.registered_frame(registered, frame)
         else:
             message = _("Unknown message type %(type)s.") % {"type": repr(frame["type"][:40])}
-            await self.send_error("unknown_type", message)
+            await self.send_error(GroupErrorCode.UNKNOWN_TYPE, message)
 
     def _group_id(self, frame: dict) -> int | None:
         group_id = frame.get("group")
@@ -329,14 +334,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not self._allow_send():
             self.flood_strikes += 1
             if self.flood_strikes >= FLOOD_STRIKES_BEFORE_CLOSE:
-                await self.refuse(4429, "flooding", _("Too many messages. Please slow down."))
+                await self.refuse(4429, GroupErrorCode.FLOODING, _("Too many messages. Please slow down."))
             else:
-                message = _("Too many messages. Please slow down.")
-                await self.send_error("rate_limited", message, client_id=frame.get("client_id"))
+                await self.send_rate_limited(client_id=frame.get("client_id"))
             return
         group_id = self._group_id(frame)
         if group_id is None:
-            await self.send_error("not_found", _("Not found."), client_id=frame.get("client_id"))
+            await self.send_refusal(ApplicationError.not_found(), client_id=frame.get("client_id"))
             return
         try:
             seq, created = await _send_message(self.user, group_id, frame)
@@ -359,8 +363,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def registered_frame(self, registered: SocketFrame, frame: dict) -> None:
         """A write another app owns (``flag``: a dispute flag, the quickest path when the app is already connected)."""
         if not self._allow_send():
-            message = _("Too many messages. Please slow down.")
-            await self.send_error("rate_limited", message, client_id=frame.get("client_id"))
+            await self.send_rate_limited(client_id=frame.get("client_id"))
             return
         try:
             event = await database_sync_to_async(registered.handler)(self.user, frame)
@@ -372,13 +375,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def frame_resync(self, frame: dict) -> None:
         groups = frame.get("groups")
         if not isinstance(groups, dict):
-            await self.send_error("malformed", _('resync needs "groups": {group id: last seq seen}.'))
+            await self.send_error(GroupErrorCode.MALFORMED, _('resync needs "groups": {group id: last seq seen}.'))
             return
         for raw_id, last_seen in groups.items():
             group_id = self._group_id({"group": raw_id})
             if group_id is None or not is_id(last_seen, minimum=0):
                 message = _("Cannot resync group %(group)s.") % {"group": repr(str(raw_id)[:20])}
-                await self.send_error("not_found", message)
+                await self.send_error(GroupErrorCode.NOT_FOUND, message)
                 continue
             self.awaiting_resync.discard(group_id)
             await self._catch_up(group_id, from_seq=last_seen)
@@ -388,14 +391,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         group_id = self._group_id(frame)
         seq = frame.get("seq")
         if group_id is None or not is_id(seq, minimum=0):
-            await self.send_error("malformed", _("read needs a group of yours and a seq."))
+            await self.send_error(GroupErrorCode.MALFORMED, _("read needs a group of yours and a seq."))
             return
         await _mark_read(self.user, group_id, seq)
 
     async def frame_typing(self, frame: dict) -> None:
         group_id = self._group_id(frame)
         if group_id is None:
-            await self.send_error("not_found", _("Not found."))
+            await self.send_refusal(ApplicationError.not_found())
             return
         now = time.monotonic()
         if now - self.typing_sent.get(group_id, 0) < TYPING_INTERVAL_SECONDS:
@@ -411,7 +414,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def frame_presence(self, frame: dict) -> None:
         group_id = self._group_id(frame)
         if group_id is None:
-            await self.send_error("not_found", _("Not found."))
+            await self.send_refusal(ApplicationError.not_found())
             return
         member_ids, on_duty = await _group_members_on_duty(group_id)
         online = sorted(users_online(member_ids))
@@ -434,6 +437,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.send_event(
             {"type": "error", "code": code, "message": message, **{k: v for k, v in extra.items() if v}}
         )
+
+    async def send_rate_limited(self, **extra) -> None:
+        await self.send_error(GroupErrorCode.RATE_LIMITED, _("Too many messages. Please slow down."), **extra)
 
     async def send_refusal(self, error: Exception, **extra) -> None:
         """A write refused as REST refuses it: the code, message and fields of REST's error body

@@ -22,6 +22,7 @@ from accounts.permissions import (
     can_post_notice,
 )
 from config.errors import ApplicationError
+from groups.error_codes import GroupErrorCode
 from groups.events import event_publish, group_topic, user_topic
 from groups.models import ContactGroup, GroupMembership, Message
 from groups.presentation import message_payload
@@ -99,7 +100,7 @@ def _require_alliance_members(*, alliance, user_ids: list[int]) -> list:
     missing = [user_id for user_id in user_ids if user_id not in members]
     if missing:
         raise ApplicationError(
-            "not_alliance_members",
+            GroupErrorCode.NOT_ALLIANCE_MEMBERS,
             _("Only members of the alliance can be added to its groups."),
             fields={"members": [_("Not members of this alliance: %(ids)s") % {"ids": ", ".join(map(str, missing))}]},
         )
@@ -110,10 +111,8 @@ def _require_alliance_members(*, alliance, user_ids: list[int]) -> list:
 def team_group_create(*, actor, access, name: str, description: str = "", member_ids: list[int]) -> ContactGroup:
     """A team group (a patrol team, a mall's staff) with its creator as admin and the given alliance members."""
     if not can_create_team_group(actor, access):
-        raise ApplicationError(
-            "permission_denied",
-            _("Only alliance admins, police liaisons and mall managers create team groups."),
-            status_code=403,
+        raise ApplicationError.permission_denied(
+            _("Only alliance admins, police liaisons and mall managers create team groups.")
         )
     members = _require_alliance_members(alliance=access.alliance, user_ids=[i for i in dict.fromkeys(member_ids)])
     group = ContactGroup.objects.create(
@@ -129,9 +128,9 @@ def team_group_create(*, actor, access, name: str, description: str = "", member
 def team_group_member_add(*, actor, group: ContactGroup, user_id: int) -> GroupMembership:
     if not can_manage_team_group(actor, _membership_for(group=group, user=actor)):
         raise (
-            _not_found()
+            ApplicationError.not_found()
             if _membership_for(group=group, user=actor) is None
-            else ApplicationError("permission_denied", _("Only the team group's admins add people."), status_code=403)
+            else ApplicationError.permission_denied(_("Only the team group's admins add people."))
         )
     [user] = _require_alliance_members(alliance=group.alliance, user_ids=[user_id])
     return group_member_add(group=group, user=user)
@@ -142,15 +141,17 @@ def team_group_member_remove(*, actor, group: ContactGroup, user_id: int) -> Non
     """Group admins remove people from a team group; anyone may leave one."""
     membership = _membership_for(group=group, user=actor)
     if membership is None:
-        raise _not_found()
+        raise ApplicationError.not_found()
     if group.kind != ContactGroup.Kind.TEAM:
         raise ApplicationError(
-            "membership_follows_alliance", _("Membership of this group follows the alliance."), status_code=409
+            GroupErrorCode.MEMBERSHIP_FOLLOWS_ALLIANCE,
+            _("Membership of this group follows the alliance."),
+            status_code=409,
         )
     if user_id != actor.pk and not can_manage_team_group(actor, membership):
-        raise ApplicationError("permission_denied", _("Only the team group's admins remove people."), status_code=403)
+        raise ApplicationError.permission_denied(_("Only the team group's admins remove people."))
     if not GroupMembership.objects.filter(group=group, user_id=user_id).exists():
-        raise _not_found()
+        raise ApplicationError.not_found()
     group_member_remove(group=group, user=GroupMembership.objects.get(group=group, user_id=user_id).user)
 
 
@@ -196,10 +197,6 @@ def _membership_for(*, group: ContactGroup, user) -> GroupMembership | None:
     return GroupMembership.objects.select_related("group").filter(group=group, user=user).first()
 
 
-def _not_found() -> ApplicationError:
-    return ApplicationError("not_found", _("Not found."), status_code=404)
-
-
 def message_send(
     *,
     sender,
@@ -217,13 +214,15 @@ def message_send(
     sender returns the stored message instead of a second copy (phones resend when an answer is lost)."""
     membership = _membership_for(group=group, user=sender)
     if membership is None:
-        raise _not_found()
+        raise ApplicationError.not_found()
     if not can_post_in_group(sender, membership):
         raise ApplicationError(
-            "posting_restricted", _("Only the police and group admins post in this group."), status_code=403
+            GroupErrorCode.POSTING_RESTRICTED,
+            _("Only the police and group admins post in this group."),
+            status_code=403,
         )
     if group.is_archived:
-        raise ApplicationError("group_archived", _("This group is archived."), status_code=409)
+        raise ApplicationError(GroupErrorCode.GROUP_ARCHIVED, _("This group is archived."), status_code=409)
     if client_id:
         existing = Message.objects.filter(group=group, sender=sender, client_id=client_id).first()
         if existing:
@@ -267,9 +266,9 @@ def notice_post(*, actor, group: ContactGroup, body: str) -> Message:
     """A pinned notice (案件通报, safety tip) from the police; it stays on top of the group until unpinned."""
     membership = _membership_for(group=group, user=actor)
     if membership is None:
-        raise _not_found()
+        raise ApplicationError.not_found()
     if not can_post_notice(actor, membership):
-        raise ApplicationError("permission_denied", _("Only the police post notices."), status_code=403)
+        raise ApplicationError.permission_denied(_("Only the police post notices."))
     return _append(group=group, kind=Message.Kind.NOTICE, sender=actor, body=body, is_pinned=True)
 
 
@@ -279,12 +278,12 @@ def message_delete(*, actor, group: ContactGroup, seq: int) -> Message:
     and a system line tells every member's app to hide it."""
     membership = _membership_for(group=group, user=actor)
     if membership is None:
-        raise _not_found()
+        raise ApplicationError.not_found()
     message = Message.objects.select_for_update().filter(group=group, seq=seq).first()
     if message is None or message.kind == Message.Kind.SYSTEM:
-        raise _not_found()
+        raise ApplicationError.not_found()
     if not can_delete_message(actor, membership, message):
-        raise ApplicationError("permission_denied", _("You can only delete your own messages."), status_code=403)
+        raise ApplicationError.permission_denied(_("You can only delete your own messages."))
     if message.deleted_at:
         return message
     for file_field in (message.image, message.thumbnail):
@@ -309,7 +308,7 @@ def group_mark_read(*, user, group: ContactGroup, seq: int) -> GroupMembership:
     """Read up to ``seq``. Never moves backwards, so an old device catching up cannot un-read newer messages."""
     membership = _membership_for(group=group, user=user)
     if membership is None:
-        raise _not_found()
+        raise ApplicationError.not_found()
     seq = min(seq, group.last_seq)
     GroupMembership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
     membership.refresh_from_db(fields=["last_read_seq"])
@@ -319,7 +318,7 @@ def group_mark_read(*, user, group: ContactGroup, seq: int) -> GroupMembership:
 def group_mute(*, user, group: ContactGroup, muted: bool) -> GroupMembership:
     membership = _membership_for(group=group, user=user)
     if membership is None:
-        raise _not_found()
+        raise ApplicationError.not_found()
     membership.is_muted = muted
     membership.save(update_fields=["is_muted"])
     return membership

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import can_create_alliance, can_manage_alliance
-from alliance.error_codes import AllianceErrorCode, field_error, permission_denied
+from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.hooks import alliance_membership_hooks
 from alliance.models import Alliance, Station
 from alliance.selectors import AllianceAccess, jurisdiction_station_ids, unit_and_units_above
@@ -62,7 +62,7 @@ def alliance_create(
     """A police admin founds an alliance in their jurisdiction and becomes its first admin."""
     station_ids = jurisdiction_station_ids(user=actor)
     if not can_create_alliance(actor, station_in_jurisdiction=station.pk in station_ids):
-        raise permission_denied(_("You can create alliances only in your own jurisdiction."))
+        raise ApplicationError.permission_denied(_("You can create alliances only in your own jurisdiction."))
     if station.kind != Station.Kind.STATION:
         raise field_error(
             AllianceErrorCode.INVALID_STATION,
@@ -107,7 +107,7 @@ def alliance_update(
     """Its admins (and the police admins of its jurisdiction) edit an alliance. ``boundary=None`` or
     ``office=None`` clear them; leaving them out keeps them."""
     if not can_manage_alliance(actor, access):
-        raise permission_denied(_("Only the alliance's admins can change it."))
+        raise ApplicationError.permission_denied(_("Only the alliance's admins can change it."))
     alliance = access.alliance
     fields = []
     if name is not None:

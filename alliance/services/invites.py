@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import ALLIANCE_INVITE_ROLES, can_manage_alliance
-from alliance.error_codes import AllianceErrorCode, field_error, permission_denied
+from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import AllianceInvite
 from alliance.selectors import AllianceAccess
 from alliance.services.alliances import alliance_require_active
+from config.errors import ApplicationError
 
 # No 0/O or 1/I: codes are read out over the phone and typed. 32 ** 12 = 2 ** 60 possible codes.
 INVITE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -39,7 +40,7 @@ def alliance_invite_create(
     max_uses: int = INVITE_DEFAULT_USES,
 ) -> AllianceInvite:
     if not can_manage_alliance(actor, access):
-        raise permission_denied(_("Only the alliance's admins can invite people."))
+        raise ApplicationError.permission_denied(_("Only the alliance's admins can invite people."))
     alliance_require_active(access.alliance)
     if role and role not in ALLIANCE_INVITE_ROLES:
         raise field_error(AllianceErrorCode.INVALID_ROLE, "role", _("Invites cannot make people alliance admins."))
@@ -74,7 +75,7 @@ def alliance_invite_create(
 
 def alliance_invite_revoke(*, actor: User, access: AllianceAccess, invite: AllianceInvite) -> AllianceInvite:
     if not can_manage_alliance(actor, access):
-        raise permission_denied(_("Only the alliance's admins can revoke invites."))
+        raise ApplicationError.permission_denied(_("Only the alliance's admins can revoke invites."))
     if invite.revoked_at is None:
         invite.revoked_at = timezone.now()
         invite.revoked_by = actor

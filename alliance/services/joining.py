@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import ALLIANCE_INVITE_ROLES, can_hold_alliance_role, can_manage_alliance
-from alliance.error_codes import AllianceErrorCode, field_error, permission_denied
+from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import Alliance, AllianceInvite, AllianceJoinRequest, AllianceMembership
 from alliance.selectors import AllianceAccess
 from alliance.services.alliances import alliance_require_active
@@ -151,7 +151,7 @@ def join_request_approve(
     *, actor: User, access: AllianceAccess, join_request: AllianceJoinRequest
 ) -> AllianceJoinRequest:
     if not can_manage_alliance(actor, access):
-        raise permission_denied(_("Only the alliance's admins decide on join requests."))
+        raise ApplicationError.permission_denied(_("Only the alliance's admins decide on join requests."))
     join_request = _locked_pending(join_request)
     if join_request.status == AllianceJoinRequest.Status.APPROVED:
         return join_request  # a second tap on "approve"
@@ -176,7 +176,7 @@ def join_request_reject(
     *, actor: User, access: AllianceAccess, join_request: AllianceJoinRequest
 ) -> AllianceJoinRequest:
     if not can_manage_alliance(actor, access):
-        raise permission_denied(_("Only the alliance's admins decide on join requests."))
+        raise ApplicationError.permission_denied(_("Only the alliance's admins decide on join requests."))
     join_request = _locked_pending(join_request)
     if join_request.status == AllianceJoinRequest.Status.REJECTED:
         return join_request

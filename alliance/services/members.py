@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import can_go_on_duty, can_hold_alliance_role, can_manage_alliance
-from alliance.error_codes import AllianceErrorCode, field_error, not_found, permission_denied
+from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.hooks import alliance_membership_hooks
 from alliance.models import Alliance, AllianceMembership, StationStaff, StoreStaff
 from alliance.selectors import AllianceAccess
@@ -69,7 +69,7 @@ def _member_delete(*, alliance: Alliance, membership: AllianceMembership) -> Non
 @transaction.atomic
 def alliance_leave(*, user: User, access: AllianceAccess) -> None:
     if access.membership is None:
-        raise not_found()
+        raise ApplicationError.not_found()
     _member_delete(alliance=access.alliance, membership=access.membership)
 
 
@@ -77,9 +77,9 @@ def alliance_leave(*, user: User, access: AllianceAccess) -> None:
 def alliance_member_remove(*, actor: User, access: AllianceAccess, membership: AllianceMembership) -> None:
     """An admin removes a member; a member removing themselves is leaving."""
     if membership.alliance_id != access.alliance.pk:
-        raise not_found()
+        raise ApplicationError.not_found()
     if membership.user_id != actor.pk and not can_manage_alliance(actor, access):
-        raise permission_denied(_("Only the alliance's admins can remove members."))
+        raise ApplicationError.permission_denied(_("Only the alliance's admins can remove members."))
     _member_delete(alliance=access.alliance, membership=membership)
 
 
@@ -88,9 +88,9 @@ def alliance_member_role_set(
     *, actor: User, access: AllianceAccess, membership: AllianceMembership, role: str
 ) -> AllianceMembership:
     if membership.alliance_id != access.alliance.pk:
-        raise not_found()
+        raise ApplicationError.not_found()
     if not can_manage_alliance(actor, access):
-        raise permission_denied(_("Only the alliance's admins can change members' roles."))
+        raise ApplicationError.permission_denied(_("Only the alliance's admins can change members' roles."))
     if membership.role == role:
         return membership
     if not can_hold_alliance_role(membership.user, role):
@@ -111,7 +111,7 @@ def alliance_duty_set(*, user: User, access: AllianceAccess, on_duty: bool) -> A
     """A responder says they can (or no longer can) be dispatched. Going on duty twice keeps the first time."""
     membership = access.membership
     if membership is None:
-        raise permission_denied(_("Only members of the alliance go on duty in it."))
+        raise ApplicationError.permission_denied(_("Only members of the alliance go on duty in it."))
     if not can_go_on_duty(user, membership):
         raise ApplicationError(
             AllianceErrorCode.NOT_A_RESPONDER,

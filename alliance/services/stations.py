@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import can_be_posted_to_station, can_post_station_staff
-from alliance.error_codes import AllianceErrorCode, field_error, not_found, permission_denied
+from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import Station, StationStaff
 from alliance.selectors import forget_cached_jurisdiction, jurisdiction_station_ids
 from config.errors import ApplicationError
@@ -16,7 +16,9 @@ from config.errors import ApplicationError
 def station_staff_add(*, actor: User, station: Station, user: User) -> StationStaff:
     """Post an officer (or another police admin) to a unit of the actor's jurisdiction. Posting twice is a no-op."""
     if not can_post_station_staff(actor, station_in_jurisdiction=station.pk in jurisdiction_station_ids(user=actor)):
-        raise permission_denied(_("You can post officers only to police units of your own jurisdiction."))
+        raise ApplicationError.permission_denied(
+            _("You can post officers only to police units of your own jurisdiction.")
+        )
     if not can_be_posted_to_station(user):
         raise field_error(
             AllianceErrorCode.NOT_POLICE,
@@ -36,7 +38,9 @@ def station_staff_add(*, actor: User, station: Station, user: User) -> StationSt
 
 def station_staff_remove(*, actor: User, station: Station, user: User) -> None:
     if not can_post_station_staff(actor, station_in_jurisdiction=station.pk in jurisdiction_station_ids(user=actor)):
-        raise permission_denied(_("You can post officers only to police units of your own jurisdiction."))
+        raise ApplicationError.permission_denied(
+            _("You can post officers only to police units of your own jurisdiction.")
+        )
     if user.pk == actor.pk:
         # A police admin who removes their own last post locks themselves out of their jurisdiction.
         raise ApplicationError(
@@ -44,5 +48,5 @@ def station_staff_remove(*, actor: User, station: Station, user: User) -> None:
         )
     deleted, _by_model = StationStaff.objects.filter(user=user, station=station).delete()
     if not deleted:
-        raise not_found()
+        raise ApplicationError.not_found()
     forget_cached_jurisdiction(user)

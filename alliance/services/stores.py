@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.adapter import phone_normalise
 from accounts.models import User
 from accounts.permissions import can_edit_store, can_manage_store_staff, can_register_store, can_verify_store
-from alliance.error_codes import AllianceErrorCode, field_error, not_found, permission_denied
+from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import AllianceMembership, Store, StoreStaff
 from alliance.selectors import AllianceAccess, StoreAccess
 from alliance.services.alliances import alliance_require_active
@@ -59,7 +59,9 @@ def store_register(
 ) -> Store:
     """A merchant member registers their store; it waits for the alliance's admins to verify it."""
     if not can_register_store(actor, access):
-        raise permission_denied(_("Only merchants who are members of the alliance register stores in it."))
+        raise ApplicationError.permission_denied(
+            _("Only merchants who are members of the alliance register stores in it.")
+        )
     alliance_require_active(access.alliance)
     lat, lon = _coordinates(latitude, longitude)
     return Store.objects.create(
@@ -80,7 +82,7 @@ def store_update(*, actor: User, store_access: StoreAccess, **changes) -> Store:
     verification until the alliance checks again. ``changes``: any of the fields :func:`store_register` takes."""
     store = store_access.store
     if not can_edit_store(actor, store, is_store_staff=store_access.is_store_staff):
-        raise permission_denied(_("Only the store's owner and staff can edit it."))
+        raise ApplicationError.permission_denied(_("Only the store's owner and staff can edit it."))
     if "latitude" in changes or "longitude" in changes:
         changes["latitude"], changes["longitude"] = _coordinates(
             changes.get("latitude", store.latitude), changes.get("longitude", store.longitude)
@@ -98,7 +100,7 @@ def store_update(*, actor: User, store_access: StoreAccess, **changes) -> Store:
 
 def store_verify(*, actor: User, access: AllianceAccess, store: Store, verified: bool) -> Store:
     if not can_verify_store(actor, access):
-        raise permission_denied(_("Only the alliance's admins verify stores."))
+        raise ApplicationError.permission_denied(_("Only the alliance's admins verify stores."))
     store.is_verified = verified
     store.verified_by = actor if verified else None
     store.verified_at = timezone.now() if verified else None
@@ -111,7 +113,7 @@ def store_photo_set(*, actor: User, store_access: StoreAccess, upload) -> Store:
     at most 1600 px a side) by ``config.images``. The previous file is deleted once the new one is committed."""
     store = store_access.store
     if not can_edit_store(actor, store, is_store_staff=store_access.is_store_staff):
-        raise permission_denied(_("Only the store's owner and staff can change its photo."))
+        raise ApplicationError.permission_denied(_("Only the store's owner and staff can change its photo."))
     try:
         prepared = image_prepare(upload, max_bytes=STORE_PHOTO_MAX_BYTES, max_side=STORE_PHOTO_MAX_SIDE)
     except ApplicationError as exc:
@@ -132,7 +134,7 @@ def store_staff_add(*, actor: User, store_access: StoreAccess, phone: str) -> St
     answer tells nothing about numbers outside it."""
     store = store_access.store
     if not can_manage_store_staff(actor, store, store_access.access):
-        raise permission_denied(_("Only the store's owner can manage its staff."))
+        raise ApplicationError.permission_denied(_("Only the store's owner can manage its staff."))
     try:
         phone = phone_normalise(phone)
     except forms.ValidationError as exc:
@@ -163,7 +165,7 @@ def store_staff_remove(*, actor: User, store_access: StoreAccess, user_id: int) 
     """The owner (or an alliance admin) removes a staff member; staff may also take themselves off."""
     store = store_access.store
     if user_id != actor.pk and not can_manage_store_staff(actor, store, store_access.access):
-        raise permission_denied(_("Only the store's owner can manage its staff."))
+        raise ApplicationError.permission_denied(_("Only the store's owner can manage its staff."))
     deleted, _by_model = StoreStaff.objects.filter(store=store, user_id=user_id).delete()
     if not deleted:
-        raise not_found()
+        raise ApplicationError.not_found()

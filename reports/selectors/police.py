@@ -3,20 +3,18 @@ to the units above them. Shared by the reads on flags and on reports."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.permissions import ALLIANCE_RESPONDER_ROLES, is_police
 from alliance.models import Station, StationStaff
+from alliance.selectors import units_under
 
 RESPONDING_MEMBER_ROLES = ALLIANCE_RESPONDER_ROLES | {"admin"}
 
 
 def posted_units(user) -> QuerySet[Station]:
     """The police units an officer or admin is posted to, with the offices and workstations under them."""
-    posts = StationStaff.objects.filter(user=user).values("station_id")
-    return Station.objects.filter(Q(pk__in=posts) | Q(parent_id__in=posts) | Q(parent__parent_id__in=posts)).values(
-        "pk"
-    )
+    return units_under(StationStaff.objects.filter(user=user).values("station_id")).values("pk")
 
 
 def police_posted_to_alliance(*, user, alliance) -> bool:

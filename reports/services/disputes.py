@@ -104,20 +104,20 @@ def dispute_flag(
     if access is None or access.alliance.pk != alliance.pk:
         access = alliance_access_for(user=reporter, alliance=alliance)
     if access is None:
-        raise ApplicationError("not_found", _("Not found."), status_code=404)
+        raise ApplicationError.not_found()
     if not can_flag_dispute(reporter, access):
-        raise ApplicationError("permission_denied", _("Only members of this alliance can flag."), status_code=403)
+        raise ApplicationError.permission_denied(_("Only members of this alliance can flag."))
     existing = _flag_already_stored(reporter=reporter, client_id=client_id)
     if existing is not None:
         return existing  # the phone resent a flag whose answer it lost
     if store is not None and store.alliance_id != alliance.pk:
-        raise ApplicationError("not_found", _("Not found."), status_code=404, fields={"store": [_("Not found.")]})
+        raise ApplicationError.not_found(store=[_("Not found.")])
     if store is None:
         store = Store.objects.filter(alliance=alliance, owner=reporter).order_by("id").first()
     if latitude is None or longitude is None:
         if store is None:
             raise ApplicationError(
-                "location_required",
+                ReportsErrorCode.LOCATION_REQUIRED,
                 _("Send your location: you have no store in this alliance to default to."),
                 fields={"latitude": [_("This field is required.")]},
             )

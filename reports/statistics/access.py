@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from accounts.permissions import is_police
 from alliance.models import Alliance, Station, StationStaff
+from alliance.selectors import unit_and_units_above, units_under
 
 
 def police_posted_to_station(*, user, station: Station) -> bool:
@@ -14,13 +15,11 @@ def police_posted_to_station(*, user, station: Station) -> bool:
     ``station`` comes with ``parent`` selected."""
     if not is_police(user):
         return False
-    above = [station.pk, station.parent_id, station.parent.parent_id if station.parent_id else None]
-    return StationStaff.objects.filter(user=user, station_id__in=[pk for pk in above if pk]).exists()
+    return StationStaff.objects.filter(user=user, station_id__in=unit_and_units_above(station)).exists()
 
 
 def alliances_under_station(*, station: Station) -> list[Alliance]:
     """The alliances whose police station or community police office is the unit or a unit under it (units are
     at most three tiers deep), whatever their status: archived alliances had cases too."""
-    under = Q(pk=station.pk) | Q(parent_id=station.pk) | Q(parent__parent_id=station.pk)
-    units = Station.objects.filter(under).values("pk")
+    units = units_under([station.pk]).values("pk")
     return list(Alliance.objects.filter(Q(station_id__in=units) | Q(office_id__in=units)).only("pk", "name"))
