@@ -99,10 +99,13 @@ def main() -> int:
     run_parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     test_parser = commands.add_parser("test", help="run the test suite; extra arguments go to pytest")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
+    # (argparse's REMAINDER refuses options that come first, such as "test -k idempotency -x": keep the unknown ones)
+    args, unknown = parser.parse_known_args()
     if args.command == "run":
+        if unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         return run(args.port, args.host)
-    return test(args.pytest_args)
+    return test(unknown + args.pytest_args)
 
 
 if __name__ == "__main__":

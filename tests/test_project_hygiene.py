@@ -94,3 +94,13 @@ def test_settings_make_no_directories_when_imported(tmp_path):
     migrated = _run(sys.executable, "manage.py", "migrate", "--no-input", "--verbosity", "0", env=env)
     assert migrated.returncode == 0, migrated.stderr[-1000:]
     assert (var_dir / "db.sqlite3").exists()
+
+
+def test_dev_py_test_passes_pytest_options_through():
+    # README: "python3 dev.py test -k idempotency -x passes arguments to pytest" (options first used to be refused)
+    result = _run(
+        sys.executable, "dev.py", "test", "-q", "--collect-only", "-k", "ruff", "tests/test_project_hygiene.py"
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test_ruff_is_clean" in result.stdout and "1/" in result.stdout
