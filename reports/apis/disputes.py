@@ -15,7 +15,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance.selectors import alliance_access
+from alliance.selectors import alliance_access_or_404
 from config.filters import BoundedIsoDateTimeFilter, IdFilter
 from config.images import image_prepare
 from config.json_input import LimitedJSONParser
@@ -149,9 +149,7 @@ def dispute_flag_from_input(*, user, alliance_id: int, data) -> Dispute:
     :class:`DisputeFlagInput`, the store within the alliance, then :func:`reports.services.disputes.dispute_flag`
     with that access. Refusals are raised as REST raises them; the socket answers each with the same code, message
     and fields. (The socket carries no files: its frame does not accept ``photos``.)"""
-    access = alliance_access(user=user, alliance_id=alliance_id)
-    if access is None:
-        raise Http404
+    access = alliance_access_or_404(user=user, alliance_id=alliance_id)
     validated = DisputeFlagInput(data=data)
     validated.is_valid(raise_exception=True)
     params = dict(validated.validated_data)
