@@ -18,6 +18,24 @@ def can_set_escalation_policy(user, access) -> bool:
 # ``posted``: the user is police posted (StationStaff) to the alliance's station or office, or a unit under them.
 
 
+def _is_alliance_responder(access) -> bool:
+    return (
+        access is not None
+        and access.membership is not None
+        and (access.membership.role in ALLIANCE_RESPONDER_ROLES or access.membership.role == "admin")
+    )
+
+
+def _is_police_for(user, access, *, posted: bool) -> bool:
+    """Officers and police admins posted to the alliance's station or office (or a unit under them), and police
+    admins whose jurisdiction holds it."""
+    return is_police(user) and (posted or (access is not None and access.in_jurisdiction))
+
+
+def _is_reporter(user, incident) -> bool:
+    return incident.reporter_id is not None and incident.reporter_id == user.pk
+
+
 def can_flag_dispute(user, access) -> bool:
     """Any member of the alliance can raise the alarm; merchants most of all."""
     return access is not None and access.membership is not None
@@ -26,32 +44,20 @@ def can_flag_dispute(user, access) -> bool:
 def can_respond_to_dispute(user, access, *, posted: bool = False) -> bool:
     """Responders: the alliance's police liaisons, mall managers, volunteers and admins, and the police posted to
     its station or office (the upper rungs of the ladder)."""
-    if access is not None and access.membership is not None and access.membership.role in ALLIANCE_RESPONDER_ROLES:
-        return True
-    if access is not None and access.membership is not None and access.membership.role == "admin":
-        return True
-    return is_police(user) and (posted or (access is not None and access.in_jurisdiction))
+    return _is_alliance_responder(access) or _is_police_for(user, access, posted=posted)
 
 
 def can_view_case_statistics(user, access, *, posted: bool = False) -> bool:
     """The figures police put in their reports: police of the jurisdiction and the alliance's admins."""
     if access is not None and access.membership is not None and access.membership.role == "admin":
         return True
-    return is_police(user) and (posted or (access is not None and access.in_jurisdiction))
+    return _is_police_for(user, access, posted=posted)
 
 
 # --- incidents (reports app) ---------------------------------------------------------------------------------------
 # ``access`` and ``posted`` as for dispute flags. ``in_team``: the user is in the team group the incident is assigned
 # to. Who may see an incident at all is :func:`can_view_incident` (``reports.selectors.incidents_visible_to`` is the
 # same rule as a query); anyone else gets 404. Someone who sees it but may not take a step gets 403.
-
-
-def _is_alliance_responder(access) -> bool:
-    return (
-        access is not None
-        and access.membership is not None
-        and (access.membership.role in ALLIANCE_RESPONDER_ROLES or access.membership.role == "admin")
-    )
 
 
 def can_report_incident(user, access) -> bool:
@@ -62,13 +68,13 @@ def can_report_incident(user, access) -> bool:
 def can_handle_incident(user, access, *, posted: bool = False) -> bool:
     """The police queue: accept, assign, reject, merge and close. Officers and police admins posted to the
     alliance's station or office (or a unit under them), and police admins whose jurisdiction holds it."""
-    return is_police(user) and (posted or (access is not None and access.in_jurisdiction))
+    return _is_police_for(user, access, posted=posted)
 
 
 def can_view_incident(user, incident, access, *, posted: bool = False, in_team: bool = False) -> bool:
     """The reporter, the alliance's responders (responder roles and admins), the police who handle it, and whoever
     it is assigned to (the person, or the members of the team group)."""
-    if incident.reporter_id is not None and incident.reporter_id == user.pk:
+    if _is_reporter(user, incident):
         return True
     if incident.assignee_id is not None and incident.assignee_id == user.pk:
         return True
@@ -93,17 +99,17 @@ def can_be_assigned_incident(user, access, *, posted: bool = False) -> bool:
 
 def can_close_incident(user, incident, access, *, posted: bool = False) -> bool:
     """After resolution the police close the case, or the reporter does (and is asked to rate it)."""
-    is_reporter = incident.reporter_id is not None and incident.reporter_id == user.pk
+    is_reporter = _is_reporter(user, incident)
     return is_reporter or can_handle_incident(user, access, posted=posted)
 
 
 def can_reopen_incident(user, incident) -> bool:
     """Only the reporter says "this is not fixed" (within the reopen window, which the service checks)."""
-    return incident.reporter_id is not None and incident.reporter_id == user.pk
+    return _is_reporter(user, incident)
 
 
 def can_rate_incident(user, incident) -> bool:
-    return incident.reporter_id is not None and incident.reporter_id == user.pk
+    return _is_reporter(user, incident)
 
 
 def can_comment_on_incident(user, incident, access, *, posted: bool = False, in_team: bool = False) -> bool:
@@ -114,7 +120,7 @@ def can_comment_on_incident(user, incident, access, *, posted: bool = False, in_
 def can_see_incident_duplicates(user, incident, access, *, posted: bool = False) -> bool:
     """Possible duplicates are shown to the reporter ("someone already reported this") and to the police, who
     merge them. They never name the other reports' reporters."""
-    is_reporter = incident.reporter_id is not None and incident.reporter_id == user.pk
+    is_reporter = _is_reporter(user, incident)
     return is_reporter or can_handle_incident(user, access, posted=posted)
 
 
@@ -123,6 +129,6 @@ def can_see_incident_reporter(user, incident) -> bool:
     and the reporter themself: responders and officers on the street see "anonymous"."""
     if not incident.is_anonymous:
         return True
-    if incident.reporter_id is not None and incident.reporter_id == user.pk:
+    if _is_reporter(user, incident):
         return True
     return is_police_admin(user)
