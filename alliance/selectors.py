@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_manage_alliance, can_view_alliance, is_police_admin
+from accounts.permissions import is_police_admin
 from alliance.error_codes import AllianceErrorCode
 from alliance.models import (
     Alliance,
@@ -29,6 +29,7 @@ from alliance.models import (
     Store,
     StoreStaff,
 )
+from alliance.permissions import can_manage_alliance, can_view_alliance
 from config.errors import ApplicationError
 
 _JURISDICTION_CACHE = "_pingan_jurisdiction"
@@ -116,7 +117,7 @@ def station_staff(*, station: Station) -> QuerySet[StationStaff]:
 
 @dataclass(frozen=True)
 class AllianceAccess:
-    """What one person has in one alliance; ``accounts.permissions`` decides from it what they may do."""
+    """What one person has in one alliance; ``alliance.permissions`` decides from it what they may do."""
 
     alliance: Alliance
     membership: AllianceMembership | None

@@ -14,17 +14,17 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import (
+from config.errors import ApplicationError
+from groups.error_codes import GroupErrorCode
+from groups.events import event_publish, group_topic, user_topic
+from groups.models import ContactGroup, GroupMembership, Message
+from groups.permissions import (
     can_create_team_group,
     can_delete_message,
     can_manage_team_group,
     can_post_in_group,
     can_post_notice,
 )
-from config.errors import ApplicationError
-from groups.error_codes import GroupErrorCode
-from groups.events import event_publish, group_topic, user_topic
-from groups.models import ContactGroup, GroupMembership, Message
 from groups.presentation import message_payload
 
 MAX_TEXT_LENGTH = 4000

@@ -12,10 +12,10 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import ALLIANCE_INVITE_ROLES
 from alliance import selectors
 from alliance.apis.outputs import role_field
 from alliance.models import AllianceInvite
+from alliance.permissions import ALLIANCE_INVITE_ROLES
 from alliance.qr import invite_qr_payload, qr_png
 from alliance.services.invites import (
     INVITE_DEFAULT_HOURS,

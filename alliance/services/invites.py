@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import ALLIANCE_INVITE_ROLES, can_manage_alliance
 from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import AllianceInvite
+from alliance.permissions import ALLIANCE_INVITE_ROLES, can_manage_alliance
 from alliance.selectors import AllianceAccess
 from alliance.services.alliances import alliance_require_active
 from config.errors import ApplicationError

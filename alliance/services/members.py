@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import can_go_on_duty, can_hold_alliance_role, can_manage_alliance
 from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.hooks import alliance_membership_hooks
 from alliance.models import Alliance, AllianceMembership, StationStaff, StoreStaff
+from alliance.permissions import can_go_on_duty, can_hold_alliance_role, can_manage_alliance
 from alliance.selectors import AllianceAccess
 from config.errors import ApplicationError
 

@@ -6,9 +6,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import can_be_posted_to_station, can_post_station_staff
 from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import Station, StationStaff
+from alliance.permissions import can_be_posted_to_station, can_post_station_staff
 from alliance.selectors import forget_cached_jurisdiction, jurisdiction_station_ids
 from config.errors import ApplicationError
 

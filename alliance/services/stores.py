@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from accounts.adapter import phone_normalise
 from accounts.models import User
-from accounts.permissions import can_edit_store, can_manage_store_staff, can_register_store, can_verify_store
 from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import AllianceMembership, Store, StoreStaff
+from alliance.permissions import can_edit_store, can_manage_store_staff, can_register_store, can_verify_store
 from alliance.selectors import AllianceAccess, StoreAccess
 from alliance.services.alliances import alliance_require_active
 from config.errors import ApplicationError

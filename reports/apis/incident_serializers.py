@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.permissions import can_see_full_phone_numbers, can_see_incident_reporter
+from accounts.permissions import can_see_full_phone_numbers
 from accounts.presentation import MaskedPhoneField
 from config.serializer_fields import NamedChoiceField
 from config.serializers import InputSerializer
 from reports.apis.case_photos import case_photo_links
 from reports.models import Incident
+from reports.permissions import can_see_incident_reporter
 from reports.presentation import incident_awaiting_rating
 
 # --- fields ------------------------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import can_see_incident_duplicates
 from alliance.selectors import alliance_access_or_404
 from config.errors import ApplicationError
 from config.filters import BoundedIsoDateTimeFilter, IdFilter, StrictBooleanFilter
@@ -38,6 +37,7 @@ from reports.apis.incident_serializers import (
     incident_context,
 )
 from reports.models import CasePhoto, Incident
+from reports.permissions import can_see_incident_duplicates
 from reports.selectors.incidents import (
     incident_duplicates,
     incident_for_viewer,

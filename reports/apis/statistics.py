@@ -1,6 +1,6 @@
 """HTTP endpoints for case statistics, per alliance and per police unit, as JSON and as a CSV spreadsheet.
 
-Who may see them: ``accounts.permissions.can_view_case_statistics`` (the alliance's admins, the police posted to
+Who may see them: ``reports.permissions.can_view_case_statistics`` (the alliance's admins, the police posted to
 its units, the police admins of its jurisdiction; for a unit, the police posted to it or above it). Anyone else
 gets 404, so an id tells nothing. The figures themselves come from the ``reports.statistics`` package.
 """
@@ -19,9 +19,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import can_view_case_statistics
 from alliance.models import Alliance, Station
 from alliance.selectors import alliance_access_for
+from reports.permissions import can_view_case_statistics
 from reports.selectors.police import police_posted_to_alliance
 from reports.statistics.access import alliances_under_station, police_posted_to_station
 from reports.statistics.catalogue import case_statistics

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from accounts.permissions import ALLIANCE_RESPONDER_ROLES, is_police
+from accounts.permissions import is_police
 from alliance.models import AllianceMembership, StationStaff
+from alliance.permissions import ALLIANCE_RESPONDER_ROLES
 from reports.models import CaseEvent, Dispute, DisputeResponder
 from reports.selectors.police import RESPONDING_MEMBER_ROLES, posted_units
 

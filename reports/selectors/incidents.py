@@ -26,7 +26,7 @@ BOX_MARGIN = 1.01
 
 @dataclass(frozen=True)
 class IncidentStanding:
-    """What one person has to do with one incident; ``accounts.permissions`` decides from it what they may do."""
+    """What one person has to do with one incident; ``reports.permissions`` decides from it what they may do."""
 
     access: AllianceAccess | None
     posted: bool
@@ -46,7 +46,7 @@ def incident_standing(*, user, incident: Incident) -> IncidentStanding:
 
 
 def incidents_visible_to(*, user) -> QuerySet[Incident]:
-    """:func:`accounts.permissions.can_view_incident` as a query: the user's own reports; every incident of the
+    """:func:`reports.permissions.can_view_incident` as a query: the user's own reports; every incident of the
     alliances where they are a responder or admin; what is assigned to them or to a team group they are in; and,
     for police, every incident of the alliances under the units they are posted to (a police admin's jurisdiction
     is those same units)."""

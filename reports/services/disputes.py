@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_flag_dispute, can_respond_to_dispute
 from alliance.models import Alliance, Store
 from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
@@ -26,6 +25,7 @@ from groups.models import ContactGroup, GroupMembership, Message
 from groups.services import card_post, card_update
 from reports.error_codes import ReportsErrorCode
 from reports.models import CaseEvent, Dispute, DisputeResponder
+from reports.permissions import can_flag_dispute, can_respond_to_dispute
 from reports.presentation import already_reported_error, dispute_card, dispute_event
 from reports.selectors.disputes import dispute_responders_at_level, disputes_due, disputes_visible_to
 from reports.selectors.police import police_posted_to_alliance

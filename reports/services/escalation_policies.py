@@ -8,11 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_set_escalation_policy
 from alliance.models import Alliance
 from alliance.selectors import AllianceAccess
 from config.errors import ApplicationError
 from reports.models import EscalationPolicy
+from reports.permissions import can_set_escalation_policy
 
 logger = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_comment_on_incident
 from config.errors import ApplicationError
 from config.times import api_datetime
 from groups.events import event_publish, user_topic
 from reports.models import CaseEvent, Incident, IncidentComment
+from reports.permissions import can_comment_on_incident
 from reports.selectors.incidents import incident_standing
 from reports.services.incident_updates import incident_followers, timeline_record
 

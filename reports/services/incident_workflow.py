@@ -21,7 +21,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
-from accounts.permissions import (
+from alliance.selectors import alliance_access_for
+from config.errors import ApplicationError
+from groups.models import ContactGroup
+from groups.services import card_update
+from reports.error_codes import ReportsErrorCode
+from reports.models import CaseEvent, Incident
+from reports.permissions import (
     can_be_assigned_incident,
     can_close_incident,
     can_handle_incident,
@@ -30,12 +36,6 @@ from accounts.permissions import (
     can_view_incident,
     can_work_incident,
 )
-from alliance.selectors import alliance_access_for
-from config.errors import ApplicationError
-from groups.models import ContactGroup
-from groups.services import card_update
-from reports.error_codes import ReportsErrorCode
-from reports.models import CaseEvent, Incident
 from reports.presentation import incident_card
 from reports.selectors.incidents import IncidentStanding, incident_standing, incident_team_member_ids
 from reports.selectors.police import police_posted_to_alliance

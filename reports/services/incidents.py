@@ -14,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_report_incident
 from alliance.models import Alliance, Store
 from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
@@ -23,6 +22,7 @@ from groups.models import ContactGroup, GroupMembership, Message
 from groups.services import card_post
 from reports.error_codes import ReportsErrorCode
 from reports.models import CaseEvent, Incident
+from reports.permissions import can_report_incident
 from reports.presentation import already_reported_error, incident_card
 from reports.selectors.incidents import incidents_visible_to
 from reports.services.incident_updates import incident_notify, timeline_record

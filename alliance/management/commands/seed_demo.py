@@ -20,9 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, RoleGrant, User
-from accounts.permissions import ALLIANCE_RESPONDER_ROLES
 from alliance.hooks import alliance_membership_hooks
 from alliance.models import Alliance, AllianceMembership, Station, StationStaff, Store
+from alliance.permissions import ALLIANCE_RESPONDER_ROLES
 from alliance.services.members import alliance_member_add
 
 DEMO_PASSWORD = "pingan-demo-2026"

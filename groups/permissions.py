@@ -1,0 +1,55 @@
+"""Who may do what in a contact group. Rules about accounts are in ``accounts.permissions``, about alliances in
+``alliance.permissions``; REST views and the WebSocket consumer both call these."""
+
+from __future__ import annotations
+
+from accounts.permissions import is_police
+from alliance.permissions import can_manage_alliance
+
+# ``membership`` is the user's GroupMembership in the group, or None when they are not a member: non-members can do
+# nothing, and the APIs answer 404 for them so a group's existence does not leak.
+
+
+def can_read_group(user, membership) -> bool:
+    return membership is not None and membership.user_id == user.pk
+
+
+def can_post_in_group(user, membership) -> bool:
+    if not can_read_group(user, membership):
+        return False
+    if membership.group.posting_policy == "everyone":
+        return True
+    return membership.role == "admin" or is_police(user)
+
+
+def can_post_notice(user, membership) -> bool:
+    """Pinned notices come from the police (and group admins, e.g. the mall management running a team group)."""
+    return can_read_group(user, membership) and (is_police(user) or membership.role == "admin")
+
+
+def can_delete_message(user, membership, message) -> bool:
+    if not can_read_group(user, membership):
+        return False
+    return message.sender_id == user.pk or membership.role == "admin" or is_police(user)
+
+
+def can_manage_team_group(user, membership) -> bool:
+    """Team groups (patrol teams, a mall's staff) are run by their admins; the main and prevention groups follow
+    alliance membership and nobody adds or removes people there by hand."""
+    return can_read_group(user, membership) and membership.group.kind == "team" and membership.role == "admin"
+
+
+def can_create_team_group(user, access) -> bool:
+    """Alliance admins, the police admins of its jurisdiction, and the people who run teams on the street: police
+    liaisons and mall managers."""
+    if can_manage_alliance(user, access):
+        return True
+    return (
+        access is not None
+        and access.membership is not None
+        and access.membership.role
+        in (
+            "police_liaison",
+            "mall_manager",
+        )
+    )
