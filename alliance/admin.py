@@ -22,7 +22,10 @@ from alliance.models import (
     Store,
     StoreStaff,
 )
+from alliance.permissions import can_go_on_duty
+from alliance.selectors import alliance_access_for
 from alliance.services.alliances import office_fits_station
+from alliance.services.members import alliance_duty_set
 
 related_only = admin.RelatedOnlyFieldListFilter  # a filter's choices come from the rows listed: nobody else's
 
@@ -66,7 +69,8 @@ class MembershipInline(ScopedTabularInline):
     fk_name = "alliance"
     extra = 0
     autocomplete_fields = ["user", "added_by"]
-    readonly_fields = ["on_duty_since"]
+    # Duty is set on the membership's own page, which applies the app's rule (AllianceMembershipAdmin).
+    readonly_fields = ["on_duty", "on_duty_since"]
 
 
 class AllianceAdminForm(forms.ModelForm):
@@ -110,6 +114,15 @@ class AllianceAdmin(ScopedModelAdmin):
         return alliance.members
 
 
+class AllianceMembershipAdminForm(forms.ModelForm):
+    def clean_on_duty(self):
+        on_duty = self.cleaned_data.get("on_duty")
+        member = self.instance
+        if on_duty and not member.on_duty and member.pk and not can_go_on_duty(member.user, member):
+            raise forms.ValidationError(_("Only police, mall managers and volunteers go on duty."))
+        return on_duty
+
+
 @admin.register(AllianceMembership)
 class AllianceMembershipAdmin(ScopedModelAdmin):
     # Roles and removals go through the app, which keeps an admin in every alliance and checks platform roles.
@@ -122,9 +135,13 @@ class AllianceMembershipAdmin(ScopedModelAdmin):
     readonly_fields = ["on_duty_since"]
     list_select_related = ["user", "alliance"]
 
+    form = AllianceMembershipAdminForm
+
     def save_model(self, request, obj, form, change):
-        if "on_duty" in form.changed_data:  # as alliance.services.members.alliance_duty_set keeps it
-            obj.on_duty_since = timezone.now() if obj.on_duty else None
+        if change and "on_duty" in form.changed_data:
+            # The app's own step: who may be dispatched (checked by the form too) and since when they are on duty.
+            access = alliance_access_for(user=obj.user, alliance=obj.alliance)
+            obj.on_duty_since = alliance_duty_set(user=obj.user, access=access, on_duty=obj.on_duty).on_duty_since
         super().save_model(request, obj, form, change)
 
 

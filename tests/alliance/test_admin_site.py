@@ -423,20 +423,37 @@ def test_changelists_pin_their_queries(city, sides, member_of, url, django_asser
     assert response.status_code == 200
 
 
-def test_a_police_admin_puts_a_member_on_duty_but_cannot_change_their_role(city, sides):
-    # given a merchant member of A, off duty
+def test_a_police_admin_puts_a_responder_on_duty_but_cannot_change_their_role(city, sides, member_of):
+    # given a volunteer member of A, off duty
+    mine, _theirs = sides
+    volunteer = member_of(mine.alliance, Role.VOLUNTEER, MemberRole.VOLUNTEER)
+    membership = AllianceMembership.objects.get(alliance=mine.alliance, user=volunteer)
+    client = admin_client(city.admin_x)
+    url = f"/admin/alliance/alliancemembership/{membership.pk}/change/"
+    data = _form_data(client.get(url))
+
+    # when the police admin ticks "on duty" and also sends another role
+    response = client.post(url, {**data, "on_duty": "on", "role": MemberRole.ADMIN})
+
+    # then the volunteer is on duty since now, and the role is unchanged (roles change in the app, under its rules)
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.on_duty is True and membership.on_duty_since is not None
+    assert membership.role == MemberRole.VOLUNTEER
+
+
+def test_the_admin_cannot_put_on_duty_someone_the_app_would_not_dispatch(city, sides):
+    # given a merchant member of A (merchants flag disputes; they are not dispatched to them)
     mine, _theirs = sides
     client = admin_client(city.admin_x)
     url = f"/admin/alliance/alliancemembership/{mine.membership.pk}/change/"
     data = _form_data(client.get(url))
 
-    # when the police admin ticks "on duty" and also sends another role
-    data["on_duty"] = "on"
-    data["role"] = MemberRole.ADMIN
-    response = client.post(url, data)
+    # when the police admin ticks "on duty"
+    response = client.post(url, {**data, "on_duty": "on"})
 
-    # then the member is on duty since now, and the role is unchanged (roles change in the app, under its rules)
-    assert response.status_code == 302
+    # then the form says why, as the app does, and the merchant stays off duty
+    assert response.status_code == 200
+    assert "on_duty" in response.context["adminform"].form.errors
     mine.membership.refresh_from_db()
-    assert mine.membership.on_duty is True and mine.membership.on_duty_since is not None
-    assert mine.membership.role == MemberRole.MERCHANT
+    assert mine.membership.on_duty is False
