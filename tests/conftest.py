@@ -120,3 +120,13 @@ def login(db):
         return client
 
     return _login
+
+
+@pytest.fixture(scope="module")
+def ws_url(django_db_setup, django_db_blocker):
+    """A real daphne server for the module's WebSocket tests (one per module); yields its ``ws://.../ws/`` URL."""
+    from tests.servers import daphne_server
+
+    with django_db_blocker.unblock():
+        with daphne_server() as base:
+            yield base.replace("http://", "ws://") + "/ws/"

@@ -7,6 +7,7 @@ config.asgi, a Celery worker consuming from Redis; or, with ``embedded_default_e
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -206,3 +207,12 @@ def flush_test_broker(url: str) -> None:
     import redis
 
     redis.Redis.from_url(url).flushdb()
+
+
+def next_event(ws, type_: str, timeout: float = 5) -> dict:
+    """The next event of ``type_`` on a socket (a websockets sync client), skipping the others in between."""
+    deadline = time.monotonic() + timeout
+    while True:
+        event = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+        if event["type"] == type_:
+            return event

@@ -12,16 +12,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from groups.services import message_send
-from tests.servers import daphne_server
+from tests.servers import daphne_server, next_event
 
 pytestmark = [pytest.mark.needs_postgres, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def ws_url(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        with daphne_server() as base:
-            yield base.replace("http://", "ws://") + "/ws/"
 
 
 def open_socket(url: str, token: str):
@@ -29,14 +22,6 @@ def open_socket(url: str, token: str):
     hello = json.loads(ws.recv(timeout=5))
     assert hello["type"] == "hello", hello
     return ws, hello
-
-
-def next_event(ws, type_: str, timeout: float = 5) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        event = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if event["type"] == type_:
-            return event
 
 
 def messages_until(ws, group_id: int, last_seq: int, timeout: float = 10) -> list[dict]:

@@ -4,7 +4,6 @@ fields as REST bodies, refusals as ``error`` events in the person's language, an
 from __future__ import annotations
 
 import json
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -12,16 +11,9 @@ from django.conf import settings
 from websockets.sync.client import connect
 
 from groups.models import Message
-from tests.servers import daphne_server
+from tests.servers import next_event
 
 pytestmark = [pytest.mark.needs_postgres, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def ws_url(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        with daphne_server() as base:
-            yield base.replace("http://", "ws://") + "/ws/"
 
 
 @contextmanager
@@ -32,14 +24,6 @@ def open_socket(url: str, first_frame: dict | None = None, **connect_options):
         hello = json.loads(ws.recv(timeout=5))
         assert hello["type"] == "hello", hello
         yield ws
-
-
-def next_event(ws, type_: str, timeout: float = 5) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        event = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if event["type"] == type_:
-            return event
 
 
 def still_open(ws) -> bool:

@@ -16,7 +16,16 @@ from django.utils import timezone
 from websockets.sync.client import connect
 
 from reports.models import CaseEvent, Dispute
-from tests.servers import ROOT, celery_worker, child_env, daphne_server, flush_test_broker, http_json, redis_server
+from tests.servers import (
+    ROOT,
+    celery_worker,
+    child_env,
+    daphne_server,
+    flush_test_broker,
+    http_json,
+    next_event,
+    redis_server,
+)
 
 pytestmark = [pytest.mark.needs_postgres, pytest.mark.slow]
 
@@ -31,16 +40,8 @@ def socket_for(base: str, token: str):
     return ws
 
 
-def next_of_type(ws, type_: str, timeout: float = 5) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        event = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if event["type"] == type_:
-            return event
-
-
 def next_case(ws, timeout: float = 5) -> tuple[dict, float]:
-    return next_of_type(ws, "case", timeout), time.monotonic()
+    return next_event(ws, "case", timeout), time.monotonic()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -63,7 +64,7 @@ def test_a_flag_reaches_the_on_duty_responder_within_a_second_and_is_resolved(qi
                     }
                 )
             )
-            flagged = next_of_type(merchant_ws, "flagged")
+            flagged = next_event(merchant_ws, "flagged")
             alarm, received_at = next_case(responder_ws)
             dispute_id = flagged["dispute"]["id"]
             # the responder answers and settles it over REST; the merchant's phone follows each step live

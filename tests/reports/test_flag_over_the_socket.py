@@ -6,13 +6,12 @@ somebody outside the alliance, is refused with the same code, message and fields
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from websockets.sync.client import connect
 
 from reports.models import Dispute
-from tests.servers import daphne_server
+from tests.servers import next_event
 
 pytestmark = [pytest.mark.needs_postgres, pytest.mark.slow]
 
@@ -25,21 +24,6 @@ BAD_FLAGS = {
     "an unknown field": {"category": "quarrel", "urgent": True},
     "no category": {"note": "有人吵架"},
 }
-
-
-@pytest.fixture(scope="module")
-def ws_url(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        with daphne_server() as base:
-            yield base.replace("http://", "ws://") + "/ws/"
-
-
-def next_event(ws, type_: str, timeout: float = 5) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        event = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if event["type"] == type_:
-            return event
 
 
 def over_the_socket(url: str, frame: dict, answer: str = "error") -> dict:
