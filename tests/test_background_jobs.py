@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from datetime import timedelta
+from queue import Empty
 
 import pytest
 from celery import Celery
 from django.conf import settings
 from django.utils import timezone
+from kombu import Connection
 
 from accounts.models import IdempotencyRecord
 from config.celery_app import app as project_app
+from config.file_broker import SCHEME
 from tests.servers import celery_worker, flush_test_broker
+
+EMBEDDED_BROKER = f"{SCHEME}://"  # what the embedded default's settings use
 
 
 def test_every_scheduled_job_names_a_registered_task():
@@ -76,7 +82,7 @@ def test_the_embedded_file_broker_delivers_tasks_to_a_real_worker(tmp_path):
         queue.mkdir(parents=True, exist_ok=True)
         (tmp_path / "broker" / "processed").mkdir(parents=True, exist_ok=True)
         sender = Celery(
-            broker="filesystem://",
+            broker=EMBEDDED_BROKER,
             broker_transport_options={
                 "data_folder_in": str(queue),
                 "data_folder_out": str(queue),
@@ -87,3 +93,36 @@ def test_the_embedded_file_broker_delivers_tasks_to_a_real_worker(tmp_path):
         sender.send_task("accounts.tasks.purge_idempotency_records_task")
 
         assert _wait_until_gone("expired-on-files", worker)
+
+
+def test_a_worker_polling_the_file_broker_never_reads_a_half_written_message(tmp_path):
+    # given the embedded default's broker folder, a sender writing messages that take a while to serialise (tens of
+    # milliseconds each, so a consumer polling meanwhile is sure to look at the folder while one is being written)
+    folders = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "store_processed": False}
+    sent, body = 20, {"payload": list(range(300_000))}
+
+    def send() -> None:
+        with Connection(EMBEDDED_BROKER, transport_options=folders) as sender:
+            for _ in range(sent):
+                sender.default_channel._put("celery", body)
+
+    # when a consumer polls the folder as fast as it can while they are written (kombu's own writer creates the file
+    # before it writes it, and the worker of dev.py run died on the empty file it read: JSONDecodeError)
+    sender = multiprocessing.get_context("fork").Process(target=send)  # a process of its own, as the server is
+    sender.start()
+    received, failures = [], []
+    deadline = time.monotonic() + 60
+    with Connection(EMBEDDED_BROKER, transport_options=folders) as consumer:
+        while len(received) + len(failures) < sent and time.monotonic() < deadline:
+            try:
+                received.append(consumer.default_channel._get("celery"))
+            except Empty:
+                continue
+            except ValueError as error:  # JSONDecodeError
+                failures.append(error)
+    sender.join()
+
+    # then every message arrives whole
+    assert failures == []
+    assert len(received) == sent
+    assert all(message == body for message in received)

@@ -140,13 +140,14 @@ else:
 LIVE_EVENTS_PROCESS_HOLDS_SOCKETS = False
 
 # --- background jobs ---------------------------------------------------------------------------------------------
-# Without Redis the broker is kombu's filesystem transport under var/: a real queue that a real worker consumes,
-# so the embedded default runs tasks and periodic jobs the same way production does, with nothing to install.
+# Without Redis the broker is kombu's filesystem transport under var/ (made safe for concurrent writers in
+# config/file_broker.py): a real queue that a real worker consumes, so the embedded default runs tasks and periodic
+# jobs the same way production does, with nothing to install.
 if REDIS_URL:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "pingan-files://"
     _broker_dir = VAR_DIR / "broker"
     # The folders are made when the Celery app is configured (config/celery_app.py), not at import.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
