@@ -21,7 +21,9 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from groups import events
 from groups.events import USERS_TOPIC, group_topic
+from groups.models import OutboxEvent
 from reports.models import Dispute, Incident
 
 LANE = {"latitude": 31.777012, "longitude": 119.956301}
@@ -142,6 +144,7 @@ def test_reporting_an_incident_costs_at_most_16_statements(production_layout, lo
     assert {message["topic"] for message in delivered} == {group_topic(qingguo.main.pk), USERS_TOPIC}
     case = next(json.loads(message["payload"]) for message in delivered if message["topic"] == USERS_TOPIC)
     assert case["incident"]["incident_id"] == incident.pk and incident.card_message_id is not None
+    assert not OutboxEvent.objects.filter(sent_at__isnull=True).exists()
     assert not [q for q in sql if "SAVEPOINT" in q]
     assert len(sql) <= 16, "\n".join(sql)
     assert len(redis_commands.commands) <= 15, "\n".join(redis_commands.commands)
@@ -172,3 +175,32 @@ def test_flagging_a_dispute_costs_at_most_19_statements(production_layout, login
     assert not [q for q in sql if "SAVEPOINT" in q]
     assert len(sql) <= 19, "\n".join(sql)
     assert len(redis_commands.commands) <= 15, "\n".join(redis_commands.commands)
+
+
+@pytest.mark.django_db
+def test_a_case_event_goes_out_after_the_events_still_waiting_in_the_outbox(
+    login, qingguo, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given an event that could not be published while Redis was down, still waiting in the outbox
+    OutboxEvent.objects.create(topics=["user.1"], payload='{"type": "backlog"}', attempts=1, last_error="Down")
+    published = []
+    real_send_all = events._send_all
+
+    async def recording(layer, topics, payload, meta):
+        published.append(json.loads(payload)["type"])
+        await real_send_all(layer, topics, payload, meta)
+
+    monkeypatch.setattr(events, "_send_all", recording)
+
+    # when a merchant reports an incident (its case event is sent by the request, after commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(qingguo.merchant).post_json(
+            f"/api/v1/alliances/{qingguo.alliance.pk}/incidents",
+            {"category": "theft", "description": "电动车电瓶被偷了", **LANE},
+            HTTP_IDEMPOTENCY_KEY="after-outage",
+        )
+
+    # then the waiting event went out first, and both are marked sent
+    assert response.status_code == 201
+    assert [kind for kind in published if kind != "message"] == ["backlog", "case"]
+    assert not OutboxEvent.objects.filter(sent_at__isnull=True).exists()
