@@ -1,10 +1,10 @@
 """``Idempotency-Key`` on creating POSTs: a retried request returns the first answer and creates nothing new.
 
 Mobile networks drop answers and apps retry. For every POST under /api/v1/ that carries the header, the
-middleware runs the view inside one transaction together with an :class:`IdempotencyRecord` insert. The unique
-constraint on (scope, key) makes a concurrent duplicate wait on the first one's row lock and then see its stored
-answer, so twenty identical requests at once create one object. Same key with another body: 422. A 5xx or an
-exception rolls the record back with everything else, so the retry runs afresh.
+middleware runs the view inside one transaction together with an :class:`IdempotencyRecord` insert (``ON CONFLICT
+DO NOTHING``). The unique constraint on (scope, key) makes a concurrent duplicate wait on the first one's row lock
+and then see its stored answer, so twenty identical requests at once create one object. Same key with another
+body: 422. A 5xx or an exception rolls the record back with everything else, so the retry runs afresh.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -48,6 +48,25 @@ def _fingerprint(request, body: bytes) -> str:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
+
+
+def _record_claim(*, scope: str, key: str, method: str, path: str, fingerprint: str) -> bool:
+    """Insert the request's record unless (scope, key) has one: ``INSERT ... ON CONFLICT DO NOTHING``, True when
+    this request inserted it. A concurrent duplicate's insert waits on the unique index until the first request's
+    transaction ends, then inserts nothing (and reads its answer) or, if the first rolled back, inserts. Nothing
+    fails, so no savepoint is needed around it (an IntegrityError would have needed one: two statements more)."""
+    record = IdempotencyRecord(scope=scope, key=key, method=method, path=path[:512], request_fingerprint=fingerprint)
+    fields = [field for field in IdempotencyRecord._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = [field.get_db_prep_save(field.pre_save(record, add=True), connection) for field in fields]
+    sql = (
+        f"INSERT INTO {quote(IdempotencyRecord._meta.db_table)} ({columns}) "  # noqa: S608 - our own names
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({quote('scope')}, {quote('key')}) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.rowcount == 1
 
 
 def _replay(record: IdempotencyRecord) -> HttpResponse:
@@ -86,16 +105,9 @@ class IdempotencyMiddleware:
         fingerprint = _fingerprint(request, body)
 
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = IdempotencyRecord.objects.create(
-                        scope=scope,
-                        key=key,
-                        method=request.method,
-                        path=request.path[:512],
-                        request_fingerprint=fingerprint,
-                    )
-            except IntegrityError:
+            if not _record_claim(
+                scope=scope, key=key, method=request.method, path=request.path, fingerprint=fingerprint
+            ):
                 existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
                 if existing is None or existing.status_code is None:
                     return JsonResponse(
@@ -119,15 +131,17 @@ class IdempotencyMiddleware:
             if response.status_code >= 500:
                 transaction.set_rollback(True)
                 return response
+            record = IdempotencyRecord.objects.filter(scope=scope, key=key)
             if response.status_code in TRANSIENT_STATUSES or response.streaming:
                 record.delete()
                 return response
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()
-            record.status_code = response.status_code
-            record.response_body = response.content
-            record.response_content_type = response.get("Content-Type", "")
-            record.save(update_fields=["status_code", "response_body", "response_content_type"])
+            record.update(
+                status_code=response.status_code,
+                response_body=response.content,
+                response_content_type=response.get("Content-Type", ""),
+            )
         return response
 
 

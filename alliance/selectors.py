@@ -138,6 +138,22 @@ def alliance_access_for(*, user, alliance: Alliance) -> AllianceAccess | None:
 
 
 def alliance_access(*, user, alliance_id: int) -> AllianceAccess | None:
+    """A member's access is one query: the membership joined to its alliance (and the alliance's police units).
+    Anyone else (police seeing it through their jurisdiction, strangers) reads the alliance alone."""
+    membership = (
+        AllianceMembership.objects.select_related("alliance__station", "alliance__office")
+        .filter(alliance_id=alliance_id, user=user)
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if membership is not None:
+        access = AllianceAccess(
+            alliance=membership.alliance,
+            membership=membership,
+            in_jurisdiction=alliance_in_jurisdiction(user=user, alliance=membership.alliance),
+        )
+        return access if can_view_alliance(user, access) else None
     alliance = Alliance.objects.select_related("station", "office").filter(pk=alliance_id).first()
     if alliance is None:
         return None

@@ -32,11 +32,13 @@ import json
 import logging
 import os
 import threading
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.times import ApiJSONEncoder
@@ -45,6 +47,8 @@ from groups.models import OutboxEvent
 logger = logging.getLogger(__name__)
 
 RELAY_BATCH = 200
+# An unsent outbox row younger than this is probably being sent by the request that wrote it (_relay_written).
+IN_FLIGHT_SECONDS = 10
 USERS_TOPIC = "users"  # every process's hub listens here for events addressed to people (groups/delivery.py)
 PUBLISH_TIMEOUT_SECONDS = 5.0
 
@@ -98,10 +102,36 @@ def event_publish(*, topics: list[str], event: dict, durable: bool = False, ephe
             OutboxEvent.objects.create(topics=topics, payload=payload, meta=meta)  # the server relays it
         return
     if durable:
-        OutboxEvent.objects.create(topics=topics, payload=payload, meta=meta)
-        transaction.on_commit(lambda: outbox_relay(max_batches=1), robust=True)
+        row = OutboxEvent.objects.create(topics=topics, payload=payload, meta=meta)
+        transaction.on_commit(lambda: _relay_written(row), robust=True)
     else:
         transaction.on_commit(lambda: _publish_or_keep(topics, payload, meta, keep=not ephemeral), robust=True)
+
+
+def _relay_written(row: OutboxEvent) -> None:
+    """After commit: send the outbox row this transaction wrote, from memory, and mark it sent. Two statements and no
+    transaction, instead of the relay's claim (BEGIN, SELECT ... FOR UPDATE, UPDATE, COMMIT).
+
+    Order still holds: when older rows wait (Redis was down, or their sender died), the ordered relay sends them
+    and this one. Rows younger than ``IN_FLIGHT_SECONDS`` and never tried are left to the requests that wrote them,
+    which are sending them now; were one of those to die, the periodic relay sends its row. A periodic relay running
+    at the same moment may send this row too: delivery is at least once (apps redraw a repeated case event)."""
+    in_flight = Q(created_at__gte=row.created_at - timedelta(seconds=IN_FLIGHT_SECONDS), attempts=0)
+    waiting = OutboxEvent.objects.filter(sent_at__isnull=True, pk__lt=row.pk).exclude(in_flight)
+    if waiting.exists():
+        outbox_relay(max_batches=1)
+        return
+    try:
+        _send(row.topics, row.payload, row.meta)
+    except Exception as error:  # noqa: BLE001 - Redis down or hanging: the periodic relay sends it later
+        OutboxEvent.objects.filter(pk=row.pk).update(
+            attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:300]
+        )
+        logger.warning("outbox: event %s not relayed yet: %s", row.pk, error)
+        return
+    OutboxEvent.objects.filter(pk=row.pk, sent_at__isnull=True).update(
+        sent_at=timezone.now(), attempts=F("attempts") + 1
+    )
 
 
 def _publish_or_keep(topics: list[str], payload: str, meta: dict, *, keep: bool) -> None:
@@ -119,12 +149,38 @@ def _publish_or_keep(topics: list[str], payload: str, meta: dict, *, keep: bool)
 
 
 def _send(topics: list[str], payload: str, meta: dict) -> None:
+    _run(lambda layer: _send_all(layer, topics, payload, meta))
+
+
+def _run(coroutine_for) -> None:
+    """Run ``coroutine_for(layer)`` where publishing from this process happens."""
     layer = get_channel_layer()
     if isinstance(layer, InMemoryChannelLayer):
         # The in-process layer lives in the server's own event loop (the embedded default): publish there.
-        async_to_sync(_send_all)(layer, topics, payload, meta)
+        async_to_sync(_awaited)(coroutine_for(layer))
     else:
-        _publisher.run(_send_all(layer, topics, payload, meta))
+        _publisher.run(coroutine_for(layer))
+
+
+async def _awaited(coroutine) -> None:
+    await coroutine
+
+
+def _send_in_order(rows: list[OutboxEvent]) -> tuple[list[int], Exception | None]:
+    """Send the rows one after the other in one publish (one hand-over to the publishing loop for the batch);
+    stop at the first failure. Returns the ids sent and the failure."""
+    sent: list[int] = []
+
+    async def send_rows(layer) -> None:
+        for row in rows:
+            await _send_all(layer, row.topics, row.payload, row.meta)
+            sent.append(row.pk)
+
+    try:
+        _run(send_rows)
+    except Exception as error:  # noqa: BLE001 - Redis down or hanging: the caller keeps the rest
+        return list(sent), error
+    return list(sent), None
 
 
 async def _send_all(layer, topics: list[str], payload: str, meta: dict) -> None:
@@ -195,17 +251,17 @@ def outbox_relay(*, max_batches: int | None = None) -> int:
             )
             if not rows:
                 return sent
-            for row in rows:
-                try:
-                    _send(row.topics, row.payload, row.meta)
-                except Exception as error:  # noqa: BLE001 - Redis down or full: keep the row for the next relay
-                    OutboxEvent.objects.filter(pk=row.pk).update(
-                        attempts=row.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:300]
-                    )
-                    logger.warning("outbox: event %s not relayed yet: %s", row.pk, error)
-                    return sent
-                OutboxEvent.objects.filter(pk=row.pk).update(sent_at=timezone.now(), attempts=row.attempts + 1)
-                sent += 1
+            sent_ids, error = _send_in_order(rows)
+            if sent_ids:  # marked sent in one statement
+                OutboxEvent.objects.filter(pk__in=sent_ids).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
+                sent += len(sent_ids)
+            if error is not None and len(sent_ids) < len(rows):
+                failed = rows[len(sent_ids)]
+                OutboxEvent.objects.filter(pk=failed.pk).update(
+                    attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:300]
+                )
+                logger.warning("outbox: event %s not relayed yet: %s", failed.pk, error)
+                return sent
     return sent
 
 

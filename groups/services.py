@@ -163,21 +163,33 @@ def _can_update_returning() -> bool:
     return connection.features.can_return_columns_from_insert
 
 
-def _next_seq(group_id: int) -> int:
-    """Take the group's next sequence number. The UPDATE locks the group's row until commit; RETURNING reads the
-    new value in the same statement (Django's update() cannot), one round trip less on every line posted."""
+def _seq_taken(where: str, params: list) -> tuple[int, int] | None:
+    """Take the next sequence number of the group matching ``where``: (group id, number), None when no group
+    matches. The UPDATE locks the group's row until commit; RETURNING reads the new value in the same statement
+    (Django's update() cannot), one round trip less on every line posted."""
     if not connection.in_atomic_block:
         raise TransactionManagementError("a group line must be appended inside the caller's transaction")
-    if not _can_update_returning():
-        ContactGroup.objects.filter(pk=group_id).update(last_seq=F("last_seq") + 1)
-        return ContactGroup.objects.values_list("last_seq", flat=True).get(pk=group_id)
     table = connection.ops.quote_name(ContactGroup._meta.db_table)
+    if not _can_update_returning():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {table} WHERE {where}", params)  # noqa: S608 - our own table and columns
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        group_id = row[0]
+        ContactGroup.objects.filter(pk=group_id).update(last_seq=F("last_seq") + 1)
+        return group_id, ContactGroup.objects.values_list("last_seq", flat=True).get(pk=group_id)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [group_id])  # noqa: S608 - the table name is ours
+        cursor.execute(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE {where} RETURNING id, last_seq", params)  # noqa: S608 - our own table and columns
         row = cursor.fetchone()
-    if row is None:
+    return None if row is None else (row[0], row[1])
+
+
+def _next_seq(group_id: int) -> int:
+    taken = _seq_taken("id = %s", [group_id])
+    if taken is None:
         raise ContactGroup.DoesNotExist(f"contact group {group_id} does not exist")
-    return row[0]
+    return taken[1]
 
 
 def _append(*, group: ContactGroup, kind: str, sender=None, **fields) -> Message:
@@ -185,10 +197,16 @@ def _append(*, group: ContactGroup, kind: str, sender=None, **fields) -> Message
     row's lock until commit, so concurrent senders queue here."""
     seq = _next_seq(group.pk)
     group.last_seq = seq
-    message = Message.objects.create(group=group, seq=seq, kind=kind, sender=sender, **fields)
+    return _line_write(group_id=group.pk, seq=seq, kind=kind, sender=sender, group=group, **fields)
+
+
+def _line_write(*, group_id: int, seq: int, kind: str, sender=None, group: ContactGroup | None = None, **fields):
+    """The line itself, and its live event after commit."""
+    owner = {"group": group} if group is not None else {"group_id": group_id}
+    message = Message.objects.create(**owner, seq=seq, kind=kind, sender=sender, **fields)
     event_publish(
-        topics=[group_topic(group.pk)],
-        event={"type": "message", "group": group.pk, "seq": seq, "message": message_payload(message)},
+        topics=[group_topic(group_id)],
+        event={"type": "message", "group": group_id, "seq": seq, "message": message_payload(message)},
     )
     return message
 
@@ -246,6 +264,16 @@ def message_send(
 def card_post(*, group: ContactGroup, sender, card: dict) -> Message:
     """A structured card (a dispute flag, an incident, an alert) in a group. Caller holds a transaction."""
     return _append(group=group, kind=Message.Kind.CARD, sender=sender, payload=card)
+
+
+def main_group_card_post(*, alliance, sender, card: dict) -> Message | None:
+    """A card in the alliance's contact group (联系群), None if it has none. The group is found by the UPDATE that
+    takes its next sequence number: no read before it. Caller holds a transaction."""
+    taken = _seq_taken("alliance_id = %s AND kind = %s", [alliance.pk, ContactGroup.Kind.MAIN.value])
+    if taken is None:
+        return None
+    group_id, seq = taken
+    return _line_write(group_id=group_id, seq=seq, kind=Message.Kind.CARD, sender=sender, payload=card)
 
 
 def card_update(*, message: Message, card: dict) -> Message:

@@ -21,8 +21,8 @@ from alliance.models import Alliance, Store
 from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from groups.events import event_publish, user_topic
-from groups.models import ContactGroup, GroupMembership, Message
-from groups.services import card_post, card_update
+from groups.models import GroupMembership, Message
+from groups.services import card_update, main_group_card_post
 from reports.error_codes import ReportsErrorCode
 from reports.models import CaseEvent, Dispute, DisputeResponder
 from reports.permissions import can_flag_dispute, can_respond_to_dispute
@@ -36,13 +36,15 @@ def _record(dispute: Dispute, kind: str, actor=None, **data) -> CaseEvent:
     return CaseEvent.objects.create(dispute=dispute, kind=kind, actor=actor, data=data)
 
 
-def _notify(dispute: Dispute, *, extra_user_ids: list[int] = ()) -> None:
+def _notify(dispute: Dispute, *, extra_user_ids: list[int] = (), just_flagged: bool = False) -> None:
     """Tell everyone following the case its new state: the reporter, every responder who answered, everyone the
-    ladder has reached so far, and ``extra_user_ids`` (a level just reached)."""
+    ladder has reached so far, and ``extra_user_ids`` (a level just reached). ``just_flagged``: nobody has
+    answered yet and the level just reached is everyone told, so there is nothing to read."""
     following = {dispute.reporter_id, *extra_user_ids}
-    following.update(dispute.responders.values_list("responder_id", flat=True))
-    for event in dispute.events.filter(kind=CaseEvent.Kind.NOTIFIED):
-        following.update(event.data.get("user_ids", []))
+    if not just_flagged:
+        following.update(dispute.responders.values_list("responder_id", flat=True))
+        for event in dispute.events.filter(kind=CaseEvent.Kind.NOTIFIED):
+            following.update(event.data.get("user_ids", []))
     following.discard(None)
     event_publish(
         topics=[user_topic(user_id) for user_id in sorted(following)], event=dispute_event(dispute), durable=True
@@ -81,7 +83,6 @@ def _next_deadline(dispute: Dispute, now, *, new_level: bool):
     return start + timedelta(seconds=policy.resolve_seconds)
 
 
-@transaction.atomic
 def dispute_flag(
     *,
     reporter,
@@ -124,38 +125,40 @@ def dispute_flag(
         latitude, longitude = store.latitude, store.longitude
 
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            dispute = Dispute.objects.create(
-                alliance=alliance,
-                store=store,
-                reporter=reporter,
-                category=category,
-                note=note,
-                people_involved=people_involved,
-                latitude=latitude,
-                longitude=longitude,
-                flagged_at=now,
-                source_message=source_message,
-                client_id=client_id,
-            )
-    except IntegrityError:
-        # The same client_id raced in on another connection: the unique index made this insert wait for that one's
-        # commit, which is now visible. (The same message racing in is dispute_from_message's to answer.)
-        existing = _flag_already_stored(reporter=reporter, client_id=client_id)
-        if existing is None:
-            raise
-        return existing
-    for photo in photos or []:
-        dispute.photos.create(image=photo.image, thumbnail=photo.thumbnail, uploaded_by=reporter)
-    _record(dispute, CaseEvent.Kind.FLAGGED, reporter, category=category)
-    recipients = _reach_level(dispute, Dispute.Level.MALL, reason="flagged")
-    dispute.escalate_at = _next_deadline(dispute, now, new_level=True)
-    main_group = ContactGroup.objects.filter(alliance=alliance, kind=ContactGroup.Kind.MAIN).first()
-    if main_group is not None:
-        dispute.card_message = card_post(group=main_group, sender=reporter, card=dispute_card(dispute))
-    dispute.save()
-    _notify(dispute, extra_user_ids=recipients)
+    # The checks above only read, so the writes need no savepoint of their own: whatever fails in them fails the
+    # caller's transaction (a savepoint is where a failure is caught: below, and in dispute_from_message).
+    with transaction.atomic(savepoint=False):
+        try:
+            # A repeated client_id is the one failure caught here, so only then is the insert a savepoint.
+            with transaction.atomic(savepoint=bool(client_id)):
+                dispute = Dispute.objects.create(
+                    alliance=alliance,
+                    store=store,
+                    reporter=reporter,
+                    category=category,
+                    note=note,
+                    people_involved=people_involved,
+                    latitude=latitude,
+                    longitude=longitude,
+                    flagged_at=now,
+                    source_message=source_message,
+                    client_id=client_id,
+                )
+        except IntegrityError:
+            # The same client_id raced in on another connection: the unique index made this insert wait for that
+            # one's commit, which is now visible. (The same message racing in is dispute_from_message's to answer.)
+            existing = _flag_already_stored(reporter=reporter, client_id=client_id)
+            if existing is None:
+                raise
+            return existing
+        for photo in photos or []:
+            dispute.photos.create(image=photo.image, thumbnail=photo.thumbnail, uploaded_by=reporter)
+        _record(dispute, CaseEvent.Kind.FLAGGED, reporter, category=category)
+        recipients = _reach_level(dispute, Dispute.Level.MALL, reason="flagged")
+        dispute.escalate_at = _next_deadline(dispute, now, new_level=True)
+        dispute.card_message = main_group_card_post(alliance=alliance, sender=reporter, card=dispute_card(dispute))
+        dispute.save(update_fields=["level", "escalate_at", "card_message"])
+        _notify(dispute, extra_user_ids=recipients, just_flagged=True)
     return dispute
 
 
@@ -181,15 +184,16 @@ def dispute_from_message(*, reporter, message: Message, category: str) -> tuple[
     if existing is not None:
         return _shown_again(existing, reporter), False
     try:
-        dispute = dispute_flag(
-            reporter=reporter,
-            alliance=message.group.alliance,
-            category=category,
-            note=message.body[:500],
-            latitude=message.latitude,
-            longitude=message.longitude,
-            source_message=message,
-        )
+        with transaction.atomic():  # the savepoint for the IntegrityError caught below
+            dispute = dispute_flag(
+                reporter=reporter,
+                alliance=message.group.alliance,
+                category=category,
+                note=message.body[:500],
+                latitude=message.latitude,
+                longitude=message.longitude,
+                source_message=message,
+            )
     except IntegrityError:
         # Another member turned the same message on another connection: the unique index made this insert wait for
         # that one's commit, which is now visible.

@@ -18,8 +18,8 @@ from alliance.models import Alliance, Store
 from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from config.images import PreparedImage
-from groups.models import ContactGroup, GroupMembership, Message
-from groups.services import card_post
+from groups.models import GroupMembership, Message
+from groups.services import card_post, main_group_card_post
 from reports.error_codes import ReportsErrorCode
 from reports.models import CaseEvent, Incident
 from reports.permissions import can_report_incident
@@ -44,7 +44,6 @@ def _check_occurred_at(occurred_at, now):
     return occurred_at
 
 
-@transaction.atomic
 def incident_report(
     *,
     reporter,
@@ -105,41 +104,45 @@ def incident_report(
             )
         latitude, longitude = store.latitude, store.longitude
 
-    try:
-        with transaction.atomic():
-            incident = Incident.objects.create(
-                alliance=alliance,
-                reporter=reporter,
-                is_anonymous=is_anonymous,
-                category=category,
-                description=description,
-                latitude=latitude,
-                longitude=longitude,
-                occurred_at=occurred_at,
-                created_at=now,
-                source_message=source_message,
-                client_id=client_id,
-            )
-    except IntegrityError:
-        # The same client_id raced in on a second connection; the first one stored it. (The same message racing in
-        # is incident_from_message's to answer: the stored case may not be this reporter's to see.)
-        existing = Incident.objects.filter(reporter=reporter, client_id=client_id).first() if client_id else None
-        if existing is None:
-            raise
-        return existing
-    for photo in photos or []:
-        incident.photos.create(image=photo.image, thumbnail=photo.thumbnail or photo.image, uploaded_by=reporter)
-    timeline_record(incident, CaseEvent.Kind.REPORTED, reporter, category=category, anonymous=is_anonymous)
+    # The checks above only read, so the writes need no savepoint of their own: whatever fails in them fails the
+    # caller's transaction (a savepoint is where a failure is caught: below, and in incident_from_message).
+    with transaction.atomic(savepoint=False):
+        try:
+            # A repeated client_id is the one failure caught here, so only then is the insert a savepoint.
+            with transaction.atomic(savepoint=bool(client_id)):
+                incident = Incident.objects.create(
+                    alliance=alliance,
+                    reporter=reporter,
+                    is_anonymous=is_anonymous,
+                    category=category,
+                    description=description,
+                    latitude=latitude,
+                    longitude=longitude,
+                    occurred_at=occurred_at,
+                    created_at=now,
+                    source_message=source_message,
+                    client_id=client_id,
+                )
+        except IntegrityError:
+            # The same client_id raced in on a second connection; the first one stored it. (The same message racing
+            # in is incident_from_message's to answer: the stored case may not be this reporter's to see.)
+            existing = Incident.objects.filter(reporter=reporter, client_id=client_id).first() if client_id else None
+            if existing is None:
+                raise
+            return existing
+        for photo in photos or []:
+            incident.photos.create(image=photo.image, thumbnail=photo.thumbnail or photo.image, uploaded_by=reporter)
+        timeline_record(incident, CaseEvent.Kind.REPORTED, reporter, category=category, anonymous=is_anonymous)
 
-    if source_message is not None:
-        group = source_message.group
-    else:
-        group = ContactGroup.objects.filter(alliance=alliance, kind=ContactGroup.Kind.MAIN).first()
-    if group is not None:
         sender = None if is_anonymous else reporter
-        incident.card_message = card_post(group=group, sender=sender, card=incident_card(incident))
-        incident.save(update_fields=["card_message"])
-    incident_notify(incident)
+        card = incident_card(incident)
+        if source_message is not None:
+            incident.card_message = card_post(group=source_message.group, sender=sender, card=card)
+        else:
+            incident.card_message = main_group_card_post(alliance=alliance, sender=sender, card=card)
+        if incident.card_message is not None:
+            incident.save(update_fields=["card_message"])
+        incident_notify(incident)
     return incident
 
 
@@ -183,17 +186,18 @@ def incident_from_message(
     if latitude is None and message.latitude is not None:
         latitude, longitude = message.latitude, message.longitude
     try:
-        incident = incident_report(
-            reporter=reporter,
-            alliance=message.group.alliance,
-            category=category,
-            description=description or message.body[:MAX_DESCRIPTION],
-            latitude=latitude,
-            longitude=longitude,
-            occurred_at=message.created_at,
-            photos=[_message_photo(message)] if message.image else [],
-            source_message=message,
-        )
+        with transaction.atomic():  # the savepoint for the IntegrityError caught below
+            incident = incident_report(
+                reporter=reporter,
+                alliance=message.group.alliance,
+                category=category,
+                description=description or message.body[:MAX_DESCRIPTION],
+                latitude=latitude,
+                longitude=longitude,
+                occurred_at=message.created_at,
+                photos=[_message_photo(message)] if message.image else [],
+                source_message=message,
+            )
     except IntegrityError:
         # Another member turned the same message on another connection; the unique index made this insert wait for
         # that one's commit, which is now visible.
