@@ -46,6 +46,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.permissions import user_roles
+from accounts.websocket import (
+    _user_for_token as user_for_token,  # the synchronous lookup, run inside _open_session's one thread hop
+)
 from accounts.websocket import language_from_code, language_from_scope, token_from_query_string, user_for_session_token
 from config.converters import is_id
 from config.errors import ApplicationError, error_answer
@@ -67,6 +70,18 @@ SEND_RATE_PER_SECOND = 5  # sustained messages per socket; bursts up to SEND_BUR
 SEND_BURST = 20
 FLOOD_STRIKES_BEFORE_CLOSE = 50
 TYPING_INTERVAL_SECONDS = 2
+
+
+@database_sync_to_async
+def _open_session(token) -> tuple[object | None, dict[int, int]]:
+    """Everything a connecting socket needs from the database in ONE trip to the thread pool (each
+    ``database_sync_to_async`` call is a thread hop plus Django's connection checks): the session's user with
+    their roles, the person marked online, and {group id: last seq} of their groups."""
+    user = user_for_token(token)
+    if user is None:
+        return None, {}
+    presence_mark_online([user.pk])
+    return user, selectors.group_seqs_for_user(user=user)
 
 
 @database_sync_to_async
@@ -145,7 +160,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             asyncio.ensure_future(self.refuse(4408, GroupErrorCode.AUTH_TIMEOUT, message))
 
     async def _authenticate(self, token) -> None:
-        user = await user_for_session_token(token)
+        read_at = time.monotonic()  # before the groups' seqs are read (see Hub.heard_all_after)
+        user, group_seqs = await _open_session(token)
         if user is None:
             await self.refuse(
                 4401,
@@ -156,7 +172,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.user, self.token, self.checked_at = user, token, time.monotonic()
         if self.auth_deadline:
             self.auth_deadline.cancel()
-        await self._subscribe_all()
+        await self._subscribe_all(group_seqs, read_at)
         await self.send_event(
             {
                 "type": "hello",
@@ -165,16 +181,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
             }
         )
 
-    async def _subscribe_all(self) -> None:
-        """Subscribe first, then read each group's last seq: an event published in between is either held (and
-        deduplicated against that seq) or arrives after it; nothing falls between the two."""
-        group_seqs = await _load_group_seqs(self.user)
+    async def _subscribe_all(self, group_seqs: dict[int, int], read_at: float) -> None:
+        """Subscribe, and know each group's last seq as of the subscription: an event published around it is either
+        held (and deduplicated against that seq) or arrives after it; nothing falls between the two.
+
+        The seqs read before subscribing (at ``read_at``) do when this process's hub was already listening to each
+        group before that read and has heard no line past it (``Hub.heard_all_after``): the usual case in a
+        reconnect storm, where the first socket of each group has joined it. Otherwise they are read again, now
+        that the socket is subscribed."""
         for group_id in group_seqs:
             self.pending[group_id] = []
         self.topics = [user_topic(self.user.pk)] + [group_topic(group_id) for group_id in group_seqs]
         await hub.subscribe(self, self.topics)
-        presence_mark_online([self.user.pk])
-        current = await _load_group_seqs(self.user)
+        settled = all(hub.heard_all_after(group_topic(g), read_at, seq) for g, seq in group_seqs.items())
+        current = group_seqs if settled else await _load_group_seqs(self.user)
         for group_id, seq in current.items():
             self.delivered[group_id] = seq
             await self._flush(group_id)
