@@ -63,6 +63,7 @@ from groups.models import ContactGroup
 from groups.presence import presence_mark_offline, presence_mark_online, users_online
 from groups.presentation import message_payload
 from groups.socket_frames import BUILT_IN_FRAME_FIELDS, SocketFrame, socket_frame
+from groups.socket_wire import daphne_protocol, write_event
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.send_checked = time.monotonic()
         self.flood_strikes = 0
         self.typing_sent: dict[int, float] = {}
+        self.wire = daphne_protocol(self.base_send)  # hub events skip ASGI when daphne serves us (socket_wire.py)
         await self.accept()
         token = token_from_query_string(self.scope)
         if token:
@@ -216,14 +218,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return  # not (yet) ours, or a duplicate
         if seq == last + 1:
             self.delivered[group_id] = seq
-            await self.send(text_data=message["payload"])
+            await self.send_hub_event(message)
             return
         # A hole: hold this event and fill from the database, without holding up other sockets.
         self.pending[group_id] = [message]
         asyncio.ensure_future(self._catch_up(group_id))
 
     async def _user_or_ephemeral_event(self, message: dict) -> None:
-        event = json.loads(message["payload"])
+        event = message.get("event")
+        if event is None:  # decoded once per event for all the process's sockets (they only read it)
+            event = message["event"] = json.loads(message["payload"])
         kind = event.get("type")
         if kind == "group_joined":
             group_id = event["group"]
@@ -243,7 +247,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.pending.pop(group_id, None)
         elif kind == "typing" and event.get("user", {}).get("id") == self.user.pk:
             return
-        await self.send(text_data=message["payload"])
+        await self.send_hub_event(message)
 
     async def _catch_up(self, group_id: int, from_seq: int | None = None) -> None:
         """Send what this socket is missing in a group, from the database, then what was held meanwhile.
@@ -449,6 +453,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await hub.unsubscribe(self, self.topics)
             if hub.local_count(user_topic(self.user.pk)) == 0:
                 presence_mark_offline(self.user.pk)
+
+    async def send_hub_event(self, message: dict) -> None:
+        """An event from the hub, as the bytes framed once for all this process's sockets where daphne serves
+        this one (groups/socket_wire.py), else through ASGI."""
+        if self.wire is None or not write_event(self.wire, message):
+            await self.send(text_data=message["payload"])
 
     async def send_event(self, event: dict) -> None:
         await self.send(text_data=json.dumps(event, ensure_ascii=False, default=str))
