@@ -39,7 +39,9 @@ import json
 import logging
 import time
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
@@ -129,6 +131,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # would add a channel-layer read per socket and would tear every socket down whenever Redis blips. (An alias
     # that names no layer is how Channels is told so.)
     channel_layer_alias = "none: sockets receive through groups.delivery.hub"
+
+    async def dispatch(self, message):
+        # channels runs close_old_connections in a thread hop of its own before every message (the connect, each
+        # frame, the close). Every database call of this consumer goes through database_sync_to_async, which does
+        # that around the call in its thread anyway, so that hop only cost a thread round trip per socket and frame.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message):
+        await self.disconnect(message["code"])  # without channels' extra hop (see dispatch); no layer groups here
+        raise StopConsumer()
 
     async def connect(self):
         self.language = language_from_scope(self.scope)

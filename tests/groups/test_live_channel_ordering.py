@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -99,31 +100,41 @@ def test_a_socket_too_far_behind_is_told_to_resync_and_then_catches_up(qingguo, 
 @pytest.mark.django_db(transaction=True)
 def test_a_socket_joining_groups_its_process_already_listens_to_reads_them_once(qingguo, client_factory, monkeypatch):
     tokens = [client_factory().login_with_password(str(user.phone)) for user in (qingguo.officer, qingguo.merchant)]
-    reads = []
+    reads, hops = [], []
     real_read = selectors.group_seqs_for_user
+    real_hop = SyncToAsync.__call__
 
     def counting_read(*, user):
         reads.append(user.pk)
         return real_read(user=user)
 
+    async def counting_hop(self, *args, **kwargs):
+        hops.append(getattr(self.func, "__name__", repr(self.func)))
+        return await real_hop(self, *args, **kwargs)
+
     monkeypatch.setattr(selectors, "group_seqs_for_user", counting_read)
+    monkeypatch.setattr(SyncToAsync, "__call__", counting_hop)
 
     async def scenario():
         first = WebsocketCommunicator(application, f"/ws/?token={tokens[0]}")
         await first.connect()
         await first.receive_json_from(timeout=5)  # hello: this process now listens to the groups
         reads.clear()
+        hops.clear()
         second = WebsocketCommunicator(application, f"/ws/?token={tokens[1]}")
         await second.connect()
         hello = await second.receive_json_from(timeout=5)
+        connect_hops = list(hops)
         for communicator in (first, second):
             await communicator.disconnect()
-        return hello
+        return hello, connect_hops
 
-    hello = asyncio.run(scenario())
+    hello, connect_hops = asyncio.run(scenario())
 
-    # then the second socket read its groups' seqs once (a reconnect storm pays one database read per socket)
+    # then the second socket read its groups' seqs once, in its one trip to the database thread (a reconnect storm
+    # pays one thread round trip and one seq read per socket)
     assert reads == [qingguo.merchant.pk]
+    assert connect_hops == ["_open_session"]
     assert hello["groups"] == {str(group.pk): group.last_seq for group in (qingguo.main, qingguo.prevention)}
 
 
