@@ -39,13 +39,18 @@ import json
 import logging
 import time
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.permissions import user_roles
+from accounts.websocket import (
+    _user_for_token as user_for_token,  # the synchronous lookup, run inside _open_session's one thread hop
+)
 from accounts.websocket import language_from_code, language_from_scope, token_from_query_string, user_for_session_token
 from config.converters import is_id
 from config.errors import ApplicationError, error_answer
@@ -60,6 +65,7 @@ from groups.models import ContactGroup
 from groups.presence import presence_mark_offline, presence_mark_online, users_online
 from groups.presentation import message_payload
 from groups.socket_frames import BUILT_IN_FRAME_FIELDS, SocketFrame, socket_frame
+from groups.socket_wire import daphne_protocol, write_event
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +73,18 @@ SEND_RATE_PER_SECOND = 5  # sustained messages per socket; bursts up to SEND_BUR
 SEND_BURST = 20
 FLOOD_STRIKES_BEFORE_CLOSE = 50
 TYPING_INTERVAL_SECONDS = 2
+
+
+@database_sync_to_async
+def _open_session(token) -> tuple[object | None, dict[int, int]]:
+    """Everything a connecting socket needs from the database in ONE trip to the thread pool (each
+    ``database_sync_to_async`` call is a thread hop plus Django's connection checks): the session's user with
+    their roles, the person marked online, and {group id: last seq} of their groups."""
+    user = user_for_token(token)
+    if user is None:
+        return None, {}
+    presence_mark_online([user.pk])
+    return user, selectors.group_seqs_for_user(user=user)
 
 
 @database_sync_to_async
@@ -114,6 +132,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # that names no layer is how Channels is told so.)
     channel_layer_alias = "none: sockets receive through groups.delivery.hub"
 
+    async def dispatch(self, message):
+        # channels runs close_old_connections in a thread hop of its own before every message (the connect, each
+        # frame, the close). Every database call of this consumer goes through database_sync_to_async, which does
+        # that around the call in its thread anyway, so that hop only cost a thread round trip per socket and frame.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message):
+        await self.disconnect(message["code"])  # without channels' extra hop (see dispatch); no layer groups here
+        raise StopConsumer()
+
     async def connect(self):
         self.language = language_from_scope(self.scope)
         self.user = None
@@ -129,6 +160,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.send_checked = time.monotonic()
         self.flood_strikes = 0
         self.typing_sent: dict[int, float] = {}
+        self.wire = daphne_protocol(self.base_send)  # hub events skip ASGI when daphne serves us (socket_wire.py)
         await self.accept()
         token = token_from_query_string(self.scope)
         if token:
@@ -145,7 +177,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             asyncio.ensure_future(self.refuse(4408, GroupErrorCode.AUTH_TIMEOUT, message))
 
     async def _authenticate(self, token) -> None:
-        user = await user_for_session_token(token)
+        read_at = time.monotonic()  # before the groups' seqs are read (see Hub.heard_all_after)
+        user, group_seqs = await _open_session(token)
         if user is None:
             await self.refuse(
                 4401,
@@ -156,7 +189,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.user, self.token, self.checked_at = user, token, time.monotonic()
         if self.auth_deadline:
             self.auth_deadline.cancel()
-        await self._subscribe_all()
+        await self._subscribe_all(group_seqs, read_at)
         await self.send_event(
             {
                 "type": "hello",
@@ -165,16 +198,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
             }
         )
 
-    async def _subscribe_all(self) -> None:
-        """Subscribe first, then read each group's last seq: an event published in between is either held (and
-        deduplicated against that seq) or arrives after it; nothing falls between the two."""
-        group_seqs = await _load_group_seqs(self.user)
+    async def _subscribe_all(self, group_seqs: dict[int, int], read_at: float) -> None:
+        """Subscribe, and know each group's last seq as of the subscription: an event published around it is either
+        held (and deduplicated against that seq) or arrives after it; nothing falls between the two.
+
+        The seqs read before subscribing (at ``read_at``) do when this process's hub was already listening to each
+        group before that read and has heard no line past it (``Hub.heard_all_after``): the usual case in a
+        reconnect storm, where the first socket of each group has joined it. Otherwise they are read again, now
+        that the socket is subscribed."""
         for group_id in group_seqs:
             self.pending[group_id] = []
         self.topics = [user_topic(self.user.pk)] + [group_topic(group_id) for group_id in group_seqs]
         await hub.subscribe(self, self.topics)
-        presence_mark_online([self.user.pk])
-        current = await _load_group_seqs(self.user)
+        settled = all(hub.heard_all_after(group_topic(g), read_at, seq) for g, seq in group_seqs.items())
+        current = group_seqs if settled else await _load_group_seqs(self.user)
         for group_id, seq in current.items():
             self.delivered[group_id] = seq
             await self._flush(group_id)
@@ -196,14 +233,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return  # not (yet) ours, or a duplicate
         if seq == last + 1:
             self.delivered[group_id] = seq
-            await self.send(text_data=message["payload"])
+            await self.send_hub_event(message)
             return
         # A hole: hold this event and fill from the database, without holding up other sockets.
         self.pending[group_id] = [message]
         asyncio.ensure_future(self._catch_up(group_id))
 
     async def _user_or_ephemeral_event(self, message: dict) -> None:
-        event = json.loads(message["payload"])
+        event = message.get("event")
+        if event is None:  # decoded once per event for all the process's sockets (they only read it)
+            event = message["event"] = json.loads(message["payload"])
         kind = event.get("type")
         if kind == "group_joined":
             group_id = event["group"]
@@ -223,7 +262,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.pending.pop(group_id, None)
         elif kind == "typing" and event.get("user", {}).get("id") == self.user.pk:
             return
-        await self.send(text_data=message["payload"])
+        await self.send_hub_event(message)
 
     async def _catch_up(self, group_id: int, from_seq: int | None = None) -> None:
         """Send what this socket is missing in a group, from the database, then what was held meanwhile.
@@ -429,6 +468,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await hub.unsubscribe(self, self.topics)
             if hub.local_count(user_topic(self.user.pk)) == 0:
                 presence_mark_offline(self.user.pk)
+
+    async def send_hub_event(self, message: dict) -> None:
+        """An event from the hub, as the bytes framed once for all this process's sockets where daphne serves
+        this one (groups/socket_wire.py), else through ASGI."""
+        if self.wire is None or not write_event(self.wire, message):
+            await self.send(text_data=message["payload"])
 
     async def send_event(self, event: dict) -> None:
         await self.send(text_data=json.dumps(event, ensure_ascii=False, default=str))

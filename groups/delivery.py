@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from typing import Protocol
 
@@ -39,9 +40,20 @@ class Subscriber(Protocol):
     async def hub_event(self, message: dict) -> None: ...
 
 
+def _crosses_the_layer(topic: str) -> bool:
+    """Whether the hub must join the topic's channel-layer group. Events for people never travel on their
+    ``user.<id>`` topic (they cross once on the ``users`` topic, groups/events.py), so a person's topic is only a
+    local address: joining it would cost a Redis round trip per socket (and per close) for nothing."""
+    return not topic.startswith(user_topic(""))
+
+
 class Hub:
     def __init__(self) -> None:
         self.subscribers: dict[str, set[Subscriber]] = defaultdict(set)
+        # Per group topic: when the layer join completed (monotonic clock) and the highest seq received since, so
+        # a connecting socket knows whether a seq read after that moment can miss nothing (``heard_all_after``).
+        self.joined_at: dict[str, float] = {}
+        self.last_seq: dict[str, int] = {}
         self.channel_name: str | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tasks: list[asyncio.Task] = []
@@ -76,6 +88,8 @@ class Hub:
             return
         # A new event loop (tests run several) means a new layer connection: start over.
         self.subscribers.clear()
+        self.joined_at.clear()
+        self.last_seq.clear()
         self.lock = asyncio.Lock()
         self.loop = loop
         self.layer = get_channel_layer()
@@ -91,8 +105,9 @@ class Hub:
         await self._start()
         async with self.lock:
             for topic in topics:
-                if not self.subscribers[topic]:
+                if not self.subscribers[topic] and _crosses_the_layer(topic):
                     await self.layer.group_add(topic, self.channel_name)
+                    self.joined_at.setdefault(topic, time.monotonic())
                 self.subscribers[topic].add(subscriber)
 
     async def unsubscribe(self, subscriber: Subscriber, topics: list[str]) -> None:
@@ -106,10 +121,23 @@ class Hub:
                 local.discard(subscriber)
                 if not local:
                     del self.subscribers[topic]
-                    await self.layer.group_discard(topic, self.channel_name)
+                    if _crosses_the_layer(topic):
+                        self.joined_at.pop(topic, None)
+                        self.last_seq.pop(topic, None)
+                        await self.layer.group_discard(topic, self.channel_name)
 
     def local_count(self, topic: str) -> int:
         return len(self.subscribers.get(topic, ()))
+
+    def heard_all_after(self, topic: str, read_at: float, seq: int) -> bool:
+        """Whether a socket that read ``seq`` as the topic's last seq at ``read_at`` (monotonic, taken before the
+        read) and has now subscribed here can miss no line of it, without reading the seq again.
+
+        True when this process had joined the topic's layer group before the read (so every line committed after
+        the read reaches the hub) and the hub has not received a line past ``seq`` (one it may have handed to the
+        other sockets before this one subscribed). Otherwise the socket reads the seq again after subscribing."""
+        joined = self.joined_at.get(topic)
+        return joined is not None and joined <= read_at and self.last_seq.get(topic, 0) <= seq
 
     async def _read(self) -> None:
         while True:
@@ -121,8 +149,13 @@ class Hub:
                 continue  # an idle read timing out is not an outage: nothing to rejoin
             except Exception:  # noqa: BLE001 - Redis hiccup: keep the process's delivery alive
                 logger.warning("live delivery: the channel layer is unreachable; retrying", exc_info=True)
+                self.joined_at.clear()  # lines may be lost meanwhile: connecting sockets take nothing for granted
                 await self._resubscribe()
                 continue
+            seq = message.get("seq")
+            if seq is not None:
+                topic = message.get("topic")
+                self.last_seq[topic] = max(seq, self.last_seq.get(topic, 0))
             for count, subscriber in enumerate(self._recipients(message), 1):
                 try:
                     await subscriber.hub_event(message)
@@ -140,7 +173,7 @@ class Hub:
         return list(self.subscribers.get(message.get("topic"), ()))
 
     def _joined_topics(self) -> list[str]:
-        return [USERS_TOPIC, *self.subscribers]
+        return [USERS_TOPIC, *(topic for topic in self.subscribers if _crosses_the_layer(topic))]
 
     async def _resubscribe(self) -> None:
         """After an outage: a restarted Redis has forgotten every group, so join them all again, retrying until it
@@ -150,6 +183,9 @@ class Hub:
             try:
                 for topic in self._joined_topics():
                     await self.layer.group_add(topic, self.channel_name)
+                    # Lines published while Redis was away reached no hub: a socket connecting now reads its seqs
+                    # again after subscribing, as it does for a topic joined after its read.
+                    self.joined_at[topic] = time.monotonic()
                 return
             except Exception:  # noqa: BLE001, S112 - still down: the warning above said so once
                 continue

@@ -6,12 +6,13 @@ import asyncio
 import json
 
 import pytest
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
-from groups import services
+from groups import consumers, selectors, services
 from groups.events import group_topic
 from groups.presentation import message_payload
 
@@ -94,3 +95,83 @@ def test_a_socket_too_far_behind_is_told_to_resync_and_then_catches_up(qingguo, 
     assert first[6]["type"] == "resync_done"
     assert [e["seq"] for e in second[:3]] == [start + 6, start + 7, start + 8]
     assert second[3]["type"] == "resync_done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_joining_groups_its_process_already_listens_to_reads_them_once(qingguo, client_factory, monkeypatch):
+    tokens = [client_factory().login_with_password(str(user.phone)) for user in (qingguo.officer, qingguo.merchant)]
+    reads, hops = [], []
+    real_read = selectors.group_seqs_for_user
+    real_hop = SyncToAsync.__call__
+
+    def counting_read(*, user):
+        reads.append(user.pk)
+        return real_read(user=user)
+
+    async def counting_hop(self, *args, **kwargs):
+        hops.append(getattr(self.func, "__name__", repr(self.func)))
+        return await real_hop(self, *args, **kwargs)
+
+    monkeypatch.setattr(selectors, "group_seqs_for_user", counting_read)
+    monkeypatch.setattr(SyncToAsync, "__call__", counting_hop)
+
+    async def scenario():
+        first = WebsocketCommunicator(application, f"/ws/?token={tokens[0]}")
+        await first.connect()
+        await first.receive_json_from(timeout=5)  # hello: this process now listens to the groups
+        reads.clear()
+        hops.clear()
+        second = WebsocketCommunicator(application, f"/ws/?token={tokens[1]}")
+        await second.connect()
+        hello = await second.receive_json_from(timeout=5)
+        connect_hops = list(hops)
+        for communicator in (first, second):
+            await communicator.disconnect()
+        return hello, connect_hops
+
+    hello, connect_hops = asyncio.run(scenario())
+
+    # then the second socket read its groups' seqs once, in its one trip to the database thread (a reconnect storm
+    # pays one thread round trip and one seq read per socket)
+    assert reads == [qingguo.merchant.pk]
+    assert connect_hops == ["_open_session"]
+    assert hello["groups"] == {str(group.pk): group.last_seq for group in (qingguo.main, qingguo.prevention)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_line_handed_out_while_a_socket_subscribes_is_not_lost_to_it(qingguo, client_factory, monkeypatch):
+    tokens = [client_factory().login_with_password(str(user.phone)) for user in (qingguo.officer, qingguo.merchant)]
+    real_open_session = consumers._open_session
+    first = None
+
+    async def open_session_then_a_line_goes_out(token):
+        # the connecting socket has read its seqs; before it subscribes, a line is sent and handed to the others
+        found = await real_open_session(token)
+        if token == tokens[1]:
+            await database_sync_to_async(services.message_send)(
+                sender=qingguo.officer, group=qingguo.main, body="路口有人打架"
+            )
+            line = await first.receive_json_from(timeout=5)
+            assert line["message"]["body"] == "路口有人打架"
+        return found
+
+    async def scenario():
+        nonlocal first
+        first = WebsocketCommunicator(application, f"/ws/?token={tokens[0]}")
+        await first.connect()
+        await first.receive_json_from(timeout=5)  # hello
+        monkeypatch.setattr(consumers, "_open_session", open_session_then_a_line_goes_out)
+        second = WebsocketCommunicator(application, f"/ws/?token={tokens[1]}")
+        await second.connect()
+        hello = await second.receive_json_from(timeout=5)
+        nothing_more = await second.receive_nothing(timeout=0.3)
+        for communicator in (first, second):
+            await communicator.disconnect()
+        return hello, nothing_more
+
+    before = qingguo.main.last_seq
+    hello, nothing_more = asyncio.run(scenario())
+
+    # then the new socket's hello counts the line (the app pages it over REST), rather than the older seq it read
+    assert hello["groups"][str(qingguo.main.pk)] == before + 1
+    assert nothing_more

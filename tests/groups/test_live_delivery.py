@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 
 import pytest
@@ -17,7 +18,7 @@ from django.conf import settings
 
 from config.asgi import application
 from groups import delivery, events
-from groups.events import USERS_TOPIC, event_publish, user_topic
+from groups.events import USERS_TOPIC, event_publish, group_topic, user_topic
 
 
 @pytest.mark.django_db(transaction=True)
@@ -135,6 +136,98 @@ def test_a_hub_that_starts_while_redis_is_down_joins_the_users_topic_once_it_is_
 
     reading = asyncio.run(scenario())
 
-    # then the hub keeps reading and joins the users topic once Redis answers
+    # then the hub keeps reading and joins the users topic once Redis answers (a person's topic is local only)
     assert reading
-    assert USERS_TOPIC in layer.joined and user_topic(7) in layer.joined
+    assert layer.joined == [USERS_TOPIC]
+
+
+class RecordingLayer:
+    """A channel layer that records which groups the hub joins and leaves, and delivers nothing."""
+
+    def __init__(self):
+        self.joined: list[str] = []
+        self.left: list[str] = []
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.taken = False
+
+    async def new_channel(self, prefix):
+        return prefix + "test"
+
+    async def group_add(self, group, channel):
+        self.joined.append(group)
+
+    async def group_discard(self, group, channel):
+        self.left.append(group)
+
+    async def receive(self, channel):
+        if self.taken:
+            self.queue.task_done()  # the hub has handed out the previous message
+        message = await self.queue.get()
+        self.taken = True
+        return message
+
+
+def test_a_process_joins_each_group_topic_once_and_no_layer_group_per_person(monkeypatch):
+    layer = RecordingLayer()
+    monkeypatch.setattr(delivery, "get_channel_layer", lambda: layer)
+    hub = delivery.Hub()
+
+    class Socket:
+        async def hub_event(self, message):
+            pass
+
+    async def scenario():
+        sockets = [Socket() for _ in range(3)]
+        # when three people's sockets subscribe to their own topic and the same group, then close
+        for n, socket in enumerate(sockets):
+            await hub.subscribe(socket, [user_topic(n), group_topic(5)])
+        for n, socket in enumerate(sockets):
+            await hub.unsubscribe(socket, [user_topic(n), group_topic(5)])
+        for task in hub.tasks:
+            task.cancel()
+
+    asyncio.run(scenario())
+
+    # then the layer saw one join and one leave of the group, and nothing per person: events for people cross on
+    # the users topic, so a join per socket would be a Redis round trip per connect for nothing
+    assert layer.joined == [USERS_TOPIC, group_topic(5)]
+    assert layer.left == [group_topic(5)]
+
+
+def test_the_hub_tells_a_connecting_socket_whether_its_seqs_can_have_missed_a_line(monkeypatch):
+    layer = RecordingLayer()
+    monkeypatch.setattr(delivery, "get_channel_layer", lambda: layer)
+    hub = delivery.Hub()
+
+    class Socket:
+        async def hub_event(self, message):
+            pass
+
+    async def scenario():
+        before_join = time.monotonic()
+        await hub.subscribe(Socket(), [group_topic(5)])
+        after_join = time.monotonic()
+        answers = {
+            "read before the hub joined": hub.heard_all_after(group_topic(5), before_join, 10),
+            "read after, nothing heard since": hub.heard_all_after(group_topic(5), after_join, 10),
+            "a topic the hub never joined": hub.heard_all_after(group_topic(6), after_join, 10),
+        }
+        # when the hub hands out line 11 of the group
+        await layer.queue.put({"type": "fanout", "topic": group_topic(5), "group": 5, "seq": 11, "payload": "{}"})
+        await asyncio.wait_for(layer.queue.join(), 5)
+        answers["read after, line 11 heard since"] = hub.heard_all_after(group_topic(5), after_join, 10)
+        answers["read after, up to 11"] = hub.heard_all_after(group_topic(5), after_join, 11)
+        for task in hub.tasks:
+            task.cancel()
+        return answers
+
+    answers = asyncio.run(scenario())
+
+    # then only a read taken after the join, and not older than the last line heard, is trusted
+    assert answers == {
+        "read before the hub joined": False,
+        "read after, nothing heard since": True,
+        "a topic the hub never joined": False,
+        "read after, line 11 heard since": False,
+        "read after, up to 11": True,
+    }
