@@ -6,8 +6,9 @@ What it measures
     alliances' streets so that repeats and hotspots exist), in one run:
 
     * the floors: counts by category for the year in plain SQL (incidents and disputes, one statement each), and the
-      endpoint's own count shape: the 6 grouped counts of ``reports.statistics.queries.period_figures`` (flags and
-      reports, for the year, its previous period and the year before);
+      endpoint's count shape: the 6 grouped counts of ``reports.statistics.queries.python_measures`` (flags and
+      reports, for the year, its previous period and the year before; before issue 10 every database ran them, now
+      the SQLite path does and PostgreSQL counts the same groups inside its one statement per period);
     * ``GET /api/v1/stations/{id}/statistics`` and ``.../statistics.csv`` for the year, and
       ``GET /api/v1/alliances/{id}/statistics`` for one month, through the real views (URL routing, middleware,
       X-Session-Token authentication, access checks, serialisers) with Django's test client in one process;
@@ -305,7 +306,7 @@ def plain_sql_counts(ids, period):
             cursor.fetchall()
 
 
-def six_grouped_counts(ids, period):  # queries.period_figures' two grouped counts, for the three periods
+def six_grouped_counts(ids, period):  # queries.python_measures' two grouped counts, for the three periods
     for period in (period, period.previous(), period.a_year_earlier()):
         since, until = period.bounds()
         list(

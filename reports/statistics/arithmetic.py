@@ -35,9 +35,22 @@ def percentile_nearest_rank(values: Sequence[float], percent: int) -> float | No
 
 def durations(seconds: list[float]) -> dict:
     ordered = sorted(seconds)
-    middle, p90 = median(ordered), percentile_nearest_rank(ordered, 90)
+    return _duration_figures(len(ordered), median(ordered), percentile_nearest_rank(ordered, 90))
+
+
+def durations_from_ranks(count: int, low: float | None, high: float | None, p90: float | None) -> dict:
+    """:func:`durations` from what the database picked out of the sorted times: the middle value counted from the
+    bottom (``low``) and from the top (``high``), the same one when ``count`` is odd, and the nearest-rank p90.
+    The median is then the mean of the two middle ones, in the same float operations as ``statistics.median``."""
+    middle = None
+    if count:
+        middle = low if count % 2 else (low + high) / 2
+    return _duration_figures(count, middle, p90)
+
+
+def _duration_figures(count: int, middle: float | None, p90: float | None) -> dict:
     return {
-        "count": len(ordered),
+        "count": count,
         "median_seconds": None if middle is None else half_up(middle, "0.1"),
         "p90_seconds": None if p90 is None else half_up(p90, "0.1"),
     }

@@ -1,11 +1,16 @@
-"""The figures of one period: the database reads (four queries, whatever the number of cases) and the figures built
-from their rows. Counts are database aggregates; medians and percentiles are computed in Python over the period's
-values, so SQLite and PostgreSQL give the same answer."""
+"""The figures of one period: the database reads and the figures built from them, whatever the number of cases.
+
+On PostgreSQL one statement per period computes the grouped counts, times, repeat cases and hotspots in the
+database, reading the period's rows once (``reports.statistics.postgres``); on SQLite, the embedded default,
+:func:`python_measures` counts in two grouped queries and reads the rows (two more) to compute the rest here. Both
+give exactly the same figures (tests/reports/test_statistics_in_postgres.py compares them on PostgreSQL)."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 
 from reports.models import Dispute, Incident
@@ -19,9 +24,15 @@ from reports.statistics.definitions import (
 )
 from reports.statistics.geometry import CasePlace, hotspots, repeat_count
 from reports.statistics.periods import Period
+from reports.statistics.postgres import postgres_measures, statistics_settings
 
 
-def _dispute_figures(counts: list[dict], rows: list[tuple]) -> dict:
+def measured_in_postgres() -> bool:
+    """The one switch between the two ways of computing the measures."""
+    return connection.vendor == "postgresql"
+
+
+def _dispute_figures(counts: list[dict], measures: dict) -> dict:
     by_category = dict.fromkeys(Dispute.Category.values, 0)
     by_status = dict.fromkeys(Dispute.Status.values, 0)
     by_level = dict.fromkeys(LEVEL_KEYS.values(), 0)
@@ -35,22 +46,21 @@ def _dispute_figures(counts: list[dict], rows: list[tuple]) -> dict:
         if group["outcome"]:
             by_outcome[group["outcome"]] = by_outcome.get(group["outcome"], 0) + n
     total = sum(by_status.values())
-    to_resolve = seconds_between((r["flagged_at"], r["resolved_at"]) for r in rows)
-    within = sum(1 for seconds in to_resolve if seconds <= HANDLED_WITHIN_SECONDS)
+    within = measures["resolved_within"]
     return {
         "total": total,
         "by_category": by_category,
         "by_status": by_status,
         "by_level_reached": by_level,
         "by_outcome": by_outcome,
-        "time_to_acknowledge": durations(seconds_between((r["flagged_at"], r["acknowledged_at"]) for r in rows)),
-        "time_to_arrive": durations(seconds_between((r["flagged_at"], r["arrived_at"]) for r in rows)),
-        "time_to_resolve": durations(to_resolve),
+        "time_to_acknowledge": measures["time_to_acknowledge"],
+        "time_to_arrive": measures["time_to_arrive"],
+        "time_to_resolve": measures["time_to_resolve"],
         "handled_within_5_minutes": {"count": within, "of": total, "share_pct": percentage(within, total)},
     }
 
 
-def _incident_figures(counts: list[dict], rows: list[tuple]) -> dict:
+def _incident_figures(counts: list[dict], measures: dict) -> dict:
     by_category = dict.fromkeys(Incident.Category.values, 0)
     by_status = dict.fromkeys(Incident.Status.values, 0)
     distribution = dict.fromkeys(SATISFACTION_SCORES, 0)
@@ -70,15 +80,14 @@ def _incident_figures(counts: list[dict], rows: list[tuple]) -> dict:
                 closed += n
     responses = sum(distribution.values())
     rating_sum = sum(int(score) * n for score, n in distribution.items())
-    kept = [r for r in rows if r["merged_into_id"] is None]
     return {
         "total": sum(by_status.values()),
         "by_category": by_category,
         "by_status": by_status,
         "merged": merged,
         "closure": {"closed": closed, "of": closable, "rate_pct": percentage(closed, closable)},
-        "time_to_accept": durations(seconds_between((r["created_at"], r["accepted_at"]) for r in kept)),
-        "time_to_resolve": durations(seconds_between((r["created_at"], r["resolved_at"]) for r in kept)),
+        "time_to_accept": measures["time_to_accept"],
+        "time_to_resolve": measures["incident_time_to_resolve"],
         "satisfaction": {
             "responses": responses,
             "average": half_up(Decimal(rating_sum) / Decimal(responses), "0.01") if responses else None,
@@ -87,27 +96,28 @@ def _incident_figures(counts: list[dict], rows: list[tuple]) -> dict:
     }
 
 
-def period_figures(*, alliance_ids: list[int], period: Period) -> dict:
-    """Four queries: per kind of case, one grouped count and one read of the rows (reaching 30 days back, for
-    repeat cases)."""
+def python_measures(*, alliance_ids: list[int], period: Period) -> dict:
+    """Grouped counts (two queries), and times, repeat cases and hotspots computed here from the rows (two more,
+    reaching 30 days back for repeat cases): the SQLite path, and what the PostgreSQL statement is compared with."""
     since, until = period.bounds()
     reach = since - REPEAT_WINDOW
-    disputes = Dispute.objects.filter(alliance_id__in=alliance_ids).order_by()
-    incidents = Incident.objects.filter(alliance_id__in=alliance_ids).order_by()
-
     dispute_counts = list(
-        disputes.filter(flagged_at__gte=since, flagged_at__lt=until)
+        Dispute.objects.filter(alliance_id__in=alliance_ids, flagged_at__gte=since, flagged_at__lt=until)
+        .order_by()
         .values("category", "status", "level", "outcome")
         .annotate(n=Count("pk"))
     )
     incident_counts = list(
-        incidents.filter(created_at__gte=since, created_at__lt=until)
+        Incident.objects.filter(alliance_id__in=alliance_ids, created_at__gte=since, created_at__lt=until)
+        .order_by()
         .annotate(is_merged=ExpressionWrapper(Q(merged_into__isnull=False), output_field=BooleanField()))
         .values("category", "status", "satisfaction", "is_merged")
         .annotate(n=Count("pk"))
     )
     dispute_rows = list(
-        disputes.filter(flagged_at__gte=reach, flagged_at__lt=until).values(
+        Dispute.objects.filter(alliance_id__in=alliance_ids, flagged_at__gte=reach, flagged_at__lt=until)
+        .order_by()
+        .values(
             "alliance_id",
             "flagged_at",
             "acknowledged_at",
@@ -119,7 +129,9 @@ def period_figures(*, alliance_ids: list[int], period: Period) -> dict:
         )
     )
     incident_rows = list(
-        incidents.filter(created_at__gte=reach, created_at__lt=until).values(
+        Incident.objects.filter(alliance_id__in=alliance_ids, created_at__gte=reach, created_at__lt=until)
+        .order_by()
+        .values(
             "alliance_id",
             "created_at",
             "accepted_at",
@@ -141,16 +153,42 @@ def period_figures(*, alliance_ids: list[int], period: Period) -> dict:
         if r["merged_into_id"] is None and r["status"] != Incident.Status.REJECTED
     ]
     in_period = [p for p in places if p.at >= since]
-    repeats = repeat_count(places, since=since)
+    flags = [r for r in dispute_rows if r["flagged_at"] >= since]
+    kept = [r for r in incident_rows if r["created_at"] >= since and r["merged_into_id"] is None]
+    to_resolve = seconds_between((r["flagged_at"], r["resolved_at"]) for r in flags)
+    return {
+        "dispute_counts": dispute_counts,
+        "incident_counts": incident_counts,
+        "time_to_acknowledge": durations(seconds_between((r["flagged_at"], r["acknowledged_at"]) for r in flags)),
+        "time_to_arrive": durations(seconds_between((r["flagged_at"], r["arrived_at"]) for r in flags)),
+        "time_to_resolve": durations(to_resolve),
+        "resolved_within": sum(1 for seconds in to_resolve if seconds <= HANDLED_WITHIN_SECONDS),
+        "time_to_accept": durations(seconds_between((r["created_at"], r["accepted_at"]) for r in kept)),
+        "incident_time_to_resolve": durations(seconds_between((r["created_at"], r["resolved_at"]) for r in kept)),
+        "repeats": repeat_count(places, since=since),
+        "repeat_of": len(in_period),
+        "hotspots": hotspots(in_period),
+    }
 
-    dispute_figures = _dispute_figures(dispute_counts, [r for r in dispute_rows if r["flagged_at"] >= since])
-    incident_figures = _incident_figures(incident_counts, [r for r in incident_rows if r["created_at"] >= since])
+
+def measures_settings():
+    """Around all the periods of a request: PostgreSQL's settings for the statistics, nothing for SQLite."""
+    return statistics_settings() if measured_in_postgres() else nullcontext()
+
+
+def period_figures(*, alliance_ids: list[int], period: Period) -> dict:
+    """One statement on PostgreSQL, four queries on SQLite (see :func:`python_measures`)."""
+    measure = postgres_measures if measured_in_postgres() else python_measures
+    measures = measure(alliance_ids=alliance_ids, period=period)
+    dispute_figures = _dispute_figures(measures["dispute_counts"], measures)
+    incident_figures = _incident_figures(measures["incident_counts"], measures)
+    repeats, of = measures["repeats"], measures["repeat_of"]
     return {
         "cases": {
             "total": dispute_figures["total"] + incident_figures["total"],
-            "repeat": {"count": repeats, "of": len(in_period), "rate_pct": percentage(repeats, len(in_period))},
+            "repeat": {"count": repeats, "of": of, "rate_pct": percentage(repeats, of)},
         },
         "disputes": dispute_figures,
         "incidents": incident_figures,
-        "hotspots": hotspots(in_period),
+        "hotspots": measures["hotspots"],
     }
