@@ -31,6 +31,7 @@ from alliance.models import (
 )
 from alliance.permissions import can_manage_alliance, can_view_alliance
 from config.errors import ApplicationError
+from config.queries import unique_row
 
 _JURISDICTION_CACHE = "_pingan_jurisdiction"
 
@@ -126,7 +127,7 @@ class AllianceAccess:
 
 def alliance_access_for(*, user, alliance: Alliance) -> AllianceAccess | None:
     """None when the user may not see the alliance at all (callers answer 404)."""
-    membership = AllianceMembership.objects.filter(alliance=alliance, user=user).first()
+    membership = unique_row(AllianceMembership.objects.filter(alliance=alliance, user=user))
     if membership is not None:
         membership.alliance = alliance
     access = AllianceAccess(
@@ -141,9 +142,11 @@ def alliance_access(*, user, alliance_id: int) -> AllianceAccess | None:
     """A member's access is one query: the membership joined to its alliance (and the alliance's police units).
     Anyone else (police seeing it through their jurisdiction, strangers) reads the alliance alone."""
     membership = (
-        AllianceMembership.objects.select_related("alliance__station", "alliance__office")
-        .filter(alliance_id=alliance_id, user=user)
-        .first()
+        unique_row(
+            AllianceMembership.objects.select_related("alliance__station", "alliance__office").filter(
+                alliance_id=alliance_id, user=user
+            )
+        )
         if user.is_authenticated
         else None
     )
@@ -154,7 +157,7 @@ def alliance_access(*, user, alliance_id: int) -> AllianceAccess | None:
             in_jurisdiction=alliance_in_jurisdiction(user=user, alliance=membership.alliance),
         )
         return access if can_view_alliance(user, access) else None
-    alliance = Alliance.objects.select_related("station", "office").filter(pk=alliance_id).first()
+    alliance = unique_row(Alliance.objects.select_related("station", "office").filter(pk=alliance_id))
     if alliance is None:
         return None
     return alliance_access_for(user=user, alliance=alliance)

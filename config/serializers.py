@@ -8,6 +8,7 @@ same message (:func:`unknown_field_errors`).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 
 from django.utils.translation import gettext_lazy as _
@@ -73,3 +74,19 @@ class NoBodyInput(InputSerializer):
 def no_body(request) -> None:
     """Refuse any field in the request's body (before anything is looked up: a field is refused whatever the ids)."""
     NoBodyInput(data=request.data).is_valid(raise_exception=True)
+
+
+# An answer's ModelSerializer whose fields are worked out from the model once per class, not once per instance.
+# DRF introspects the model (field kinds, labels, null, lengths) every time a serializer's fields are first read: for
+# an incident, two thirds of building its answer, on every request that answers one case (docs/performance.md).
+# What it builds depends only on the class and the model, and labels and help texts stay lazy (translated when
+# shown), so the result is kept on the class; each instance gets deep copies, as DRF does for declared fields
+# (a field is bound to its serializer). A comment, not a docstring: drf-spectacular would describe every answer
+# without a docstring of its own with it.
+class OutputModelSerializer(serializers.ModelSerializer):
+    def get_fields(self):
+        built = type(self).__dict__.get("_fields_from_model")
+        if built is None:
+            built = super().get_fields()
+            type(self)._fields_from_model = built
+        return copy.deepcopy(built)

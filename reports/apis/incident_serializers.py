@@ -16,7 +16,7 @@ from rest_framework import serializers
 from accounts.permissions import can_see_full_phone_numbers
 from accounts.presentation import MaskedPhoneField
 from config.serializer_fields import NamedChoiceField
-from config.serializers import InputSerializer
+from config.serializers import InputSerializer, OutputModelSerializer
 from reports.apis.case_photos import case_photo_links
 from reports.models import Incident
 from reports.permissions import can_see_incident_reporter
@@ -118,7 +118,7 @@ def _person(user_id, user, incident: Incident, viewer) -> dict | None:
     return {"id": user_id, "display_name": user.display_name if user else "", "is_reporter": is_reporter}
 
 
-class IncidentOutput(serializers.ModelSerializer):
+class IncidentOutput(OutputModelSerializer):
     category = incident_category_field()
     status = incident_status_field()
     category_label = serializers.CharField(source="get_category_display")

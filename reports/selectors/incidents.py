@@ -104,7 +104,8 @@ def incidents_near(
     window: timedelta = DUPLICATE_WINDOW,
 ) -> list[Incident]:
     """Possible duplicates: the alliance's incidents of the same category, not merged away, that happened within
-    ``window`` of ``occurred_at`` and ``radius_metres`` of the point, nearest first; each carries ``distance_m``.
+    ``window`` of ``occurred_at`` and ``radius_metres`` of the point, nearest first; each carries ``distance_m``
+    and only the fields a suggestion shows (the others are deferred: reading one is a query).
 
     A bounding box in SQL narrows the rows (the index on alliance, category and time does the rest), then the exact
     great-circle distance is computed here: the box's corners are farther than the radius."""
@@ -129,7 +130,10 @@ def incidents_near(
         qs = qs.exclude(pk=exclude_id)
     found = []
     # A street sees a handful of reports of one kind in one spot in four hours; 200 bounds a pathological case.
-    for candidate in qs.order_by("occurred_at", "id")[:200]:
+    # Only the columns a suggestion shows (IncidentDuplicateOutput) and its position: a third of the search's
+    # work in Python was compiling and loading the other twenty-odd (docs/performance.md).
+    shown = ("id", "category", "status", "occurred_at", "created_at", "latitude", "longitude")
+    for candidate in qs.only(*shown).order_by("occurred_at", "id")[:200]:
         distance = distance_metres(lat, lon, float(candidate.latitude), float(candidate.longitude))
         if distance <= radius_metres:
             candidate.distance_m = round(distance, 1)
