@@ -26,15 +26,23 @@ ME = "/api/v1/me"
 
 @contextmanager
 def redis_commands():
-    """The Redis commands sent meanwhile, as (name, first key) pairs, whichever cache client sent them."""
+    """The Redis commands sent meanwhile, as (name, first key) pairs, whichever cache client sent them; a
+    ("new client", "") entry for every ``redis.Redis`` built (each costs redis-py's response-callback set-up)."""
     sent: list[tuple[str, str]] = []
-    original = redis.Redis.execute_command
+    original_execute, original_init = redis.Redis.execute_command, redis.Redis.__init__
 
     def recording(client, *args, **options):
         sent.append((str(args[0]).upper(), args[1].decode() if isinstance(args[1], bytes) else str(args[1])))
-        return original(client, *args, **options)
+        return original_execute(client, *args, **options)
 
-    with mock.patch.object(redis.Redis, "execute_command", recording):
+    def building(client, *args, **kwargs):
+        sent.append(("new client", ""))
+        original_init(client, *args, **kwargs)
+
+    with (
+        mock.patch.object(redis.Redis, "execute_command", recording),
+        mock.patch.object(redis.Redis, "__init__", building),
+    ):
         yield sent
 
 
@@ -84,7 +92,8 @@ def test_me_reads_the_session_once_and_the_user_with_roles_from_the_cache(redis_
     assert len(queries) == 0, [q["sql"] for q in queries]
     on_the_session = [command for command in sent if token in command[1]]
     assert [name for name, _key in on_the_session] == ["GET"], sent  # not EXISTS and then GET
-    assert [name for name, _key in sent] == ["GET", "MGET"], sent  # the session, then the user and its version
+    # the session, then the user and its version, on the client the cache keeps (config.cache)
+    assert [name for name, _key in sent] == ["GET", "MGET"], sent
 
 
 @pytest.mark.django_db
