@@ -23,6 +23,7 @@ from __future__ import annotations
 import secrets
 from functools import cache as memoise
 
+from allauth.core.internal.sessionkit import get_session_user
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
@@ -104,8 +105,6 @@ def session_user(session) -> User | None:
     current password) is answered from the cache; anything else goes Django's own way, which also rotates sessions
     made under an old SECRET_KEY and ends those made with an old password.
     """
-    from allauth.core.internal.sessionkit import get_session_user
-
     try:
         user_id = User._meta.pk.to_python(session[SESSION_KEY])
         backend_path = session[BACKEND_SESSION_KEY]
