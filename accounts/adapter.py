@@ -17,6 +17,7 @@ from accounts.client_address import client_address
 from accounts.error_codes import AccountErrorCode
 from accounts.models import User
 from accounts.sms import sms_send
+from accounts.user_cache import user_cache_forget
 from config.errors import ApplicationError
 
 
@@ -158,6 +159,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 user.set_unusable_password()
                 changes["password"] = user.password
             User.objects.filter(pk=user.pk).update(**changes)
+            user_cache_forget(user.pk)  # update() sends no post_save: a discarded password must end the sessions
         user.phone_verified = True
 
     def get_client_ip(self, request) -> str:

@@ -11,6 +11,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Registers this app's share of the personal-data export and account deletion (accounts/personal_data.py).
         from accounts import personal_data  # noqa: F401
+        from accounts.user_cache import connect_signals
+
+        connect_signals()  # a change to a user or their roles makes their cached entry stale (accounts/user_cache.py)
 
 
 class PinganAdminConfig(admin_apps.AdminConfig):

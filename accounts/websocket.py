@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from accounts.authentication import authenticate_session_token
 from accounts.permissions import user_roles
 
 
@@ -64,7 +64,7 @@ def language_from_scope(scope) -> str:
 def _user_for_token(token: str):
     if not isinstance(token, str) or not token or len(token) > 256 or "\x00" in token:
         return None
-    found = authenticate_by_x_session_token(token)
+    found = authenticate_session_token(token)
     if not found:
         return None
     user = found[0]

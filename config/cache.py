@@ -21,7 +21,7 @@ from functools import partial
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -36,12 +36,31 @@ PROCESS_MEMORY_RETRY_SECONDS = 5.0
 PROCESS_MEMORY_NAME = "pingan-redis-fallback"
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client, keeping one ``redis.Redis`` per connection pool instead of building one for
+    every command. Building one sets up redis-py's ~170 response callbacks: about half the CPU of an authenticated
+    request's two cache reads (session, user) went there (docs/performance.md, issue 10). A ``redis.Redis`` holds
+    no connection of its own (the pool does) and is safe to share."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     _last_logged = 0.0
     _process_memory_until = 0.0  # monotonic time until which fallback keys skip Redis (class-wide: per process)
 
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
         self._process_memory = LocMemCache(PROCESS_MEMORY_NAME, {"OPTIONS": {"MAX_ENTRIES": 50_000}})
 
     @staticmethod

@@ -249,6 +249,12 @@ USERSESSIONS_TRACK_ACTIVITY = True
 # A per-process memory cache would keep a revoked session alive in the other processes: plain database then.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 60  # a phone stays logged in for two months of inactivity
+# A session token is looked up with one load of its session, not "exists?" and then a load (accounts/authentication.py).
+HEADLESS_TOKEN_STRATEGY = "accounts.authentication.SessionTokenStrategy"
+# The signed-in user and their roles are read from the shared cache for this long at most; any change to them makes
+# the entry stale at once in every process (accounts/user_cache.py). Not on the embedded default: its memory cache
+# belongs to one process, and a worker or a management command could not make it stale.
+USER_CACHE_SECONDS = 60 if REDIS_URL else 0
 
 # SMS provider: "console" prints codes to the server log, "memory" keeps them for tests, "aliyun" sends real texts.
 SMS_PROVIDER = env("SMS_PROVIDER", default="console")
