@@ -182,9 +182,9 @@ def test_station_statistics_take_the_same_queries_whatever_the_cases(login, qing
     url = f"/api/v1/stations/{qingguo.station.pk}/statistics"
     flag(qingguo, at("2025-03-02"), ack=30)
     report(qingguo, at("2025-03-03"))
-    # session (2), user, roles, station, posting, the alliances under it; then per period (3) one statement on
-    # PostgreSQL, in one transaction with its settings (3 more: savepoint, settings, release); four on SQLite
-    expected = 7 + (3 + 3 if connection.vendor == "postgresql" else 3 * 4)
+    # session (one read), user, roles, station, posting, the alliances under it; then per period (3) one statement
+    # on PostgreSQL, in one transaction with its settings (3 more: savepoint, settings, release); four on SQLite
+    expected = 6 + (3 + 3 if connection.vendor == "postgresql" else 3 * 4)
     with django_assert_num_queries(expected):
         assert client.get(url, MARCH).status_code == 200
 
