@@ -117,9 +117,9 @@ places AS MATERIALIZED (
         WHERE alliance_id = ANY(%(alliances)s) AND at >= %(reach)s AND at < %(until)s AND counted
     ) ranked
 ),
--- The period's cases.
+-- The period's cases: how many, and how many an earlier case in their near cell settles.
 shortcut AS (
-    SELECT * FROM places WHERE at >= %(since)s
+    SELECT count(*) AS places, count(*) FILTER (WHERE near_earlier) AS repeats FROM places WHERE at >= %(since)s
 ),
 -- The others, with the metres per degree of longitude at their latitude and the cells that can hold a case within
 -- 50 m of them (its latitude and longitude give or take 50 m, with a margin for rounding).
@@ -130,7 +130,7 @@ undecided AS MATERIALIZED (
            floor((lon + %(distance)s * %(margin)s / metres_east) / %(grid)s)::int - col AS col_to
     FROM (
         SELECT *, %(metres)s * greatest(cos(radians(lat)), 0.01) AS metres_east
-        FROM shortcut WHERE NOT near_earlier
+        FROM places WHERE at >= %(since)s AND NOT near_earlier
     ) measured
 ),
 offsets AS MATERIALIZED (
@@ -169,8 +169,8 @@ hotspots AS (
 SELECT
     (SELECT json_agg(dispute_counts) FROM dispute_counts) AS dispute_counts,
     (SELECT json_agg(incident_counts) FROM incident_counts) AS incident_counts,
-    (SELECT count(*) FROM shortcut) AS places,
-    (SELECT count(*) FILTER (WHERE near_earlier) FROM shortcut) + (SELECT repeats FROM measured) AS repeats,
+    (SELECT places FROM shortcut) AS places,
+    (SELECT repeats FROM shortcut) + (SELECT repeats FROM measured) AS repeats,
     (SELECT array_agg(ARRAY[latitude, longitude, disputes, incidents]) FROM hotspots) AS hotspots,
     -- each: how many times, and [lower middle, upper middle, 90th percentile] from one sort (see RANKS)
     count(d.acknowledge) AS acknowledge_count,
