@@ -85,32 +85,41 @@ incident_times AS (
            EXTRACT(EPOCH FROM resolved_at - at)::float8 AS resolve
     FROM incidents WHERE at >= %(since)s AND merged_into_id IS NULL
 ),
--- The cases repeats and hotspots count (not false alarms, rejected or merged reports), with their grid cells for
--- the search of earlier cases: the 0.001-degree cell and the 30-day slice of time.
+-- The cases repeats and hotspots count (not false alarms, rejected or merged reports) of the period and the 30 days
+-- before it, each with its grid cells for the search of earlier cases (the 0.001-degree cell and the 30-day slice of
+-- time) and with whether an earlier case of its alliance in its own near cell was raised at most 30 days before it
+-- (the frame: from 30 days before it up to, not including, its own instant; timestamps are whole microseconds). The
+-- near-cell indexes of migration reports 0005 hold these columns in the window's order, so PostgreSQL merges the
+-- two kinds' index-only scans instead of reading the tables and sorting: the near cells (NEAR_CELL_DEGREES) must be
+-- written exactly as the indexes write them (PostgreSQL uses an expression index only for the same expression),
+-- and the kinds' conditions are columns filtered outside the UNION ALL (a branch with a WHERE of its own is not
+-- merged in order). tests/reports/test_statistics_in_postgres.py checks that the plan can use the indexes.
 places AS MATERIALIZED (
     SELECT *, floor(lat / %(grid)s)::int AS row, floor(lon / %(grid)s)::int AS col,
            -- whole seconds (exact in float8), so that a case 30 days before another is at most one slice before it
            floor(date_part('epoch', date_trunc('second', at)) / %(window)s)::int AS slice
     FROM (
-        SELECT id, 1 AS dispute, alliance_id, at, latitude, longitude,
-               latitude::float8 AS lat, longitude::float8 AS lon
-        FROM disputes WHERE outcome <> %(false_alarm)s
-        UNION ALL
-        SELECT id, 0, alliance_id, at, latitude, longitude, latitude::float8, longitude::float8
-        FROM incidents WHERE merged_into_id IS NULL AND status <> %(rejected)s
-    ) cases
-),
--- The period's cases, each with whether an earlier case of its alliance in its own near cell was raised at most
--- 30 days before it (the frame: from 30 days before up to its own time, cases raised at the same instant left out).
-shortcut AS MATERIALIZED (
-    SELECT * FROM (
-        SELECT dispute, id, alliance_id, at, lat, lon, row, col, slice, count(*) OVER (
-            PARTITION BY alliance_id, floor(lat / %(near)s), floor(lon / %(near)s) ORDER BY at
-            RANGE BETWEEN make_interval(secs => %(window)s) PRECEDING AND CURRENT ROW EXCLUDE GROUP
-        ) > 0 AS near_earlier
-        FROM places
+        SELECT dispute, id, alliance_id, at, latitude, longitude, latitude::float8 AS lat, longitude::float8 AS lon,
+               count(*) OVER (
+                   PARTITION BY alliance_id, floor(latitude::float8 / 0.0003::float8),
+                                floor(longitude::float8 / 0.0003::float8) ORDER BY at
+                   RANGE BETWEEN make_interval(secs => %(window)s) PRECEDING AND interval '1 microsecond' PRECEDING
+               ) > 0 AS near_earlier
+        FROM (
+            SELECT 1 AS dispute, id, alliance_id, flagged_at AS at, latitude, longitude,
+                   outcome <> %(false_alarm)s AS counted
+            FROM reports_dispute
+            UNION ALL
+            SELECT 0, id, alliance_id, created_at, latitude, longitude,
+                   merged_into_id IS NULL AND status <> %(rejected)s
+            FROM reports_incident
+        ) both_kinds
+        WHERE alliance_id = ANY(%(alliances)s) AND at >= %(reach)s AND at < %(until)s AND counted
     ) ranked
-    WHERE at >= %(since)s
+),
+-- The period's cases: how many, and how many an earlier case in their near cell settles.
+shortcut AS (
+    SELECT count(*) AS places, count(*) FILTER (WHERE near_earlier) AS repeats FROM places WHERE at >= %(since)s
 ),
 -- The others, with the metres per degree of longitude at their latitude and the cells that can hold a case within
 -- 50 m of them (its latitude and longitude give or take 50 m, with a margin for rounding).
@@ -121,7 +130,7 @@ undecided AS MATERIALIZED (
            floor((lon + %(distance)s * %(margin)s / metres_east) / %(grid)s)::int - col AS col_to
     FROM (
         SELECT *, %(metres)s * greatest(cos(radians(lat)), 0.01) AS metres_east
-        FROM shortcut WHERE NOT near_earlier
+        FROM places WHERE at >= %(since)s AND NOT near_earlier
     ) measured
 ),
 offsets AS MATERIALIZED (
@@ -160,8 +169,8 @@ hotspots AS (
 SELECT
     (SELECT json_agg(dispute_counts) FROM dispute_counts) AS dispute_counts,
     (SELECT json_agg(incident_counts) FROM incident_counts) AS incident_counts,
-    (SELECT count(*) FROM shortcut) AS places,
-    (SELECT count(*) FILTER (WHERE near_earlier) FROM shortcut) + (SELECT repeats FROM measured) AS repeats,
+    (SELECT places FROM shortcut) AS places,
+    (SELECT repeats FROM shortcut) + (SELECT repeats FROM measured) AS repeats,
     (SELECT array_agg(ARRAY[latitude, longitude, disputes, incidents]) FROM hotspots) AS hotspots,
     -- each: how many times, and [lower middle, upper middle, 90th percentile] from one sort (see RANKS)
     count(d.acknowledge) AS acknowledge_count,
@@ -196,11 +205,10 @@ def statistics_settings():
         yield
 
 
-def postgres_measures(*, alliance_ids: list[int], period: Period) -> dict:
-    """The period's grouped counts, times, repeat cases and hotspots in one statement (see the module's docstring);
-    the same dict as ``reports.statistics.queries.python_measures``. Run it inside :func:`statistics_settings`."""
+def statement_params(*, alliance_ids: list[int], period: Period) -> dict:
+    """PERIOD_SQL's parameters for the period."""
     since, until = period.bounds()
-    params = {
+    return {
         "alliances": list(alliance_ids),
         "since": since,
         "until": until,
@@ -208,7 +216,6 @@ def postgres_measures(*, alliance_ids: list[int], period: Period) -> dict:
         "window": REPEAT_WINDOW.total_seconds(),
         "ranks": RANKS,
         "grid": float(HOTSPOT_GRID),
-        "near": NEAR_CELL_DEGREES,
         "places": -HOTSPOT_GRID.as_tuple().exponent,
         "hotspots": HOTSPOT_COUNT,
         "metres": METRES_PER_DEGREE_LATITUDE,
@@ -219,6 +226,12 @@ def postgres_measures(*, alliance_ids: list[int], period: Period) -> dict:
         "false_alarm": Dispute.Outcome.FALSE_ALARM.value,
         "rejected": Incident.Status.REJECTED.value,
     }
+
+
+def postgres_measures(*, alliance_ids: list[int], period: Period) -> dict:
+    """The period's grouped counts, times, repeat cases and hotspots in one statement (see the module's docstring);
+    the same dict as ``reports.statistics.queries.python_measures``. Run it inside :func:`statistics_settings`."""
+    params = statement_params(alliance_ids=alliance_ids, period=period)
     with connection.cursor() as cursor:
         cursor.execute(PERIOD_SQL, params)
         columns = [column.name for column in cursor.description]

@@ -20,7 +20,7 @@ from reports.models import Dispute
 from reports.statistics import queries
 from reports.statistics.catalogue import case_statistics
 from reports.statistics.periods import Period
-from reports.statistics.postgres import postgres_measures, statistics_settings
+from reports.statistics.postgres import PERIOD_SQL, postgres_measures, statement_params, statistics_settings
 from tests.reports.test_statistics import MARCH, at, flag, report
 
 # At 31.777 degrees north: 50 m is 0.000449 degree of latitude (49.98 m; 0.000450 is 50.09 m) and 0.000528 degree
@@ -174,6 +174,28 @@ def test_the_endpoint_figures_are_the_same_either_way(login, qingguo, fengming, 
 
     assert in_postgres == in_python
     assert sum("percentile_disc" in query["sql"] for query in statements.captured_queries) == 3
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db
+def test_the_repeat_search_can_read_the_near_cell_indexes_in_order(qingguo, fengming):
+    # the window over alliance, near cell and time can take its order from the two near-cell indexes of migration
+    # reports 0005 (merged, index-only) instead of a sort: at city scale that is what PostgreSQL picks; here, with
+    # a handful of rows, sorting is cheaper, so sorts are priced out. Breaks when the statement's near-cell
+    # expressions and the indexes' drift apart, or a kind's own condition stops the merge.
+    params = statement_params(alliance_ids=[qingguo.alliance.pk, fengming.alliance.pk], period=PERIODS[0])
+    with statistics_settings(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off")
+        cursor.execute(f"EXPLAIN {PERIOD_SQL}", params)
+        plan = [line for (line,) in cursor.fetchall()]
+
+    window = next(i for i, line in enumerate(plan) if "WindowAgg" in line)
+    merge = next(i for i, line in enumerate(plan) if "Merge Append" in line)
+    assert window < merge
+    assert not any("Sort  (" in line for line in plan[window:merge])
+    below = "\n".join(plan[merge:])
+    assert "Index Only Scan using incident_near_cell_time" in below
+    assert "Index Only Scan using dispute_near_cell_time" in below
 
 
 @pytest.mark.django_db
