@@ -7,6 +7,7 @@ every process at once: a role revoked, an account deactivated or a password chan
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from unittest import mock
 
@@ -16,8 +17,10 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework import serializers
 
 from accounts import user_cache
+from accounts.apis import MeOutput, _me_data
 from accounts.models import Role, User
 from tests.factories.accounts import DEMO_PASSWORD
 
@@ -203,3 +206,26 @@ def test_the_cached_user_is_a_small_dict_without_the_password_hash(user_cache_on
     assert "password" not in stored and user.password not in repr(stored)
     assert "password" in cached.get_deferred_fields()  # never saved over by accident: a save writes loaded fields
     assert cached.password == User.objects.get(pk=user.pk).password  # read from the database when needed
+
+
+@pytest.mark.django_db
+def test_me_binds_its_answer_fields_once_not_per_request(redis_cache, login, user_factory):
+    """DRF deep-copies and binds a serializer's declared fields for every instance: for /me a sixth of the request's
+    CPU. MeOutput's are bound once (config.serializers.SharedFieldsOutputSerializer) and answer the same."""
+    user = user_factory(roles=[Role.MERCHANT])
+    client = login(user)
+    assert client.get(ME).status_code == 200
+
+    with mock.patch("copy.deepcopy", wraps=copy.deepcopy) as deepcopy:
+        response = client.get(ME)
+
+    assert response.status_code == 200
+    copied = [call for call in deepcopy.call_args_list if call.args and call.args[0] is MeOutput._declared_fields]
+    assert copied == []
+    # the same answer DRF's own (per-instance) fields give
+    expected = serializers.Serializer.to_representation(_PlainMeOutput(), _me_data(User.objects.get(pk=user.pk)))
+    assert response.json() == expected and response.json()["roles"] == ["merchant"]
+
+
+# MeOutput's fields, bound per instance as DRF does.
+_PlainMeOutput = type("_PlainMeOutput", (serializers.Serializer,), dict(MeOutput._declared_fields))
