@@ -13,6 +13,7 @@ from unittest import mock
 
 import pytest
 import redis
+from django.contrib.sessions.backends.cached_db import SessionStore
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -94,9 +95,39 @@ def test_me_reads_the_session_once_and_the_user_with_roles_from_the_cache(redis_
     assert response.status_code == 200 and response.json()["roles"] == ["merchant"]
     assert len(queries) == 0, [q["sql"] for q in queries]
     on_the_session = [command for command in sent if token in command[1]]
-    assert [name for name, _key in on_the_session] == ["GET"], sent  # not EXISTS and then GET
-    # the session, then the user and its version, on the client the cache keeps (config.cache)
-    assert [name for name, _key in sent] == ["GET", "MGET"], sent
+    assert [name for name, _key in on_the_session] == ["MGET"], sent  # not EXISTS and then GET
+    # the session with the user and its version (this process knows the token's user): one round trip, on the
+    # client the cache keeps (config.cache)
+    assert [name for name, _key in sent] == ["MGET"], sent
+
+
+@pytest.mark.django_db
+def test_a_token_seen_for_the_first_time_reads_the_session_then_the_user(redis_cache, login, user_factory):
+    user = user_factory(roles=[Role.MERCHANT])
+    client = login(user)
+    token = client._credentials["HTTP_X_SESSION_TOKEN"]
+    assert client.get(ME).status_code == 200  # fills the user cache
+    user_cache._SESSION_USERS.clear()  # as in another process, which has not seen this token
+
+    with redis_commands() as sent:
+        assert client.get(ME).status_code == 200
+        assert client.get(ME).status_code == 200
+
+    assert [name for name, _key in sent] == ["GET", "MGET", "MGET"], sent
+    assert token in sent[0][1] and token in sent[2][1]
+
+
+@pytest.mark.django_db
+def test_a_deleted_session_is_refused_at_once_though_the_process_knows_its_user(redis_cache, login, user_factory):
+    user = user_factory(roles=[Role.MERCHANT])
+    client = login(user)
+    token = client._credentials["HTTP_X_SESSION_TOKEN"]
+    assert client.get(ME).status_code == 200 and client.get(ME).status_code == 200
+    assert user_cache._SESSION_USERS[token] == user.pk
+
+    SessionStore(session_key=token).delete()  # what logging out or ending the session from another device does
+
+    assert client.get(ME).status_code == 401
 
 
 @pytest.mark.django_db
