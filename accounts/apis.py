@@ -35,10 +35,10 @@ from accounts.services import (
 from config.filters import IdFilter
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
-from config.serializers import InputSerializer, NoBodyInput, no_body
+from config.serializers import InputSerializer, NoBodyInput, SharedFieldsOutputSerializer, no_body
 
 
-class MeOutput(serializers.Serializer):
+class MeOutput(SharedFieldsOutputSerializer):
     id = serializers.IntegerField()
     phone = serializers.CharField()
     phone_verified = serializers.BooleanField()

@@ -6,19 +6,19 @@ about a tenth of the request's CPU (docs/performance.md). The first answer is ke
 
 A lookup is one read of the session (allauth's session token strategy asks the session store whether the key
 exists and then loads it: with cached_db two Redis round trips to one key; :class:`SessionTokenStrategy` loads it
-once) and the user with their roles from the user cache (accounts/user_cache.py).
+once) and the user with their roles from the user cache (accounts/user_cache.py); once a process has seen a token,
+both in one ``MGET`` (``user_cache.session_with_user``).
 """
 
 from __future__ import annotations
 
-from allauth.headless import app_settings as headless_settings
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
 from allauth.headless.internal import sessionkit
 from allauth.headless.tokens.strategies.sessions import SessionTokenStrategy as AllauthSessionTokenStrategy
 from django.http import HttpRequest
 from drf_spectacular.contrib.django_allauth import XSessionTokenAuthenticationScheme
 
-from accounts.user_cache import session_user
+from accounts.user_cache import session_with_user
 
 _CACHE_ATTRIBUTE = "_pingan_session_token_auth"
 
@@ -35,13 +35,12 @@ class SessionTokenStrategy(AllauthSessionTokenStrategy):
 
 def authenticate_session_token(token: str) -> tuple | None:
     """(user, session) for a session token, None when it is invalid or expired or its user may not log in: allauth's
-    ``authenticate_by_x_session_token``, with the user from the user cache."""
-    session = headless_settings.TOKEN_STRATEGY.lookup_session(token)
-    if not session:
+    ``authenticate_by_x_session_token``, with the user from the user cache (and, once this process knows the token,
+    the session and the user in one round trip: accounts/user_cache.py)."""
+    found = session_with_user(token)
+    if found is None:
         return None
-    user = session_user(session)
-    if user is None:
-        return None
+    session, user = found
     return (user, session)
 
 

@@ -24,10 +24,11 @@ import secrets
 from functools import cache as memoise
 
 from allauth.core.internal.sessionkit import get_session_user
+from allauth.headless.internal import sessionkit
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -62,13 +63,15 @@ def _entry_from_database(user_id) -> dict | None:
     return entry
 
 
-def user_entry(user_id) -> dict | None:
-    """The user's fields, live roles and session auth hash, or None when there is no such user."""
+def user_entry(user_id, *, found: dict | None = None) -> dict | None:
+    """The user's fields, live roles and session auth hash, or None when there is no such user. ``found``: the cache's
+    answer for this user's keys when the caller has read them already (:func:`session_with_user`)."""
     seconds = settings.USER_CACHE_SECONDS
     if not seconds:
         return _entry_from_database(user_id)
     key, version_key = entry_key(user_id), _version_key(user_id)
-    found = cache.get_many([key, version_key])
+    if found is None:
+        found = cache.get_many([key, version_key])
     version, entry = found.get(version_key), found.get(key)
     if entry is not None and version is not None and entry.pop("version", None) == version:
         return entry
@@ -98,7 +101,7 @@ def _loads_users_as_model_backend(backend_path: str) -> bool:
     return import_string(backend_path).get_user is ModelBackend.get_user
 
 
-def session_user(session) -> User | None:
+def session_user(session, *, found: tuple | None = None) -> User | None:
     """The session's signed-in user, as ``django.contrib.auth.get_user`` finds them, or None.
 
     The usual case (a backend that loads users as ModelBackend does, an active user, the session made with the
@@ -113,13 +116,60 @@ def session_user(session) -> User | None:
     if backend_path not in settings.AUTHENTICATION_BACKENDS:
         return None
     if _loads_users_as_model_backend(backend_path):
-        entry = user_entry(user_id)
+        entry = user_entry(user_id, found=found[1] if found is not None and found[0] == user_id else None)
         if entry is None or not entry["is_active"]:
             return None  # what ModelBackend.get_user answers
         session_hash = session.get(HASH_SESSION_KEY)
         if session_hash and constant_time_compare(session_hash, entry["session_auth_hash"]):
             return _user_from_entry(entry)
     return get_session_user(session)
+
+
+# The user of each session token this process has authenticated. A session key never changes its user (logging in
+# as someone else makes a new key: django.contrib.auth.login), so the user's keys can be read together with the
+# session in one round trip. Only a hint: the session that comes back must name the same user, or it is not used.
+_SESSION_USERS: dict[str, int] = {}
+_SESSION_USERS_MAX = 50_000  # a few MB at most; forgotten all at once when full (each token costs one more round trip)
+
+
+def _session_read_with_user() -> bool:
+    """Whether the session is read through the cache the user entries live in (cached_db on the default cache)."""
+    return (
+        bool(settings.USER_CACHE_SECONDS)
+        and settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+        and settings.SESSION_CACHE_ALIAS == DEFAULT_CACHE_ALIAS
+    )
+
+
+def session_with_user(token: str) -> tuple | None:
+    """(session, user) for a session token, None when the session is missing or expired or has no user who may log
+    in: allauth's one-load session lookup (accounts/authentication.py) and :func:`session_user`.
+
+    When this process has seen the token before, the session, the user's entry and their version are read in one
+    ``MGET`` instead of a ``GET`` and an ``MGET``: one Redis round trip per request. The session comes from the
+    cache as cached_db would load it (a session that is not in the cache is loaded the usual way, from the database),
+    so a session deleted or expired counts at once, as before."""
+    session = sessionkit.session_store(token)
+    user_id = _SESSION_USERS.get(token)
+    found = None
+    if user_id is not None and session.session_key == token and _session_read_with_user():
+        session_key, key, version_key = session.cache_key, entry_key(user_id), _version_key(user_id)
+        read = cache.get_many([session_key, key, version_key])
+        data = read.pop(session_key, None)
+        if data is not None:
+            session._session_cache = data  # what SessionStore.load would have read from the cache
+            found = (user_id, read)
+    session.get(SESSION_KEY)  # loads it (when not read above); a missing or expired session clears its key
+    if not session.session_key:
+        return None
+    user = session_user(session, found=found)
+    if user is None:
+        return None
+    if user_id != user.pk and settings.USER_CACHE_SECONDS:
+        if len(_SESSION_USERS) >= _SESSION_USERS_MAX:
+            _SESSION_USERS.clear()
+        _SESSION_USERS[token] = user.pk
+    return (session, user)
 
 
 def user_cache_forget(user_id) -> None:

@@ -90,3 +90,20 @@ class OutputModelSerializer(serializers.ModelSerializer):
             built = super().get_fields()
             type(self)._fields_from_model = built
         return copy.deepcopy(built)
+
+
+# An answer whose fields are bound once per class and shared by every instance. DRF deep-copies a serializer's
+# declared fields and binds the copies for each instance it builds: for ``/api/v1/me`` a sixth of the request's
+# CPU, for a dict of eight plain values (docs/performance.md). Sharing is safe only for fields that read nothing
+# from their serializer but their name and source (plain values: numbers, text, dates, lists of those), never the
+# context (the request, hyperlinks) nor the instance being answered: the shared fields are bound to an instance
+# made for the purpose, without context. A comment, not a docstring (see OutputModelSerializer).
+class SharedFieldsOutputSerializer(serializers.Serializer):
+    @property
+    def fields(self):
+        cls = type(self)
+        bound = cls.__dict__.get("_shared_fields")
+        if bound is None:
+            bound = serializers.Serializer.fields.func(cls())  # DRF's own binding, once
+            cls._shared_fields = bound
+        return bound

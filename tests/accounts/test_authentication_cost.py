@@ -7,17 +7,21 @@ every process at once: a role revoked, an account deactivated or a password chan
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from unittest import mock
 
 import pytest
 import redis
+from django.contrib.sessions.backends.cached_db import SessionStore
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework import serializers
 
 from accounts import user_cache
+from accounts.apis import MeOutput, _me_data
 from accounts.models import Role, User
 from tests.factories.accounts import DEMO_PASSWORD
 
@@ -91,9 +95,39 @@ def test_me_reads_the_session_once_and_the_user_with_roles_from_the_cache(redis_
     assert response.status_code == 200 and response.json()["roles"] == ["merchant"]
     assert len(queries) == 0, [q["sql"] for q in queries]
     on_the_session = [command for command in sent if token in command[1]]
-    assert [name for name, _key in on_the_session] == ["GET"], sent  # not EXISTS and then GET
-    # the session, then the user and its version, on the client the cache keeps (config.cache)
-    assert [name for name, _key in sent] == ["GET", "MGET"], sent
+    assert [name for name, _key in on_the_session] == ["MGET"], sent  # not EXISTS and then GET
+    # the session with the user and its version (this process knows the token's user): one round trip, on the
+    # client the cache keeps (config.cache)
+    assert [name for name, _key in sent] == ["MGET"], sent
+
+
+@pytest.mark.django_db
+def test_a_token_seen_for_the_first_time_reads_the_session_then_the_user(redis_cache, login, user_factory):
+    user = user_factory(roles=[Role.MERCHANT])
+    client = login(user)
+    token = client._credentials["HTTP_X_SESSION_TOKEN"]
+    assert client.get(ME).status_code == 200  # fills the user cache
+    user_cache._SESSION_USERS.clear()  # as in another process, which has not seen this token
+
+    with redis_commands() as sent:
+        assert client.get(ME).status_code == 200
+        assert client.get(ME).status_code == 200
+
+    assert [name for name, _key in sent] == ["GET", "MGET", "MGET"], sent
+    assert token in sent[0][1] and token in sent[2][1]
+
+
+@pytest.mark.django_db
+def test_a_deleted_session_is_refused_at_once_though_the_process_knows_its_user(redis_cache, login, user_factory):
+    user = user_factory(roles=[Role.MERCHANT])
+    client = login(user)
+    token = client._credentials["HTTP_X_SESSION_TOKEN"]
+    assert client.get(ME).status_code == 200 and client.get(ME).status_code == 200
+    assert user_cache._SESSION_USERS[token] == user.pk
+
+    SessionStore(session_key=token).delete()  # what logging out or ending the session from another device does
+
+    assert client.get(ME).status_code == 401
 
 
 @pytest.mark.django_db
@@ -203,3 +237,26 @@ def test_the_cached_user_is_a_small_dict_without_the_password_hash(user_cache_on
     assert "password" not in stored and user.password not in repr(stored)
     assert "password" in cached.get_deferred_fields()  # never saved over by accident: a save writes loaded fields
     assert cached.password == User.objects.get(pk=user.pk).password  # read from the database when needed
+
+
+@pytest.mark.django_db
+def test_me_binds_its_answer_fields_once_not_per_request(redis_cache, login, user_factory):
+    """DRF deep-copies and binds a serializer's declared fields for every instance: for /me a sixth of the request's
+    CPU. MeOutput's are bound once (config.serializers.SharedFieldsOutputSerializer) and answer the same."""
+    user = user_factory(roles=[Role.MERCHANT])
+    client = login(user)
+    assert client.get(ME).status_code == 200
+
+    with mock.patch("copy.deepcopy", wraps=copy.deepcopy) as deepcopy:
+        response = client.get(ME)
+
+    assert response.status_code == 200
+    copied = [call for call in deepcopy.call_args_list if call.args and call.args[0] is MeOutput._declared_fields]
+    assert copied == []
+    # the same answer DRF's own (per-instance) fields give
+    expected = serializers.Serializer.to_representation(_PlainMeOutput(), _me_data(User.objects.get(pk=user.pk)))
+    assert response.json() == expected and response.json()["roles"] == ["merchant"]
+
+
+# MeOutput's fields, bound per instance as DRF does.
+_PlainMeOutput = type("_PlainMeOutput", (serializers.Serializer,), dict(MeOutput._declared_fields))
