@@ -83,7 +83,7 @@ def _open_session(token) -> tuple[object | None, dict[int, int]]:
     user = user_for_token(token)
     if user is None:
         return None, {}
-    presence_mark_online([user.pk])
+    presence_mark_online(user.pk)
     return user, selectors.group_seqs_for_user(user=user)
 
 
@@ -348,7 +348,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 )
                 return
             self.checked_at = time.monotonic()
-            presence_mark_online([self.user.pk])
+            presence_mark_online(self.user.pk)
 
         if frame["type"] in BUILT_IN_FRAME_FIELDS:
             await getattr(self, f"frame_{frame['type']}")(frame)
