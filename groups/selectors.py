@@ -38,10 +38,10 @@ def membership_for(*, user, group_id: int) -> GroupMembership | None:
 
 @cache
 def _group_seqs_sql() -> str:
-    membership, group = GroupMembership._meta, ContactGroup._meta
-    return (
-        f'SELECT m."group_id", g."last_seq" FROM "{membership.db_table}" m '
-        f'JOIN "{group.db_table}" g ON g."id" = m."group_id" WHERE m."user_id" = %s AND NOT g."is_archived"'
+    # The table names are the models' own; the user id is a parameter.
+    sql = 'SELECT m."group_id", g."last_seq" FROM "{}" m JOIN "{}" g ON g."id" = m."group_id" '  # noqa: S608
+    return sql.format(GroupMembership._meta.db_table, ContactGroup._meta.db_table) + (
+        'WHERE m."user_id" = %s AND NOT g."is_archived"'
     )
 
 
