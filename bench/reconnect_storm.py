@@ -12,9 +12,21 @@ What it measures
     and does nothing else. ``--memory`` adds a run of ours with the in-memory channel layer (the sessions are
     then read from PostgreSQL only). Sockets stay open until the last one is connected, then all are closed.
 
+    The issue's scenario is a restart: the phones were connected before it, so Redis holds what their connects left
+    there. Each storm of ours gets a FRESH server process, and the Redis storms run in two states of the cache:
+      * ``cold users``: the sessions are in Redis (cached_db writes them at log-in and keeps them for the session's
+        60 days), the user entries (accounts/user_cache.py) are not: the benchmark's users never connected, and a
+        real user's entry lives only ``USER_CACHE_SECONDS`` (60 s) after their last request, so after a restart this
+        is what most phones meet;
+      * ``warm``: right before the server starts, every token is looked up once as a request would
+        (``authenticate_session_token``: session and user entry read, the entry written): the best case, everyone
+        active within the last minute. The warm-up's duration is printed; the entries must outlive it plus the
+        storm (60 s), which holds while the storm takes under ~40 s.
+    ``--states cold,warm`` chooses (both by default).
+
 How to run it
     cd /work/b2 && .venv/bin/python bench/reconnect_storm.py [--users 5000] [--concurrency 100] [--memory]
-        [--database-url postgres://postgres@127.0.0.1:5432/pingan_bench_reconnect]
+        [--states cold,warm] [--database-url postgres://postgres@127.0.0.1:5432/pingan_bench_reconnect]
         [--redis-url redis://127.0.0.1:6379/7] [--connect-timeout 60] [--timeout 240] [--no-pin]
 
     The database (its name must start with pingan_bench) is dropped and created, migrated and filled each run
@@ -51,10 +63,24 @@ from harness.stores import (
     database_name,
     prepare_database,
     redis_answers,
+    redis_client,
     server_env,
+    shell_result,
 )
 
 PHONE_BASE = 13700000000  # user n is +86 (PHONE_BASE + n)
+USER_ENTRY_KEYS = "*pingan:user:*"  # accounts/user_cache.py's entries and versions (under Django's key prefix)
+
+# Every phone active within the last minute: each token looked up as a request does (session, user entry written).
+# (The tokens are the sessions' keys: read from the database, a command line could not carry 5,000 of them.)
+WARM_SCRIPT = """
+from django.contrib.sessions.models import Session
+
+from accounts.authentication import authenticate_session_token
+
+tokens = Session.objects.order_by("pk").values_list("session_key", flat=True).iterator()
+result = sum(1 for token in tokens if authenticate_session_token(token))
+"""
 TARGET_SECONDS = 10.0
 
 SETUP_SCRIPT = (
@@ -159,6 +185,26 @@ async def storm(url: str, tokens: list[str], args: argparse.Namespace, result: S
     await close_sockets(sockets, [])
 
 
+def forget_user_entries(url: str) -> int:
+    """The user cache as a restart finds it when nobody was active in the last minute (sessions stay)."""
+    client = redis_client(url)
+    try:
+        keys = list(client.scan_iter(match=USER_ENTRY_KEYS, count=1000))
+        if keys:
+            client.delete(*keys)
+        return len(keys)
+    finally:
+        client.close()
+
+
+def warm_up(env: dict[str, str], tokens: list[str]) -> float:
+    started = time.perf_counter()
+    found = shell_result(env, WARM_SCRIPT)
+    if found != len(tokens):
+        raise SystemExit(f"warm-up: {found} of {len(tokens)} tokens authenticated")
+    return time.perf_counter() - started
+
+
 def floor_argv(port: int, users: int) -> list[str]:
     script = str(Path(__file__).resolve().parent / "ws_fanout.py")
     return [sys.executable, script, "--floor-server", str(port), "--members", str(users)]
@@ -206,8 +252,12 @@ def main() -> int:
     parser.add_argument("--memory", action="store_true", help="also ours with the in-memory channel layer")
     parser.add_argument("--connect-timeout", type=float, default=60.0, help="seconds one socket may take to hello")
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds one storm may take")
+    parser.add_argument("--states", default="cold,warm", help="cache states of the Redis storms: cold, warm or both")
     add_machine_options(parser, max_other=25.0, retries=0, quiet_wait=30.0)
     args = parser.parse_args()
+    states = [state.strip() for state in args.states.split(",") if state.strip()]
+    if not states or set(states) - {"cold", "warm"}:
+        parser.error("--states takes cold, warm or cold,warm")
     if not redis_answers(args.redis_url):
         raise SystemExit(f"Redis does not answer at {args.redis_url}")
     limit = raise_open_files_limit(args.users + 512)  # inherited by the servers
@@ -218,15 +268,20 @@ def main() -> int:
     setup = prepare_database(redis_env, script, recreate=True)
     print(f"  {len(setup['tokens'])} tokens; open files limit {limit}", flush=True)
 
-    runs = [("floor (websockets)", "/", lambda port: floor_argv(port, args.users), redis_env, None)]
-    runs.append(("ours, Redis layer", "/ws/", daphne_argv, redis_env, "/healthz"))
+    runs = [("floor (websockets)", "/", lambda port: floor_argv(port, args.users), redis_env, None, None)]
+    for state in states:
+        label = "ours, Redis, cold users" if state == "cold" else "ours, Redis, warm"
+        runs.append((label, "/ws/", daphne_argv, redis_env, "/healthz", state))
     if args.memory:
-        runs.append(("ours, in-memory layer", "/ws/", daphne_argv, server_env(args.database_url), "/healthz"))
+        runs.append(("ours, in-memory layer", "/ws/", daphne_argv, server_env(args.database_url), "/healthz", None))
     storms = []
-    for label, path, argv, env, ready in runs:
+    for label, path, argv, env, ready, state in runs:
         if env is redis_env and path == "/ws/":
             clear_channel_layer_groups(args.redis_url)
-        server = Server(label, argv, env, pinned=pinned, ready_path=ready)
+            forget_user_entries(args.redis_url)
+            if state == "warm":
+                print(f"{label}: warm-up took {warm_up(env, setup['tokens']):.1f} s", flush=True)
+        server = Server(label, argv, env, pinned=pinned, ready_path=ready)  # a fresh process: a restart
         try:
             server.wait_ready()
             time.sleep(1.0)  # start-up work done

@@ -16,6 +16,7 @@ Only those keys: a session cached in one process's memory would outlive its revo
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from functools import partial
 
@@ -36,22 +37,39 @@ PROCESS_MEMORY_RETRY_SECONDS = 5.0
 PROCESS_MEMORY_NAME = "pingan-redis-fallback"
 
 
-class ReusedClientRedisCacheClient(RedisCacheClient):
-    """Django's Redis cache client, keeping one ``redis.Redis`` per connection pool instead of building one for
-    every command. Building one sets up redis-py's ~170 response callbacks: about half the CPU of an authenticated
-    request's two cache reads (session, user) went there (docs/performance.md, issue 10). A ``redis.Redis`` holds
-    no connection of its own (the pool does) and is safe to share."""
+# (server URL, pool options) -> (connection pool, redis.Redis on it), for the whole process (see below).
+_SHARED_POOLS: dict[tuple[str, str], tuple] = {}
+_SHARED_POOLS_LOCK = threading.Lock()
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}
+
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client, with one connection pool and one ``redis.Redis`` per server for the whole
+    process instead of a pool per cache object and a ``redis.Redis`` per command.
+
+    Django keeps a cache object per thread, and under ASGI per asyncio context: daphne made one for every socket
+    and request, so every connect opened a new pool and a new TCP connection to Redis (with redis-py's handshake,
+    which reads its package metadata from disk): a quarter of a connect's server CPU in a reconnect storm
+    (docs/performance.md, issue 10). A pool is thread-safe and starts again after a fork. Building a ``redis.Redis``
+    sets up redis-py's ~170 response callbacks, about half the CPU of an authenticated request's two cache reads;
+    it holds no connection of its own (the pool does) and is safe to share."""
+
+    def _shared(self, write) -> tuple:
+        server = self._servers[self._get_connection_pool_index(write)]
+        key = (server, repr(sorted(self._pool_options.items())))
+        shared = _SHARED_POOLS.get(key)
+        if shared is None:
+            with _SHARED_POOLS_LOCK:
+                shared = _SHARED_POOLS.get(key)
+                if shared is None:
+                    pool = self._pool_class.from_url(server, **self._pool_options)
+                    shared = _SHARED_POOLS[key] = (pool, self._client(connection_pool=pool))
+        return shared
+
+    def _get_connection_pool(self, write):
+        return self._shared(write)[0]
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+        return self._shared(write)[1]
 
 
 class ResilientRedisCache(RedisCache):

@@ -38,6 +38,7 @@ import asyncio
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -75,7 +76,13 @@ FLOOD_STRIKES_BEFORE_CLOSE = 50
 TYPING_INTERVAL_SECONDS = 2
 
 
-@database_sync_to_async
+# A connect's reads wait on four round trips (session, user entry, presence, the groups' seqs). On channels' one
+# database thread a reconnect storm queued behind them: 5,000 connects x 4 round trips, one at a time, was most of
+# the storm (docs/performance.md). Connects take a few threads of their own (each with its own database connection).
+CONNECT_THREADS = 4
+_connect_threads = ThreadPoolExecutor(max_workers=CONNECT_THREADS, thread_name_prefix="socket-connect")
+
+
 def _open_session(token) -> tuple[object | None, dict[int, int]]:
     """Everything a connecting socket needs from the database in ONE trip to the thread pool (each
     ``database_sync_to_async`` call is a thread hop plus Django's connection checks): the session's user with
@@ -83,8 +90,11 @@ def _open_session(token) -> tuple[object | None, dict[int, int]]:
     user = user_for_token(token)
     if user is None:
         return None, {}
-    presence_mark_online([user.pk])
+    presence_mark_online(user.pk)
     return user, selectors.group_seqs_for_user(user=user)
+
+
+_open_session = database_sync_to_async(_open_session, thread_sensitive=False, executor=_connect_threads)
 
 
 @database_sync_to_async
@@ -348,7 +358,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 )
                 return
             self.checked_at = time.monotonic()
-            presence_mark_online([self.user.pk])
+            presence_mark_online(self.user.pk)
 
         if frame["type"] in BUILT_IN_FRAME_FIELDS:
             await getattr(self, f"frame_{frame['type']}")(frame)

@@ -16,8 +16,10 @@ def _key(user_id: int) -> str:
     return f"presence:{user_id}"
 
 
-def presence_mark_online(user_ids: list[int]) -> None:
-    cache.set_many({_key(user_id): 1 for user_id in user_ids}, timeout=PRESENCE_TTL)
+def presence_mark_online(user_id: int) -> None:
+    # One SET with its expiry: set_many sends MSET and an EXPIRE per key in a pipeline, about twice the CPU of a
+    # connecting socket's other cache reads (docs/performance.md, reconnect storm).
+    cache.set(_key(user_id), 1, timeout=PRESENCE_TTL)
 
 
 def presence_mark_offline(user_id: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import pytest
 from asgiref.sync import SyncToAsync
@@ -175,3 +176,28 @@ def test_a_line_handed_out_while_a_socket_subscribes_is_not_lost_to_it(qingguo, 
     # then the new socket's hello counts the line (the app pages it over REST), rather than the older seq it read
     assert hello["groups"][str(qingguo.main.pk)] == before + 1
     assert nothing_more
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connecting_sockets_do_not_wait_for_each_others_reads(qingguo, client_factory, monkeypatch):
+    # In a reconnect storm every connect waits on its round trips (session, user, presence, seqs); on one database
+    # thread each waited for all the connects before it. Two connects here must be in their reads at the same time.
+    tokens = [client_factory().login_with_password(str(user.phone)) for user in (qingguo.officer, qingguo.merchant)]
+    both_reading = threading.Barrier(2, timeout=5)
+    real_lookup = consumers.user_for_token
+
+    def lookup_meeting_the_other(token):
+        both_reading.wait()
+        return real_lookup(token)
+
+    monkeypatch.setattr(consumers, "user_for_token", lookup_meeting_the_other)
+
+    async def scenario():
+        sockets = [WebsocketCommunicator(application, f"/ws/?token={token}") for token in tokens]
+        await asyncio.gather(*(socket.connect() for socket in sockets))
+        hellos = [await socket.receive_json_from(timeout=10) for socket in sockets]
+        for socket in sockets:
+            await socket.disconnect()
+        return hellos
+
+    assert [hello["type"] for hello in asyncio.run(scenario())] == ["hello", "hello"]
