@@ -125,11 +125,7 @@ class AllianceAccess:
     in_jurisdiction: bool
 
 
-def alliance_access_for(*, user, alliance: Alliance) -> AllianceAccess | None:
-    """None when the user may not see the alliance at all (callers answer 404)."""
-    membership = unique_row(AllianceMembership.objects.filter(alliance=alliance, user=user))
-    if membership is not None:
-        membership.alliance = alliance
+def _access_with(*, user, alliance: Alliance, membership: AllianceMembership | None) -> AllianceAccess | None:
     access = AllianceAccess(
         alliance=alliance,
         membership=membership,
@@ -138,9 +134,18 @@ def alliance_access_for(*, user, alliance: Alliance) -> AllianceAccess | None:
     return access if can_view_alliance(user, access) else None
 
 
+def alliance_access_for(*, user, alliance: Alliance) -> AllianceAccess | None:
+    """None when the user may not see the alliance at all (callers answer 404)."""
+    membership = unique_row(AllianceMembership.objects.filter(alliance=alliance, user=user))
+    if membership is not None:
+        membership.alliance = alliance
+    return _access_with(user=user, alliance=alliance, membership=membership)
+
+
 def alliance_access(*, user, alliance_id: int) -> AllianceAccess | None:
     """A member's access is one query: the membership joined to its alliance (and the alliance's police units).
-    Anyone else (police seeing it through their jurisdiction, strangers) reads the alliance alone."""
+    Anyone else (police seeing it through their jurisdiction, strangers) reads the alliance alone; their missing
+    membership is already known, so it is not looked up again."""
     membership = (
         unique_row(
             AllianceMembership.objects.select_related("alliance__station", "alliance__office").filter(
@@ -151,16 +156,11 @@ def alliance_access(*, user, alliance_id: int) -> AllianceAccess | None:
         else None
     )
     if membership is not None:
-        access = AllianceAccess(
-            alliance=membership.alliance,
-            membership=membership,
-            in_jurisdiction=alliance_in_jurisdiction(user=user, alliance=membership.alliance),
-        )
-        return access if can_view_alliance(user, access) else None
+        return _access_with(user=user, alliance=membership.alliance, membership=membership)
     alliance = unique_row(Alliance.objects.select_related("station", "office").filter(pk=alliance_id))
     if alliance is None:
         return None
-    return alliance_access_for(user=user, alliance=alliance)
+    return _access_with(user=user, alliance=alliance, membership=None)
 
 
 def alliance_access_or_404(*, user, alliance_id: int) -> AllianceAccess:
