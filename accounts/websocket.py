@@ -61,7 +61,8 @@ def language_from_scope(scope) -> str:
     return settings.LANGUAGE_CODE
 
 
-def _user_for_token(token: str):
+def user_for_token(token: str):
+    """The socket's signed-in user with their roles loaded, or None; synchronous (a database thread's work)."""
     if not isinstance(token, str) or not token or len(token) > 256 or "\x00" in token:
         return None
     found = authenticate_session_token(token)
@@ -74,4 +75,4 @@ def _user_for_token(token: str):
     return user
 
 
-user_for_session_token = database_sync_to_async(_user_for_token)
+user_for_session_token = database_sync_to_async(user_for_token)

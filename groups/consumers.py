@@ -50,9 +50,12 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import user_roles
 from accounts.websocket import (
-    _user_for_token as user_for_token,  # the synchronous lookup, run inside _open_session's one thread hop
+    language_from_code,
+    language_from_scope,
+    token_from_query_string,
+    user_for_session_token,
+    user_for_token,  # the synchronous lookup, run inside _open_session's one thread hop
 )
-from accounts.websocket import language_from_code, language_from_scope, token_from_query_string, user_for_session_token
 from config.converters import is_id
 from config.errors import ApplicationError, error_answer
 from config.json_input import JSONTooDeep, JSONTooLarge, json_loads_limited
