@@ -149,6 +149,22 @@ def http_json(base: str, method: str, path: str, token: str | None = None, body:
         return error.code, json.loads(error.read() or b"null")
 
 
+def use_production_cache(settings, url: str) -> None:
+    """The cache and sessions of config/settings/base.py with REDIS_URL set (config.cache.ResilientRedisCache,
+    cached_db sessions), on the Redis at ``url``, emptied; short timeouts so a stopped Redis fails fast."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    caches["default"].clear()
+
+
 @contextmanager
 def redis_server():
     """A private redis-server on a free port, so a test can kill it and bring it back. Yields (url, restart, stop)."""

@@ -24,6 +24,7 @@ from accounts import user_cache
 from accounts.apis import MeOutput, _me_data
 from accounts.models import Role, User
 from tests.factories.accounts import DEMO_PASSWORD
+from tests.servers import use_production_cache
 
 ME = "/api/v1/me"
 
@@ -54,16 +55,8 @@ def redis_commands():
 def redis_cache(settings):
     """The production layout: the Redis cache (config.cache.ResilientRedisCache), cached_db sessions, the user
     cache on."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
-            "LOCATION": settings.TEST_REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    use_production_cache(settings, settings.TEST_REDIS_URL)
     settings.USER_CACHE_SECONDS = 60
-    caches["default"].clear()
     yield
     caches["default"].clear()
 

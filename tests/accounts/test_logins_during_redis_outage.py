@@ -8,7 +8,7 @@ from django.core.cache.backends.locmem import LocMemCache
 
 from accounts import sms
 from config.cache import PROCESS_MEMORY_NAME, ResilientRedisCache
-from tests.servers import redis_server
+from tests.servers import redis_server, use_production_cache
 
 AUTH = "/_allauth/app/v1/auth"
 
@@ -18,15 +18,7 @@ def cache_on_a_private_redis(settings):
     """The production cache configuration (config.cache.ResilientRedisCache, cached_db sessions) on a redis-server
     of the test's own, which the test may kill. Yields the function that stops it."""
     with redis_server() as (url, _start, stop):
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "config.cache.ResilientRedisCache",
-                "LOCATION": url,
-                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-            }
-        }
-        settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-        caches["default"].clear()
+        use_production_cache(settings, url)
         yield stop
     # The per-process fallback counters and the "Redis is down" mark must not leak into the next test.
     LocMemCache(PROCESS_MEMORY_NAME, {}).clear()

@@ -25,6 +25,7 @@ from groups import events
 from groups.events import USERS_TOPIC, group_topic
 from groups.models import OutboxEvent
 from reports.models import Dispute, Incident
+from tests.servers import use_production_cache
 
 LANE = {"latitude": 31.777012, "longitude": 119.956301}
 
@@ -33,21 +34,13 @@ LANE = {"latitude": 31.777012, "longitude": 119.956301}
 def production_layout(settings):
     """The cache, sessions and channel layer of config/settings/base.py with REDIS_URL set, on the test Redis."""
     url = settings.TEST_REDIS_URL
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
-            "LOCATION": url,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    use_production_cache(settings, url)
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {"hosts": [url], "prefix": f"test-cost-{uuid.uuid4().hex[:8]}", "expiry": 60},
         }
     }
-    caches["default"].clear()
     yield url
     caches["default"].clear()
 
