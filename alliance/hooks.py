@@ -5,7 +5,7 @@ imports an app above it. Yet founding an alliance makes its contact groups, and 
 leaves them. So ``alliance`` offers this registry: an upper app registers a receiver from its ``AppConfig.ready()``
 (``groups.apps.GroupsConfig`` registers ``groups.alliance_membership``), and ``alliance``'s services call every
 receiver, in registration order, inside their own transaction: a receiver's writes commit or roll back with the
-membership, exactly as when the services called ``groups.services`` directly.
+membership, exactly as when the services called ``groups.services.contact_groups`` directly.
 
 A receiver has all four methods (:class:`AllianceMembershipReceiver`); each must be idempotent, because the
 services announce again what may already be in place (adding a member who is one already, the demo seed finding

@@ -109,7 +109,7 @@ from django.db import transaction
 
 from accounts.models import Role, RoleGrant, User
 from alliance.models import Alliance, AllianceMembership, Station, Store
-from groups.services import contact_groups_create_defaults, contact_groups_member_joined
+from groups.services.contact_groups import contact_groups_create_defaults, contact_groups_member_joined
 
 COUNT = {count}
 with transaction.atomic():

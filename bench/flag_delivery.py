@@ -111,7 +111,7 @@ from django.utils import timezone
 
 from accounts.models import Role, RoleGrant, User
 from alliance.models import Alliance, AllianceMembership, Station, Store
-from groups.services import contact_groups_create_defaults, contact_groups_member_joined
+from groups.services.contact_groups import contact_groups_create_defaults, contact_groups_member_joined
 
 COUNT = {count}
 now = timezone.now()

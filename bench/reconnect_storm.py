@@ -91,7 +91,7 @@ from django.db import transaction
 
 from alliance.models import Alliance, AllianceMembership, Station
 from groups.models import ContactGroup, GroupMembership
-from groups.services import contact_groups_create_defaults
+from groups.services.contact_groups import contact_groups_create_defaults
 
 User = get_user_model()
 COUNT, ALLIANCES = {count}, {alliances}

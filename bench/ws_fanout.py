@@ -20,10 +20,10 @@ What it measures
       channels-redis, the Redis cache and cached_db sessions as in production. Run when Redis answers
       (``--no-redis`` skips it, ``--redis-only`` runs only the floor and this).
 
-    Our path per message: the sender's consumer stores the line (``groups.services.message_send``: group row
-    lock, gap-free seq, INSERT) in a database thread, publishes it on commit to ``group.<id>`` once, the process's
-    hub (groups/delivery.py) receives it once from the layer and hands the serialised text to each local socket
-    (``LiveConsumer.hub_event`` -> ``send`` -> daphne/autobahn frame -> Twisted transport).
+    Our path per message: the sender's consumer stores the line (``groups.services.contact_groups.message_send``:
+    group row lock, gap-free seq, INSERT) in a database thread, publishes it on commit to ``group.<id>``
+    once, the process's hub (groups/delivery.py) receives it once from the layer and hands the serialised text to
+    each local socket (``LiveConsumer.hub_event`` -> ``send`` -> daphne/autobahn frame -> Twisted transport).
 
 How to run it
     cd /work/main && .venv/bin/python bench/ws_fanout.py [--members 1000] [--rounds 50] [--warmup 5]
@@ -119,7 +119,7 @@ from django.db import transaction
 
 from alliance.models import Alliance, Station
 from groups.models import ContactGroup, GroupMembership
-from groups.services import contact_groups_create_defaults
+from groups.services.contact_groups import contact_groups_create_defaults
 
 User = get_user_model()
 COUNT = {count}

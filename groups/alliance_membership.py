@@ -8,7 +8,11 @@ membership; the groups publish their live events after commit as always.
 from __future__ import annotations
 
 from alliance.permissions import ALLIANCE_GROUP_ADMIN_ROLES
-from groups.services import contact_groups_create_defaults, contact_groups_member_joined, contact_groups_member_left
+from groups.services.contact_groups import (
+    contact_groups_create_defaults,
+    contact_groups_member_joined,
+    contact_groups_member_left,
+)
 
 
 class ContactGroupsFollowMembership:

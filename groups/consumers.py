@@ -60,14 +60,15 @@ from config.converters import is_id
 from config.errors import ApplicationError, error_answer
 from config.json_input import JSONTooDeep, JSONTooLarge, json_loads_limited
 from config.serializers import unknown_field_errors
-from groups import selectors, services
-from groups.apis import message_send_from_input
+from groups.apis.contact_groups import message_send_from_input
 from groups.delivery import hub
 from groups.error_codes import GroupErrorCode
 from groups.events import event_publish, group_topic, user_topic
 from groups.models import ContactGroup
 from groups.presence import presence_mark_offline, presence_mark_online, users_online
 from groups.presentation import message_payload
+from groups.selectors import contact_groups as selectors
+from groups.services import contact_groups as services
 from groups.socket_frames import BUILT_IN_FRAME_FIELDS, SocketFrame, socket_frame
 from groups.socket_wire import daphne_protocol, write_event
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.serializers import input_fields
-from groups.apis import MessageSendInput
+from groups.apis.contact_groups import MessageSendInput
 
 # The keys each of the consumer's own client frames may carry besides "type": anything else is refused by name, as in
 # REST bodies. ``send`` carries the body of ``POST /api/v1/groups/{id}/messages`` and the group it goes to.

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
-from groups import apis
+from groups.apis import contact_groups as apis
 
 urlpatterns = [
     path("groups", apis.GroupListApi.as_view(), name="groups"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from groups import selectors as group_selectors
 from groups.models import Message
+from groups.selectors import contact_groups as group_selectors
 
 
 def group_message_or_404(request, *, group_id: int, seq: int) -> Message:

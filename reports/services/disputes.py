@@ -22,7 +22,7 @@ from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from groups.events import event_publish, user_topic
 from groups.models import GroupMembership, Message
-from groups.services import card_update, main_group_card_post
+from groups.services.contact_groups import card_update, main_group_card_post
 from reports.error_codes import ReportsErrorCode
 from reports.models import CaseEvent, Dispute, DisputeResponder
 from reports.permissions import can_flag_dispute, can_respond_to_dispute

@@ -24,7 +24,7 @@ from accounts.models import User
 from alliance.selectors import alliance_access_for
 from config.errors import ApplicationError
 from groups.models import ContactGroup
-from groups.services import card_update
+from groups.services.contact_groups import card_update
 from reports.error_codes import ReportsErrorCode
 from reports.models import CaseEvent, Incident
 from reports.permissions import (

@@ -19,7 +19,7 @@ from alliance.selectors import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from config.images import PreparedImage
 from groups.models import GroupMembership, Message
-from groups.services import card_post, main_group_card_post
+from groups.services.contact_groups import card_post, main_group_card_post
 from reports.error_codes import ReportsErrorCode
 from reports.models import CaseEvent, Incident
 from reports.permissions import can_report_incident

@@ -26,7 +26,7 @@ from alliance.services.joining import alliance_join
 from alliance.services.members import alliance_duty_set, alliance_member_add
 from alliance.services.stations import station_staff_add
 from alliance.services.stores import store_photo_set, store_register, store_staff_add, store_verify
-from groups.services import contact_groups_create_defaults
+from groups.services.contact_groups import contact_groups_create_defaults
 
 MemberRole = AllianceMembership.Role
 

@@ -6,7 +6,7 @@ from accounts.models import User
 from alliance.models import Alliance
 from alliance.selectors import alliance_access_for
 from groups.models import ContactGroup, GroupMembership, Message
-from groups.services import (
+from groups.services.contact_groups import (
     contact_groups_create_defaults,
     contact_groups_member_joined,
     message_send,

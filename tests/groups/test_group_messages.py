@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from PIL import Image
 
-from groups import services
 from groups.models import GroupMembership, Message
-from groups.services import contact_groups_member_left, message_send
+from groups.services import contact_groups as services
+from groups.services.contact_groups import contact_groups_member_left, message_send
 from tests.factories.alliance import member_add
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from groups.services import message_send
+from groups.services.contact_groups import message_send
 from tests.servers import daphne_server, next_event
 
 pytestmark = [pytest.mark.needs_postgres, pytest.mark.slow]

@@ -13,9 +13,11 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
-from groups import consumers, selectors, services
+from groups import consumers
 from groups.events import group_topic
 from groups.presentation import message_payload
+from groups.selectors import contact_groups as selectors
+from groups.services import contact_groups as services
 
 
 @pytest.mark.django_db(transaction=True)
@@ -71,7 +73,7 @@ def test_a_lost_event_is_filled_from_the_database_before_newer_ones(qingguo, cli
 def test_a_socket_too_far_behind_is_told_to_resync_and_then_catches_up(qingguo, client_factory, monkeypatch):
     token = client_factory().login_with_password(str(qingguo.volunteer.phone))
     group_id = qingguo.main.pk
-    monkeypatch.setattr("groups.selectors.RESYNC_BATCH", 5)
+    monkeypatch.setattr("groups.selectors.contact_groups.RESYNC_BATCH", 5)
     start = qingguo.main.last_seq  # before the eight lines
     for n in range(8):
         services.message_send(sender=qingguo.officer, group=qingguo.main, body=f"第{n}条")

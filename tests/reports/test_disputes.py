@@ -344,7 +344,7 @@ def test_a_group_message_becomes_one_flag_shown_again_only_to_whoever_may_see_it
 @pytest.mark.django_db(transaction=True)
 def test_two_members_turning_the_same_message_into_a_flag_at_once_make_one_flag(qingguo, user_factory, monkeypatch):
     from accounts.models import Role
-    from groups.services import message_send
+    from groups.services.contact_groups import message_send
     from reports.services import disputes
     from tests.factories.alliance import member_add
 

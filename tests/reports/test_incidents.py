@@ -16,7 +16,7 @@ from PIL import Image
 from accounts.models import Role
 from alliance.selectors import alliance_access_for
 from groups.models import Message, OutboxEvent
-from groups.services import team_group_create
+from groups.services.contact_groups import team_group_create
 from reports.models import CaseEvent, Incident, IncidentComment
 from tests.factories.alliance import member_add, station_staff_post
 
