@@ -156,6 +156,10 @@ class AllianceMembership(models.Model):
     # Responders (officers, mall managers, volunteers) say when they can be dispatched to an incident.
     on_duty = models.BooleanField(_("on duty"), default=False)
     on_duty_since = models.DateTimeField(_("on duty since"), null=True, blank=True)
+    # Where a responder on duty said they are (WGS-84), so dispatch can send the nearest first; empty when unknown.
+    duty_latitude = models.FloatField(_("on-duty latitude"), null=True, blank=True)
+    duty_longitude = models.FloatField(_("on-duty longitude"), null=True, blank=True)
+    duty_position_at = models.DateTimeField(_("on-duty position at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("alliance member")

@@ -23,10 +23,11 @@ from config.images import image_prepare, image_response
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, StrictCharField
 from config.serializers import InputSerializer, NoBodyInput, no_body
-from groups import selectors, services
 from groups.models import GroupMembership, Message
 from groups.presence import users_online
 from groups.presentation import message_payload
+from groups.selectors import contact_groups as selectors
+from groups.services import contact_groups as services
 
 MESSAGE_IMAGE_MAX_BYTES = 10 * 1024 * 1024
 
