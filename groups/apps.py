@@ -7,11 +7,15 @@ class GroupsConfig(AppConfig):
     verbose_name = _("Groups and live channel")
 
     def ready(self) -> None:
+        from alliance.demo_city import demo_city_part_register
         from alliance.hooks import alliance_membership_hooks
 
         # Registers this app's share of the personal-data export and account deletion (accounts/personal_data.py).
         from groups import personal_data  # noqa: F401
         from groups.alliance_membership import contact_groups_follow_membership
+        from groups.demo_patrol import seed_fengming_patrol
 
         # The contact groups follow the alliance's membership (alliance/hooks.py: alliance does not import groups).
         alliance_membership_hooks.register(contact_groups_follow_membership)
+        # The demo city's patrol (manage.py seed_demo, alliance/demo_city.py).
+        demo_city_part_register("Patrol of Fengming Golden Street (凤鸣金街)", seed_fengming_patrol)

@@ -132,3 +132,12 @@ def can_see_incident_reporter(user, incident) -> bool:
     if _is_reporter(user, incident):
         return True
     return is_police_admin(user)
+
+
+# --- patrol statistics (the patrol tables are groups'; their figures are reports') ----------------------------------
+
+
+def can_view_patrol_statistics(user, access, *, posted: bool = False, leads_team: bool = False) -> bool:
+    """Whoever sees the alliance's case statistics (its admins, the police of its jurisdiction) and, for a team's
+    own figures, the team's leaders (``leads_team``)."""
+    return leads_team or can_view_case_statistics(user, access, posted=posted)

@@ -6,6 +6,7 @@ from reports.apis import escalation_policies as escalation_policy_apis
 from reports.apis import incident_comments as incident_comment_apis
 from reports.apis import incident_workflow as incident_workflow_apis
 from reports.apis import incidents as incident_apis
+from reports.apis import patrol_statistics as patrol_statistics_apis
 from reports.apis import statistics as statistics_apis
 
 urlpatterns = [
@@ -47,6 +48,36 @@ urlpatterns = [
         "stations/<id:station_id>/statistics.csv",
         statistics_apis.StationStatisticsCsvApi.as_view(),
         name="station-statistics-csv",
+    ),
+    path(
+        "alliances/<id:alliance_id>/patrol-statistics",
+        patrol_statistics_apis.AlliancePatrolStatisticsApi.as_view(),
+        name="alliance-patrol-statistics",
+    ),
+    path(
+        "alliances/<id:alliance_id>/patrol-statistics.csv",
+        patrol_statistics_apis.AlliancePatrolStatisticsCsvApi.as_view(),
+        name="alliance-patrol-statistics-csv",
+    ),
+    path(
+        "stations/<id:station_id>/patrol-statistics",
+        patrol_statistics_apis.StationPatrolStatisticsApi.as_view(),
+        name="station-patrol-statistics",
+    ),
+    path(
+        "stations/<id:station_id>/patrol-statistics.csv",
+        patrol_statistics_apis.StationPatrolStatisticsCsvApi.as_view(),
+        name="station-patrol-statistics-csv",
+    ),
+    path(
+        "patrol-teams/<id:team_id>/statistics",
+        patrol_statistics_apis.TeamPatrolStatisticsApi.as_view(),
+        name="patrol-team-statistics",
+    ),
+    path(
+        "patrol-teams/<id:team_id>/statistics.csv",
+        patrol_statistics_apis.TeamPatrolStatisticsCsvApi.as_view(),
+        name="patrol-team-statistics-csv",
     ),
     path("alliances/<id:alliance_id>/incidents", incident_apis.IncidentReportApi.as_view(), name="incident-report"),
     path(

@@ -77,7 +77,7 @@ PERIOD_PARAMETERS = [
 ]
 
 
-def _period(request) -> Period:
+def period_from_query(request) -> Period:
     # An empty parameter (?from=), as forms send it, means the default, as it means "no filter" on the lists.
     data = PeriodInput(data={name: value for name, value in request.query_params.items() if value != ""})
     data.is_valid(raise_exception=True)
@@ -95,7 +95,7 @@ class Scope:
     alliances: list[Alliance]
 
 
-def _alliance_scope_or_404(request, alliance_id: int) -> Scope:
+def alliance_scope_or_404(request, alliance_id: int) -> Scope:
     alliance = Alliance.objects.filter(pk=alliance_id).first()
     if alliance is None:
         raise Http404
@@ -107,7 +107,7 @@ def _alliance_scope_or_404(request, alliance_id: int) -> Scope:
     return Scope("alliance", alliance.pk, alliance.name, [alliance])
 
 
-def _station_scope_or_404(request, station_id: int) -> Scope:
+def station_scope_or_404(request, station_id: int) -> Scope:
     station = Station.objects.select_related("parent").filter(pk=station_id).first()
     if station is None:
         raise Http404
@@ -266,10 +266,10 @@ class StatisticsOutput(serializers.Serializer):
 # --- views --------------------------------------------------------------------------------------------------------
 
 
-def _csv_response(stats: dict, *, filename: str) -> HttpResponse:
+def csv_response(rows: list[list], *, filename: str) -> HttpResponse:
     """UTF-8 with a byte-order mark: Excel in China opens it as UTF-8 only then."""
     text = io.StringIO()
-    csv.writer(text).writerows(statistics_table(stats))
+    csv.writer(text).writerows(rows)
     response = HttpResponse(("\ufeff" + text.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
@@ -295,8 +295,8 @@ class AllianceStatisticsApi(APIView):
         summary="Case statistics of an alliance",
     )
     def get(self, request, alliance_id: int):
-        scope = _alliance_scope_or_404(request, alliance_id)
-        return Response(StatisticsOutput(_statistics(scope, _period(request))).data)
+        scope = alliance_scope_or_404(request, alliance_id)
+        return Response(StatisticsOutput(_statistics(scope, period_from_query(request))).data)
 
 
 class AllianceStatisticsCsvApi(CsvDownloadMixin, APIView):
@@ -307,9 +307,9 @@ class AllianceStatisticsCsvApi(CsvDownloadMixin, APIView):
         summary="Case statistics of an alliance as a spreadsheet (CSV, UTF-8 with BOM)",
     )
     def get(self, request, alliance_id: int):
-        scope = _alliance_scope_or_404(request, alliance_id)
-        period = _period(request)
-        return _csv_response(_statistics(scope, period), filename=_filename(scope, period))
+        scope = alliance_scope_or_404(request, alliance_id)
+        period = period_from_query(request)
+        return csv_response(statistics_table(_statistics(scope, period)), filename=_filename(scope, period))
 
 
 class StationStatisticsApi(APIView):
@@ -320,8 +320,8 @@ class StationStatisticsApi(APIView):
         summary="Case statistics of every alliance under a police unit",
     )
     def get(self, request, station_id: int):
-        scope = _station_scope_or_404(request, station_id)
-        return Response(StatisticsOutput(_statistics(scope, _period(request))).data)
+        scope = station_scope_or_404(request, station_id)
+        return Response(StatisticsOutput(_statistics(scope, period_from_query(request))).data)
 
 
 class StationStatisticsCsvApi(CsvDownloadMixin, APIView):
@@ -332,6 +332,6 @@ class StationStatisticsCsvApi(CsvDownloadMixin, APIView):
         summary="Case statistics of every alliance under a police unit as a spreadsheet (CSV, UTF-8 with BOM)",
     )
     def get(self, request, station_id: int):
-        scope = _station_scope_or_404(request, station_id)
-        period = _period(request)
-        return _csv_response(_statistics(scope, period), filename=_filename(scope, period))
+        scope = station_scope_or_404(request, station_id)
+        period = period_from_query(request)
+        return csv_response(statistics_table(_statistics(scope, period)), filename=_filename(scope, period))

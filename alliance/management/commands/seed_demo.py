@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, RoleGrant, User
+from alliance.demo_city import DemoLogin, demo_city_parts_seed
 from alliance.hooks import alliance_membership_hooks
 from alliance.models import Alliance, AllianceMembership, Station, StationStaff, Store
 from alliance.permissions import ALLIANCE_RESPONDER_ROLES
@@ -96,6 +97,9 @@ PEOPLE = (
     ("+8613800000034", "张大姐", Role.VOLUNTEER, AllianceMembership.Role.VOLUNTEER, (FENGMING,)),
     ("+8613800000035", "赵师傅", Role.VOLUNTEER, AllianceMembership.Role.VOLUNTEER, (FENGMING,)),
     ("+8613800000036", "义警小刘", Role.VOLUNTEER, AllianceMembership.Role.VOLUNTEER, (FENGMING,)),
+    # 周队长 leads Fengming's volunteer police team (平安义警队) and 小陈 patrols with it (groups/demo_patrol.py).
+    ("+8613800000037", "周队长", Role.VOLUNTEER, AllianceMembership.Role.VOLUNTEER, (FENGMING,)),
+    ("+8613800000038", "义警小陈", Role.VOLUNTEER, AllianceMembership.Role.VOLUNTEER, (FENGMING,)),
 )
 
 # Police posts (jurisdiction): the station chief answers for both stations of the demo; officers work from the
@@ -166,9 +170,16 @@ class Command(BaseCommand):
             seed_people(alliances, created)
             seed_posts(stations, created)
             seed_stores(alliances, created)
+            # What the apps above alliance add to the city (alliance/demo_city.py): the patrol, for one.
+            parts = demo_city_parts_seed(alliances=alliances, created=created)
 
         if not quiet:
             self.stdout.write(logins_table(alliances))
+            for title, logins in parts:
+                if logins:
+                    self.stdout.write("")
+                    self.stdout.write(f"{title}:")
+                    self.stdout.write(table(logins))
             self.stdout.write("")
             self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")
             self.stdout.write(sms_hint())
@@ -300,7 +311,11 @@ def logins_table(alliances: dict[str, Alliance]) -> str:
         (Role.MERCHANT, owner, phone, f"{alliances[slug].name} · {store}") for slug, store, _, owner, phone in STORES
     ]
     rows.sort(key=lambda row: (ROLE_ORDER.index(row[0]), row[2]))
-    lines = [("role", "name", "phone", "alliance")] + [(str(role), *rest) for role, *rest in rows]
+    return table([DemoLogin(str(role), *rest) for role, *rest in rows], where="alliance")
+
+
+def table(logins: list[DemoLogin], *, where: str = "where") -> str:
+    lines = [("role", "name", "phone", where), *logins]
     widths = [max(display_width(line[column]) for line in lines) for column in range(3)]
     return "\n".join(
         "  ".join(pad(cell, width) for cell, width in zip(line[:3], widths, strict=True)) + "  " + line[3]
