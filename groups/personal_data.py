@@ -38,3 +38,7 @@ personal_data_part_register(PersonalDataPart("messages", _messages, covers=("gro
 personal_data_left_out(
     "groups.Message.deleted_by", why="a group admin's or officer's moderation of somebody's message: its audit trail"
 )
+personal_data_left_out(
+    "groups.PatrolZone.created_by",
+    why="a police admin's official act: drawing a patrol zone, which is the alliance's map, not the person's data",
+)

@@ -41,7 +41,6 @@ def _access_or_404(*, user, queryset: QuerySet, alliance_of) -> PatrolAccess:
     return PatrolAccess(found=found, access=access)
 
 
-
 def patrol_zone_access_or_404(*, user, zone_id: int) -> PatrolAccess[PatrolZone]:
     queryset = PatrolZone.objects.select_related("alliance__station", "alliance__office").filter(pk=zone_id)
     return _access_or_404(user=user, queryset=queryset, alliance_of=lambda zone: zone.alliance)

@@ -17,6 +17,7 @@ from alliance.models import Alliance, StationStaff
 from alliance.selectors import alliance_access_for, unit_and_units_above
 from config.geo import METRES_PER_DEGREE_LATITUDE
 from groups.models import (
+    PatrolGrid,
     PatrolRoute,
     PatrolTeam,
     PatrolTeamMember,
@@ -25,7 +26,12 @@ from groups.models import (
     ShiftSignup,
     SupportPoint,
 )
-from groups.services.patrol_zones import patrol_route_create, patrol_zone_create, support_point_create
+from groups.services.patrol_zones import (
+    patrol_grid_create,
+    patrol_route_create,
+    patrol_zone_create,
+    support_point_create,
+)
 
 # Fengming Golden Street (凤鸣金街), Fengxian, Shanghai: WGS-84.
 FENGMING_CENTRE = (30.9180, 121.4740)
@@ -92,6 +98,21 @@ def zone_make(
         name=name,
         risk_grade=risk_grade,
         boundary=boundary or square_boundary(*centre, half_metres=half_metres),
+    )
+
+
+def grid_make(
+    *,
+    zone: PatrolZone,
+    name: str = "一网格",
+    centre: tuple[float, float] = FENGMING_CENTRE,
+    half_metres: float = 50,
+    by: User | None = None,
+) -> PatrolGrid:
+    """A square grid inside ``zone``."""
+    actor, access = _acting(zone.alliance, by)
+    return patrol_grid_create(
+        actor=actor, access=access, zone=zone, name=name, boundary=square_boundary(*centre, half_metres=half_metres)
     )
 
 
