@@ -226,7 +226,7 @@ LIST_PINS: dict[str, Pin] = {
     "v1_stores_staff_list": Pin("/api/v1/stores/{store}/staff", lambda w: w.street.merchant, _store_staff, 8),
     "v1_users_list": Pin("/api/v1/users", _admin, _members, 6),
     "v1_alliances_patrol_zones_list": Pin("/api/v1/alliances/{alliance}/patrol-zones", _admin, _patrol_zones, 6),
-    "v1_patrol_zones_grids_list": Pin("/api/v1/patrol-zones/{zone}/grids", _admin, _patrol_grids, 6),
+    "v1_patrol_zones_grids_list": Pin("/api/v1/patrol-zones/{zone}/grids", _admin, _patrol_grids, 7),
     "v1_alliances_patrol_routes_list": Pin("/api/v1/alliances/{alliance}/patrol-routes", _admin, _patrol_routes, 7),
     "v1_alliances_support_points_list": Pin("/api/v1/alliances/{alliance}/support-points", _admin, _support_points, 6),
 }
