@@ -7,6 +7,7 @@ received in the ``coordinate_system`` the body names and answered in the one ``?
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -85,7 +86,7 @@ def _zone_in(access: AllianceAccess, zone_id: int | None) -> PatrolZone | None:
         return None
     zone = PatrolZone.objects.filter(alliance=access.alliance, pk=zone_id).first()
     if zone is None:
-        raise ApplicationError.not_found(zone=[ApplicationError.not_found().message])
+        raise ApplicationError.not_found(zone=[_("Not found.")])
     return zone
 
 

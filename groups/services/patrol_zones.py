@@ -112,6 +112,12 @@ def _focus_hours(starts: time | None, ends: time | None) -> None:
         raise ApplicationError.invalid("focus_ends", _("The focus hours must end at another time than they start."))
 
 
+def _zone_in_use(zone: PatrolZone) -> None:
+    """An archived zone is the record of past shifts: it and its grids stay as they were."""
+    if zone.is_archived:
+        raise ApplicationError(GroupErrorCode.ZONE_ARCHIVED, _("The zone is archived; it can no longer be changed."))
+
+
 # --- zones --------------------------------------------------------------------------------------------------------
 
 
@@ -156,8 +162,7 @@ def patrol_zone_update(
     """``changes``: any of name, risk_grade, focus_starts, focus_ends. A new ``boundary`` must still hold every
     grid of the zone (they are redrawn first)."""
     _require_manager(actor, access, zone.alliance_id)
-    if zone.is_archived:
-        raise ApplicationError(GroupErrorCode.ZONE_ARCHIVED, _("The zone is archived; it can no longer be changed."))
+    _zone_in_use(zone)
     _focus_hours(changes.get("focus_starts", zone.focus_starts), changes.get("focus_ends", zone.focus_ends))
     fields = [field for field, value in changes.items() if getattr(zone, field) != value]
     for field in fields:
@@ -209,8 +214,7 @@ def patrol_grid_create(
     coordinate_system: str = WGS84,
 ) -> PatrolGrid:
     _require_manager(actor, access, zone.alliance_id)
-    if zone.is_archived:
-        raise ApplicationError(GroupErrorCode.ZONE_ARCHIVED, _("The zone is archived; it can no longer be changed."))
+    _zone_in_use(zone)
     return PatrolGrid.objects.create(zone=zone, name=name, boundary=_grid_boundary(zone, boundary, coordinate_system))
 
 
@@ -224,6 +228,7 @@ def patrol_grid_update(
     coordinate_system: str = WGS84,
 ) -> PatrolGrid:
     _require_manager(actor, access, grid.zone.alliance_id)
+    _zone_in_use(grid.zone)
     fields = []
     if name is not None and name != grid.name:
         grid.name = name
@@ -238,6 +243,7 @@ def patrol_grid_update(
 
 def patrol_grid_delete(*, actor: User | None, access: AllianceAccess | None, grid: PatrolGrid) -> None:
     _require_manager(actor, access, grid.zone.alliance_id)
+    _zone_in_use(grid.zone)
     grid.delete()
 
 
@@ -275,8 +281,7 @@ def patrol_route_update(
 ) -> PatrolRoute:
     """``changes``: name. ``zone``: a zone of the same alliance, or None for a route across zones."""
     _require_manager(actor, access, route.alliance_id)
-    if route.is_archived:
-        raise ApplicationError(GroupErrorCode.ROUTE_ARCHIVED, _("The route is archived; it can no longer be changed."))
+    _route_in_use(route)
     fields = [field for field, value in changes.items() if getattr(route, field) != value]
     for field in fields:
         setattr(route, field, changes[field])
@@ -294,6 +299,12 @@ def patrol_route_archive(*, actor: User | None, access: AllianceAccess | None, r
         route.is_archived = True
         route.save(update_fields=["is_archived"])
     return route
+
+
+def _route_in_use(route: PatrolRoute) -> None:
+    """An archived route is the record of past patrols: its checkpoints stay as they were."""
+    if route.is_archived:
+        raise ApplicationError(GroupErrorCode.ROUTE_ARCHIVED, _("The route is archived; it can no longer be changed."))
 
 
 def _position_free(route: PatrolRoute, position: int, *, besides: int | None = None) -> None:
@@ -329,8 +340,7 @@ def checkpoint_create(
 ) -> Checkpoint:
     """A checkpoint on the route: at ``position``, or after the last one."""
     _require_manager(actor, access, route.alliance_id)
-    if route.is_archived:
-        raise ApplicationError(GroupErrorCode.ROUTE_ARCHIVED, _("The route is archived; it can no longer be changed."))
+    _route_in_use(route)
     latitude, longitude = position_to_store(latitude, longitude, coordinate_system)
     _lock_route(route)
     if route.checkpoints.count() >= MAX_CHECKPOINTS_PER_ROUTE:
@@ -363,6 +373,7 @@ def checkpoint_update(
     """``changes``: any of name, latitude and longitude (together), radius_metres, position (a free one)."""
     route = checkpoint.route
     _require_manager(actor, access, route.alliance_id)
+    _route_in_use(route)
     if ("latitude" in changes) != ("longitude" in changes):
         field = "longitude" if "latitude" in changes else "latitude"
         raise ApplicationError.invalid(field, _("Give the latitude and the longitude together."))
@@ -384,6 +395,7 @@ def checkpoint_update(
 def checkpoint_delete(*, actor: User | None, access: AllianceAccess | None, checkpoint: Checkpoint) -> None:
     """Only a checkpoint never scanned: scans are the patrols' record (move the checkpoint, or archive the route)."""
     _require_manager(actor, access, checkpoint.route.alliance_id)
+    _route_in_use(checkpoint.route)
     if CheckpointScan.objects.filter(checkpoint=checkpoint).exists():
         raise ApplicationError(
             GroupErrorCode.CHECKPOINT_HAS_SCANS,
@@ -398,6 +410,7 @@ def checkpoint_reorder(
 ) -> list[Checkpoint]:
     """Put the route's checkpoints in the order given (every checkpoint of the route, once): positions 1, 2, ..."""
     _require_manager(actor, access, route.alliance_id)
+    _route_in_use(route)
     _lock_route(route)
     checkpoints = {checkpoint.pk: checkpoint for checkpoint in route.checkpoints.all()}
     if len(checkpoint_ids) != len(set(checkpoint_ids)) or set(checkpoint_ids) != set(checkpoints):

@@ -593,3 +593,25 @@ def test_the_admin_adds_a_zone_with_its_bounding_box(patrol):
     zone = PatrolZone.objects.get(name="好区")
     assert zone.min_latitude < FENGMING_CENTRE[0] < zone.max_latitude
     assert zone.created_by == patrol.police_admin
+
+
+def test_an_archived_route_keeps_its_checkpoints_and_a_route_cannot_take_another_alliances_zone(patrol, login):
+    # given a route of the street and a zone of the other alliance
+    route = route_make(alliance=patrol.alliance)
+    theirs = zone_make(alliance=patrol.other_alliance, name="他区")
+    police = login(patrol.police_admin)
+
+    # when a route is made in the other alliance's zone, and the route is archived, then its checkpoint moved
+    foreign = police.post_json(
+        f"/api/v1/alliances/{patrol.alliance.pk}/patrol-routes", {"name": "越界线", "zone": theirs.pk}
+    )
+    archived = police.delete(f"/api/v1/patrol-routes/{route.pk}")
+    checkpoint = route.checkpoints.first()
+    moved = police.patch(f"/api/v1/checkpoints/{checkpoint.pk}", {"name": "改名"}, format="json")
+
+    # then the foreign zone is not found, the archived route leaves the list and its checkpoint stays
+    assert foreign.status_code == 404 and "zone" in foreign.json()["fields"]
+    assert archived.status_code == 204
+    assert police.get(f"/api/v1/alliances/{patrol.alliance.pk}/patrol-routes").json()["results"] == []
+    assert moved.status_code == 400 and moved.json()["code"] == "route_archived"
+    assert Checkpoint.objects.get(pk=checkpoint.pk).name == checkpoint.name
