@@ -1,18 +1,26 @@
-"""Checking the GeoJSON Polygon an alliance draws around its streets, without a GIS library.
+"""Checking the GeoJSON Polygons people draw: an alliance's streets (:func:`boundary_clean`, structure only) and
+patrol zones and grids (:func:`patrol_boundary_clean`, also checked as geometry with shapely).
 
 In ``config`` rather than ``alliance`` because the API's ``BoundaryField`` (``config.serializer_fields``) states its
 limit in the schema, and every app may take a polygon (patrol zones are next).
 
 RFC 7946: a Polygon is ``{"type": "Polygon", "coordinates": [ring, ...]}``; the first ring is the outline, the
 others are holes; a ring is a closed list of at least four positions ``[longitude, latitude]`` whose first and last
-positions are the same. Self-intersection is not checked: the boundary is drawn for people, not for computation.
+positions are the same. An alliance's self-intersection is not checked: that boundary is drawn for people; a patrol
+zone's is computed on ("is this volunteer inside?"), so it must be valid geometry.
 """
 
 from __future__ import annotations
 
 import math
 
+import shapely
 from django.utils.translation import gettext as _
+from shapely import validation
+from shapely.geometry import shape
+
+from config.coordinates import to_wgs84
+from config.geo import METRES_PER_DEGREE_LATITUDE
 
 MAX_POINTS = 2000
 MAX_RINGS = 20
@@ -72,3 +80,92 @@ def boundary_clean(value) -> dict | None:
             raise BoundaryError(_("%(where)s: a ring needs at least three different positions.") % {"where": where})
         cleaned.append(positions)
     return {"type": "Polygon", "coordinates": cleaned}
+
+
+# --- patrol polygons: zones and grids, computed on, so they must be valid geometry --------------------------------
+
+# A patrol zone is a street, a market or a town's patrol area: Fengxian's town has 4 areas over ~50 km², so no
+# single patrol polygon is larger; under 100 m² (a 10 m square) it is a mis-click, not a place people patrol.
+PATROL_MAX_POINTS = 500
+PATROL_MAX_RINGS = 10
+PATROL_MAX_AREA_SQUARE_METRES = 50_000_000
+PATROL_MIN_AREA_SQUARE_METRES = 100
+
+
+def local_plane(geometry, *, latitude: float, longitude: float):
+    """``geometry`` (shapely, degrees, x = longitude) on a local plane in metres around the given position
+    (x = east, y = north): over a district, far more exact than anything it is compared with."""
+    per_degree_longitude = METRES_PER_DEGREE_LATITUDE * math.cos(math.radians(latitude))
+    return shapely.transform(
+        geometry, lambda xy: (xy - (longitude, latitude)) * (per_degree_longitude, METRES_PER_DEGREE_LATITUDE)
+    )
+
+
+def _validity_message(reason: str) -> str:
+    """shapely's ``explain_validity`` ("Self-intersection[121.47 30.91]") said for people, with the place."""
+    kind, _bracket, where = reason.partition("[")
+    place = where.rstrip("]").split()
+    at = ""
+    if len(place) >= 2:
+        at = _(" (near longitude %(longitude)s, latitude %(latitude)s)") % {
+            "longitude": f"{float(place[0]):.6f}",
+            "latitude": f"{float(place[1]):.6f}",
+        }
+    kind = kind.strip().lower()
+    if "self-intersection" in kind:
+        message = _("The boundary crosses itself%(at)s: draw the outline without crossing lines.")
+    elif "hole lies outside shell" in kind:
+        message = _("A hole of the boundary lies outside its outline%(at)s.")
+    elif "nested holes" in kind:
+        message = _("A hole of the boundary lies inside another hole%(at)s.")
+    elif "interior is disconnected" in kind:
+        message = _("The holes cut the boundary into separate pieces%(at)s: draw one piece per zone.")
+    elif "too few points" in kind:
+        message = _("A ring of the boundary has too few different points%(at)s.")
+    else:
+        message = _("The boundary is not a valid polygon%(at)s.")
+    return message % {"at": at}
+
+
+def patrol_boundary_clean(value, *, coordinate_system: str = "wgs84") -> dict:
+    """A patrol zone's or grid's polygon as stored: checked as :func:`boundary_clean` does, converted to WGS-84 from
+    ``coordinate_system`` (a polygon drawn on Amap is GCJ-02), then checked as geometry: a valid polygon (no ring
+    crossing itself or another), at most :data:`PATROL_MAX_POINTS` positions, between
+    :data:`PATROL_MIN_AREA_SQUARE_METRES` and :data:`PATROL_MAX_AREA_SQUARE_METRES` in area.
+
+    Raises :class:`BoundaryError` naming the first problem found.
+    """
+    if value is None:
+        raise BoundaryError(_("A patrol zone needs a boundary."))
+    if isinstance(value, dict) and isinstance(value.get("coordinates"), list):
+        rings = value["coordinates"]
+        if len(rings) > PATROL_MAX_RINGS:
+            raise BoundaryError(_("The boundary may have at most %(max)s rings.") % {"max": PATROL_MAX_RINGS})
+        if sum(len(ring) for ring in rings if isinstance(ring, list)) > PATROL_MAX_POINTS:
+            raise BoundaryError(_("The boundary may have at most %(max)s points.") % {"max": PATROL_MAX_POINTS})
+    cleaned = boundary_clean(value)
+    converted = []
+    for ring in cleaned["coordinates"]:
+        moved = []
+        for longitude, latitude in ring:
+            latitude, longitude = to_wgs84(latitude, longitude, coordinate_system)
+            moved.append([longitude, latitude])
+        converted.append(moved)
+    cleaned = {"type": "Polygon", "coordinates": converted}
+
+    polygon = shape(cleaned)
+    if not polygon.is_valid:
+        raise BoundaryError(_validity_message(validation.explain_validity(polygon)))
+    centre = polygon.centroid
+    area = local_plane(polygon, latitude=centre.y, longitude=centre.x).area
+    if area > PATROL_MAX_AREA_SQUARE_METRES:
+        raise BoundaryError(
+            _("The boundary covers %(area)s km²; a patrol zone may cover at most %(max)s km².")
+            % {"area": f"{area / 1e6:.1f}", "max": PATROL_MAX_AREA_SQUARE_METRES // 1_000_000}
+        )
+    if area < PATROL_MIN_AREA_SQUARE_METRES:
+        raise BoundaryError(
+            _("The boundary covers %(area)s m²; a patrol zone covers at least %(min)s m².")
+            % {"area": f"{area:.0f}", "min": PATROL_MIN_AREA_SQUARE_METRES}
+        )
+    return cleaned

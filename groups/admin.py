@@ -1,10 +1,26 @@
-"""Contact groups, their members and lines in the admin site, scoped like every admin page
+"""Contact groups, their members and lines, and patrol geography (zones with their grids, routes with their
+checkpoints, support points) in the admin site, scoped like every admin page
 (``alliance.admin_scoping``): a police admin sees the groups of their jurisdiction's alliances only."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from alliance.admin_scoping import ScopedModelAdmin, ScopedTabularInline
-from groups.models import ContactGroup, GroupMembership, Message
+from config.errors import ApplicationError
+from config.geojson import BoundaryError, patrol_boundary_clean
+from groups.models import (
+    Checkpoint,
+    ContactGroup,
+    GroupMembership,
+    Message,
+    PatrolGrid,
+    PatrolRoute,
+    PatrolZone,
+    SupportPoint,
+)
+from groups.patrol_geometry import grid_within_zone
+from groups.services.patrol_zones import support_point_rings, zone_bounding_box_set
 
 related_only = admin.RelatedOnlyFieldListFilter
 
@@ -59,3 +75,124 @@ class MessageAdmin(ScopedModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- patrol geography: police draw zones, grids, routes and points here too, checked like the API's -------------
+
+
+class PatrolBoundaryFormMixin:
+    """The boundary checked as the API checks it (``config.geojson.patrol_boundary_clean``), in WGS-84."""
+
+    def clean_boundary(self):
+        try:
+            return patrol_boundary_clean(self.cleaned_data.get("boundary"))
+        except BoundaryError as exc:
+            raise forms.ValidationError(str(exc))
+
+
+class PatrolZoneAdminForm(PatrolBoundaryFormMixin, forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("focus_starts"), cleaned.get("focus_ends")
+        if (starts is None) != (ends is None):
+            raise forms.ValidationError(_("Give both ends of the focus hours, or neither."))
+        return cleaned
+
+
+class PatrolGridAdminForm(PatrolBoundaryFormMixin, forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        boundary = cleaned.get("boundary")
+        zone = getattr(self.instance, "zone", None)  # the zone's form has put its cleaned boundary on it
+        if boundary and zone is not None and zone.boundary and not grid_within_zone(boundary, zone.boundary):
+            self.add_error("boundary", _("A grid must lie within its patrol zone's boundary."))
+        return cleaned
+
+
+class PatrolGridInline(ScopedTabularInline):
+    model = PatrolGrid
+    form = PatrolGridAdminForm
+    alliance_path = "zone__alliance"
+    police_may_add = True
+    police_may_change = True
+    extra = 0
+    readonly_fields = ["created_at"]
+
+
+@admin.register(PatrolZone)
+class PatrolZoneAdmin(ScopedModelAdmin):
+    form = PatrolZoneAdminForm
+    police_may_add = True
+    police_may_change = True
+    list_display = ["name", "alliance", "risk_grade", "focus_starts", "focus_ends", "is_archived"]
+    list_filter = ["risk_grade", "is_archived", ("alliance", related_only)]
+    search_fields = ["name", "alliance__name"]
+    autocomplete_fields = ["alliance"]
+    readonly_fields = ["min_latitude", "max_latitude", "min_longitude", "max_longitude", "created_by", "created_at"]
+    list_select_related = ["alliance"]
+    inlines = [PatrolGridInline]
+
+    def save_model(self, request, obj, form, change):
+        zone_bounding_box_set(obj)
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class PatrolRouteAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        zone, alliance = cleaned.get("zone"), cleaned.get("alliance") or getattr(self.instance, "alliance", None)
+        if zone is not None and alliance is not None and zone.alliance_id != alliance.pk:
+            self.add_error("zone", _("Choose a zone of the route's alliance."))
+        return cleaned
+
+
+class CheckpointInline(ScopedTabularInline):
+    model = Checkpoint
+    alliance_path = "route__alliance"
+    police_may_add = True
+    police_may_change = True
+    extra = 0
+    ordering = ["position"]
+    # A new printed code goes through the app (groups.services.patrol_zones.checkpoint_code_reissue).
+    readonly_fields = ["qr_version", "created_at"]
+
+
+@admin.register(PatrolRoute)
+class PatrolRouteAdmin(ScopedModelAdmin):
+    form = PatrolRouteAdminForm
+    police_may_add = True
+    police_may_change = True
+    list_display = ["name", "alliance", "zone", "is_archived"]
+    list_filter = ["is_archived", ("alliance", related_only)]
+    search_fields = ["name", "alliance__name"]
+    autocomplete_fields = ["alliance"]
+    readonly_fields = ["created_at"]
+    list_select_related = ["alliance", "zone"]
+    inlines = [CheckpointInline]
+
+
+class SupportPointAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind:
+            try:
+                cleaned["ring_metres"] = support_point_rings(cleaned.get("ring_metres") or None, kind)
+            except ApplicationError as exc:
+                self.add_error("ring_metres", exc.message)
+        return cleaned
+
+
+@admin.register(SupportPoint)
+class SupportPointAdmin(ScopedModelAdmin):
+    form = SupportPointAdminForm
+    police_may_add = True
+    police_may_change = True
+    list_display = ["name", "alliance", "kind", "latitude", "longitude", "ring_metres"]
+    list_filter = ["kind", ("alliance", related_only)]
+    search_fields = ["name", "alliance__name"]
+    autocomplete_fields = ["alliance"]
+    readonly_fields = ["created_at"]
+    list_select_related = ["alliance"]

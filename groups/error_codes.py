@@ -35,6 +35,18 @@ class GroupErrorCode(StrEnum):
     FRAME_TOO_LARGE = "frame_too_large"
     FLOODING = "flooding"
 
+    # patrol geography: zones, grids, routes, checkpoints, support points
+    INVALID_BOUNDARY = "invalid_boundary"  # as alliance's: a polygon refused, the message says why
+    INVALID_COORDINATES = "invalid_coordinates"
+    GRID_OUTSIDE_ZONE = "grid_outside_zone"
+    ZONE_ARCHIVED = "zone_archived"
+    ROUTE_ARCHIVED = "route_archived"
+    CHECKPOINT_POSITION_TAKEN = "checkpoint_position_taken"
+    CHECKPOINT_ORDER_MISMATCH = "checkpoint_order_mismatch"
+    CHECKPOINT_HAS_SCANS = "checkpoint_has_scans"
+    TOO_MANY_CHECKPOINTS = "too_many_checkpoints"
+    INVALID_RINGS = "invalid_rings"
+
 
 # Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),
 # the same for every app.

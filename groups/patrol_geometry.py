@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry import Point, Polygon, shape
 
 from config.geo import METRES_PER_DEGREE_LATITUDE
+from config.geojson import local_plane
 
 
 @lru_cache(maxsize=4096)
@@ -40,3 +41,24 @@ def metres_outside(boundary: dict, *, latitude: float, longitude: float) -> floa
         lambda xy: (xy - (longitude, latitude)) * (metres_per_degree_longitude, METRES_PER_DEGREE_LATITUDE),
     )
     return float(local.distance(Point(0.0, 0.0)))
+
+
+# A grid drawn along its zone's edge on a phone lands a few metres either side of it; that is the same line.
+GRID_EDGE_TOLERANCE_METRES = 5.0
+
+
+def zone_covers(boundary: dict, *, latitude: float, longitude: float) -> bool:
+    """The point lies inside the polygon or on its edge."""
+    return polygon_from_geojson(boundary).covers(Point(longitude, latitude))
+
+
+def grid_within_zone(grid_boundary: dict, zone_boundary: dict) -> bool:
+    """The grid lies inside its zone, allowing :data:`GRID_EDGE_TOLERANCE_METRES` over the zone's edge."""
+    zone = polygon_from_geojson(zone_boundary)
+    grid = polygon_from_geojson(grid_boundary)
+    if zone.covers(grid):
+        return True
+    centre = zone.centroid
+    zone_local = local_plane(zone, latitude=centre.y, longitude=centre.x)
+    grid_local = local_plane(grid, latitude=centre.y, longitude=centre.x)
+    return zone_local.buffer(GRID_EDGE_TOLERANCE_METRES).covers(grid_local)

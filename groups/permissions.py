@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from accounts.permissions import is_police
-from alliance.permissions import can_manage_alliance
+from accounts.permissions import is_police, is_police_admin
+from alliance.permissions import can_manage_alliance, can_view_alliance
 
 # ``membership`` is the user's GroupMembership in the group, or None when they are not a member: non-members can do
 # nothing, and the APIs answer 404 for them so a group's existence does not leak.
@@ -53,3 +53,19 @@ def can_create_team_group(user, access) -> bool:
             "mall_manager",
         )
     )
+
+
+# --- patrol geography ---------------------------------------------------------------------------------------------
+# ``access`` is ``alliance.selectors.AllianceAccess`` (None: the alliance is not visible to the user, so 404).
+
+
+def can_read_patrol_geography(user, access) -> bool:
+    """Zones, grids, routes, checkpoints and support points: every member of the alliance (volunteers patrol them),
+    and the police admins whose jurisdiction holds it."""
+    return can_view_alliance(user, access)
+
+
+def can_manage_patrol_geography(user, access) -> bool:
+    """Drawing zones and routes is police work: the police admins whose jurisdiction holds the alliance (an alliance
+    admin who is not police reads them like any member)."""
+    return access is not None and access.in_jurisdiction and is_police_admin(user)

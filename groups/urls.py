@@ -2,6 +2,7 @@ from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
 from groups.apis import contact_groups as apis
+from groups.apis import patrol_zones
 
 urlpatterns = [
     path("groups", apis.GroupListApi.as_view(), name="groups"),
@@ -25,4 +26,31 @@ urlpatterns = [
         name="group-team-member",
     ),
     path("alliances/<id:alliance_id>/groups", apis.TeamGroupCreateApi.as_view(), name="alliance-team-groups"),
+    # patrol geography
+    path("alliances/<id:alliance_id>/patrol-zones", patrol_zones.AlliancePatrolZonesApi.as_view(), name="patrol-zones"),
+    path("patrol-zones/<id:zone_id>", patrol_zones.PatrolZoneDetailApi.as_view(), name="patrol-zone"),
+    path("patrol-zones/<id:zone_id>/grids", patrol_zones.PatrolZoneGridsApi.as_view(), name="patrol-zone-grids"),
+    path("patrol-grids/<id:grid_id>", patrol_zones.PatrolGridDetailApi.as_view(), name="patrol-grid"),
+    path(
+        "alliances/<id:alliance_id>/patrol-routes", patrol_zones.AlliancePatrolRoutesApi.as_view(), name="patrol-routes"
+    ),
+    path("patrol-routes/<id:route_id>", patrol_zones.PatrolRouteDetailApi.as_view(), name="patrol-route"),
+    path(
+        "patrol-routes/<id:route_id>/checkpoints",
+        patrol_zones.PatrolRouteCheckpointsApi.as_view(),
+        name="patrol-route-checkpoints",
+    ),
+    path(
+        "patrol-routes/<id:route_id>/checkpoint-order",
+        patrol_zones.PatrolRouteCheckpointOrderApi.as_view(),
+        name="patrol-route-checkpoint-order",
+    ),
+    path("checkpoints/<id:checkpoint_id>", patrol_zones.CheckpointDetailApi.as_view(), name="checkpoint"),
+    path(
+        "alliances/<id:alliance_id>/support-points",
+        patrol_zones.AllianceSupportPointsApi.as_view(),
+        name="support-points",
+    ),
+    path("support-points/<id:point_id>", patrol_zones.SupportPointDetailApi.as_view(), name="support-point"),
+    path("alliances/<id:alliance_id>/patrol-map", patrol_zones.AlliancePatrolMapApi.as_view(), name="patrol-map"),
 ]

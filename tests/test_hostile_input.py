@@ -433,6 +433,7 @@ def test_the_operations_without_a_body_are_the_ones_expected():
             ("DELETE", "/api/v1/alliances/{alliance_id}/invites/{invite_id}"),
             ("DELETE", "/api/v1/alliances/{alliance_id}/members/{member_id}"),
             ("DELETE", "/api/v1/alliances/{alliance_id}/membership"),
+            ("DELETE", "/api/v1/checkpoints/{checkpoint_id}"),
             ("POST", "/api/v1/disputes/{dispute_id}/arrive"),
             ("POST", "/api/v1/disputes/{dispute_id}/cancel"),
             ("DELETE", "/api/v1/groups/{group_id}/messages/{seq}"),
@@ -441,8 +442,12 @@ def test_the_operations_without_a_body_are_the_ones_expected():
             ("POST", "/api/v1/incidents/{incident_id}/close"),
             ("POST", "/api/v1/incidents/{incident_id}/start"),
             ("DELETE", "/api/v1/me/roles/{role}"),
+            ("DELETE", "/api/v1/patrol-grids/{grid_id}"),
+            ("DELETE", "/api/v1/patrol-routes/{route_id}"),
+            ("DELETE", "/api/v1/patrol-zones/{zone_id}"),
             ("DELETE", "/api/v1/stations/{station_id}/staff/{user_id}"),
             ("DELETE", "/api/v1/stores/{store_id}/staff/{user_id}"),
+            ("DELETE", "/api/v1/support-points/{point_id}"),
             ("DELETE", "/api/v1/users/{user_id}/roles/{role}"),
         ]
     )
@@ -463,6 +468,7 @@ def test_an_operation_without_a_body_refuses_any_field_naming_it(lane, login, us
         role="merchant",
         **dict.fromkeys(["request_id", "invite_id", "member_id", "dispute_id", "seq", "user_id"], admin.pk),
         **dict.fromkeys(["incident_id", "station_id", "store_id"], 1),
+        **dict.fromkeys(["zone_id", "grid_id", "route_id", "checkpoint_id", "point_id"], 1),
     )
     client = login(admin)
     before = _snapshot()

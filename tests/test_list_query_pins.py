@@ -27,6 +27,14 @@ from tests.factories.alliance import (
     store_staff_make,
 )
 from tests.factories.groups import message_make, team_make
+from tests.factories.patrol import (
+    FENGMING_CENTRE,
+    grid_make,
+    offset_position,
+    route_make,
+    support_point_make,
+    zone_make,
+)
 from tests.factories.reports import comment_make, dispute_make, incident_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
@@ -43,6 +51,7 @@ class World:
     user_factory: Callable
     joiner: object = None
     incident: object = None
+    zone: object = None
 
     def person(self, role: str = Role.MERCHANT, alliance_role: str | None = MemberRole.MERCHANT):
         user = self.user_factory(roles=[role])
@@ -164,6 +173,29 @@ def _store_staff(world: World, first: int, count: int) -> None:
         store_staff_make(store=world.street.store, user=world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER))
 
 
+def _patrol_zones(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        centre = offset_position(*FENGMING_CENTRE, east_metres=1000 * number)
+        zone_make(alliance=world.street.alliance, by=world.admin, name=f"第{number}巡区", centre=centre)
+
+
+def _patrol_grids(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        centre = offset_position(*FENGMING_CENTRE, east_metres=40 * number - 200)
+        grid_make(zone=world.zone, by=world.admin, name=f"第{number}网格", centre=centre, half_metres=15)
+
+
+def _patrol_routes(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        route_make(alliance=world.street.alliance, by=world.admin, name=f"第{number}线")
+
+
+def _support_points(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        position = offset_position(*FENGMING_CENTRE, north_metres=50 * number)
+        support_point_make(alliance=world.street.alliance, by=world.admin, name=f"第{number}点", position=position)
+
+
 def _nothing(world: World, first: int, count: int) -> None:
     pass
 
@@ -193,6 +225,10 @@ LIST_PINS: dict[str, Pin] = {
     "v1_stores_list": Pin("/api/v1/stores", _admin, _stores, 6),
     "v1_stores_staff_list": Pin("/api/v1/stores/{store}/staff", lambda w: w.street.merchant, _store_staff, 8),
     "v1_users_list": Pin("/api/v1/users", _admin, _members, 6),
+    "v1_alliances_patrol_zones_list": Pin("/api/v1/alliances/{alliance}/patrol-zones", _admin, _patrol_zones, 6),
+    "v1_patrol_zones_grids_list": Pin("/api/v1/patrol-zones/{zone}/grids", _admin, _patrol_grids, 7),
+    "v1_alliances_patrol_routes_list": Pin("/api/v1/alliances/{alliance}/patrol-routes", _admin, _patrol_routes, 7),
+    "v1_alliances_support_points_list": Pin("/api/v1/alliances/{alliance}/support-points", _admin, _support_points, 6),
 }
 
 
@@ -231,6 +267,7 @@ def world(db, user_factory) -> World:
     built = World(street=street, admin=admin, user_factory=user_factory)
     built.joiner = user_factory(roles=[Role.VOLUNTEER], display_name="新人")
     built.incident = incident_make(reporter=street.merchant, alliance=street.alliance)
+    built.zone = zone_make(alliance=street.alliance, by=admin, name="网格的巡区")
     return built
 
 
@@ -258,6 +295,7 @@ def test_a_list_endpoint_makes_as_many_queries_for_10_rows_as_for_2(operation_id
         store=street.store.pk,
         group=street.main.pk,
         incident=world.incident.pk,
+        zone=world.zone.pk,
     )
     client = login(pin.viewer(world))
     pin.add(world, 1, 2)

@@ -14,7 +14,7 @@ from PIL import Image
 from accounts.models import Role, User
 from alliance.models import Alliance, AllianceMembership, StationStaff
 from config.images import image_prepare
-from groups.models import ContactGroup, GroupMembership, Message
+from groups.models import ContactGroup, GroupMembership, Message, SupportPoint
 from tests.factories.alliance import (
     MemberRole,
     invite_make,
@@ -27,6 +27,7 @@ from tests.factories.alliance import (
     store_staff_make,
 )
 from tests.factories.groups import message_make, notice_make, team_make
+from tests.factories.patrol import grid_make, offset_position, route_make, support_point_make, zone_make
 from tests.factories.reports import comment_make, dispute_acknowledged, dispute_make, incident_accepted, incident_make
 from tests.fixtures.street import build_street
 
@@ -150,7 +151,37 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     )
     incident_accepted(incident=accepted, by=admin)
 
+    # Patrol geography around the store: a zone with a grid, a route of three checkpoints, a point of each kind.
+    here = (31.777012, 119.956301)
+    zone = zone_make(alliance=alliance, by=admin, name=f"{name}红区", centre=here)
+    grid = grid_make(zone=zone, by=admin, name=f"{name}一网格", centre=here)
+    route = route_make(
+        alliance=alliance,
+        by=admin,
+        zone=zone,
+        name=f"{name}主线",
+        checkpoints=[offset_position(*here, east_metres=100 * step) for step in range(3)],
+    )
+    checkpoints = list(route.checkpoints.order_by("position"))
+    points = [
+        support_point_make(
+            alliance=alliance,
+            by=admin,
+            kind=kind,
+            name=f"{name}{label}",
+            position=offset_position(*here, north_metres=60 * number),
+        )
+        for number, (kind, label) in enumerate(SupportPoint.Kind.choices)
+    ]
+
     side = Side(alliance=alliance, people=people, unattached={people["joiner"].pk})
+    side.add(zone_id=zone.pk)
+    side.add(grid_id=grid.pk)
+    side.add(route_id=route.pk)
+    for checkpoint in checkpoints:
+        side.add(checkpoint_id=checkpoint.pk)
+    for point in points:
+        side.add(point_id=point.pk)
     side.add(alliance_id=alliance.pk)
     for each in (invite, withdrawn):
         side.add(alliance_id=alliance.pk, invite_id=each.pk)
@@ -197,5 +228,7 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
         "team": [team.pk],
         "members": [members[:2], members],
         "into": [reported.pk, accepted.pk],
+        "zone": [zone.pk],
+        "checkpoints": [[checkpoint.pk for checkpoint in reversed(checkpoints)]],
     }
     return side

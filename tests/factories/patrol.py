@@ -1,4 +1,6 @@
-"""Patrol zones, routes, teams, shifts and sign-ups for the tests.
+"""Patrol zones, routes, teams, shifts and sign-ups for the tests. Zones and routes go through
+``groups/services/patrol_zones.py`` as a police admin of the alliance's jurisdiction (``by``, or the first one posted
+there; the platform's own path when the jurisdiction has none, as the admin site and the demo seed make them).
 
 These start as plain ORM rows so that every part of the patrol work can be tested from the first day; each
 function moves to the service that makes its object in the app as soon as that service exists (zones and routes:
@@ -10,17 +12,25 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from accounts.models import User
-from alliance.models import Alliance
+from accounts.models import Role, User
+from alliance.models import Alliance, StationStaff
+from alliance.selectors import alliance_access_for, unit_and_units_above
 from config.geo import METRES_PER_DEGREE_LATITUDE
 from groups.models import (
-    Checkpoint,
+    PatrolGrid,
     PatrolRoute,
     PatrolTeam,
     PatrolTeamMember,
     PatrolZone,
     Shift,
     ShiftSignup,
+    SupportPoint,
+)
+from groups.services.patrol_zones import (
+    patrol_grid_create,
+    patrol_route_create,
+    patrol_zone_create,
+    support_point_create,
 )
 
 # Fengming Golden Street (凤鸣金街), Fengxian, Shanghai: WGS-84.
@@ -43,6 +53,33 @@ def square_boundary(latitude: float, longitude: float, *, half_metres: float = 3
     return {"type": "Polygon", "coordinates": [ring]}
 
 
+def police_admin_of(alliance: Alliance) -> User | None:
+    """A police admin whose jurisdiction holds the alliance (posted to its office, its station or above), if any."""
+    units = set(unit_and_units_above(alliance.station))
+    if alliance.office_id is not None:
+        units.update(unit_and_units_above(alliance.office))
+    post = (
+        StationStaff.objects.filter(
+            station_id__in=units,
+            user__role_grants__role=Role.POLICE_ADMIN,
+            user__role_grants__revoked_at__isnull=True,
+        )
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    return post.user if post else None
+
+
+def _acting(alliance: Alliance, by: User | None):
+    """(actor, access) for a patrol geography service: ``by``, else the jurisdiction's police admin, else the
+    platform (None, None)."""
+    actor = by or police_admin_of(alliance)
+    if actor is None:
+        return None, None
+    return actor, alliance_access_for(user=actor, alliance=alliance)
+
+
 def zone_make(
     *,
     alliance: Alliance,
@@ -51,19 +88,31 @@ def zone_make(
     centre: tuple[float, float] = FENGMING_CENTRE,
     half_metres: float = 300,
     boundary: dict | None = None,
+    by: User | None = None,
 ) -> PatrolZone:
-    boundary = boundary or square_boundary(*centre, half_metres=half_metres)
-    longitudes = [position[0] for position in boundary["coordinates"][0]]
-    latitudes = [position[1] for position in boundary["coordinates"][0]]
-    return PatrolZone.objects.create(
+    actor, access = _acting(alliance, by)
+    return patrol_zone_create(
+        actor=actor,
+        access=access,
         alliance=alliance,
         name=name,
         risk_grade=risk_grade,
-        boundary=boundary,
-        min_latitude=min(latitudes),
-        max_latitude=max(latitudes),
-        min_longitude=min(longitudes),
-        max_longitude=max(longitudes),
+        boundary=boundary or square_boundary(*centre, half_metres=half_metres),
+    )
+
+
+def grid_make(
+    *,
+    zone: PatrolZone,
+    name: str = "一网格",
+    centre: tuple[float, float] = FENGMING_CENTRE,
+    half_metres: float = 50,
+    by: User | None = None,
+) -> PatrolGrid:
+    """A square grid inside ``zone``."""
+    actor, access = _acting(zone.alliance, by)
+    return patrol_grid_create(
+        actor=actor, access=access, zone=zone, name=name, boundary=square_boundary(*centre, half_metres=half_metres)
     )
 
 
@@ -74,21 +123,52 @@ def route_make(
     name: str = "凤鸣金街主线",
     checkpoints: list[tuple[float, float]] | None = None,
     radius_metres: int = 50,
+    by: User | None = None,
 ) -> PatrolRoute:
     """A route with its checkpoints in order (default: three, 100 m apart going east from the street's centre)."""
-    route = PatrolRoute.objects.create(alliance=alliance, zone=zone, name=name)
     if checkpoints is None:
         checkpoints = [offset_position(*FENGMING_CENTRE, east_metres=100 * step) for step in range(3)]
-    for position, (latitude, longitude) in enumerate(checkpoints, start=1):
-        Checkpoint.objects.create(
-            route=route,
-            position=position,
-            name=f"{name} {position}号巡更点",
-            latitude=latitude,
-            longitude=longitude,
-            radius_metres=radius_metres,
-        )
+    actor, access = _acting(alliance, by)
+    route = patrol_route_create(
+        actor=actor,
+        access=access,
+        alliance=alliance,
+        zone=zone,
+        name=name,
+        checkpoints=[
+            {
+                "name": f"{name} {position}号巡更点",
+                "latitude": latitude,
+                "longitude": longitude,
+                "radius_metres": radius_metres,
+            }
+            for position, (latitude, longitude) in enumerate(checkpoints, start=1)
+        ],
+    )
     return route
+
+
+def support_point_make(
+    *,
+    alliance: Alliance,
+    kind: str = SupportPoint.Kind.RAPID_RESPONSE,
+    name: str = "凤鸣金街快反点",
+    position: tuple[float, float] = FENGMING_CENTRE,
+    ring_metres: list[int] | None = None,
+    by: User | None = None,
+) -> SupportPoint:
+    actor, access = _acting(alliance, by)
+    latitude, longitude = position
+    return support_point_create(
+        actor=actor,
+        access=access,
+        alliance=alliance,
+        kind=kind,
+        name=name,
+        latitude=latitude,
+        longitude=longitude,
+        ring_metres=ring_metres,
+    )
 
 
 def team_make(
