@@ -267,9 +267,11 @@ class BatchInput(InputSerializer):
 
 class BatchAnswerOutput(serializers.Serializer):
     client_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["accepted", "refused", "duplicate"])
-    outcome = serializers.ChoiceField(
-        choices=["accepted", "refused"], help_text="For a duplicate: what was decided the first time"
+    status = NamedChoiceField(choices=["accepted", "refused", "duplicate"], enum_name="PatrolBatchItemStatusEnum")
+    outcome = NamedChoiceField(
+        choices=["accepted", "refused"],
+        enum_name="PatrolBatchItemOutcomeEnum",
+        help_text="For a duplicate: what was decided the first time",
     )
     code = serializers.CharField(help_text="Why it was refused (empty when accepted)")
     message = serializers.CharField()
