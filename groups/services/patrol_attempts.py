@@ -202,6 +202,7 @@ def attempt_record(
         client_id=fix.client_id,
         offline=fix.offline,
     )
+    attempt.duplicate = False
     if not fix.client_id:
         attempt.save(force_insert=True)
         return attempt
@@ -210,7 +211,6 @@ def attempt_record(
             attempt.save(force_insert=True)
     except IntegrityError:
         raise SentTwice(user=user, client_id=fix.client_id)
-    attempt.duplicate = False
     return attempt
 
 

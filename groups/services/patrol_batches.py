@@ -69,6 +69,8 @@ def patrol_batch_process(*, user, items: list[dict], received_at: datetime | Non
     Not atomic as a whole (each item commits on its own): call it outside a transaction."""
     received_at = received_at or timezone.now()
     answers: list[dict | None] = [None] * len(items)
-    for index in sorted(range(len(items)), key=lambda i: items[i]["device_time"]):
+    # At the same second, a check-in goes before the scans and the log that need it, and a check-out after them.
+    rank = {"check_in": 0, "scan": 1, "log": 2, "check_out": 3}
+    for index in sorted(range(len(items)), key=lambda i: (items[i]["device_time"], rank[items[i]["kind"]])):
         answers[index] = _process(user=user, item=items[index], received_at=received_at)
     return answers

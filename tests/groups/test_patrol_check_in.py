@@ -360,3 +360,37 @@ def test_a_shift_without_close_at_is_never_swept(duty, user_factory):
     ShiftSignup.objects.filter(pk=signup.pk).update(attendance="on_duty", checked_in_at=other_shift.starts_at)
 
     assert shifts_close_due() == 0
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_check_in_sent_twice_at_once_is_stored_once(duty):
+    # given the phone retrying a check-in whose answer it lost, both requests arriving together
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def send():
+        barrier.wait()
+        attempt = shift_check_in(
+            user=duty.volunteer,
+            shift=duty.shift.pk,
+            latitude=FENGMING_CENTRE[0],
+            longitude=FENGMING_CENTRE[1],
+            accuracy_metres=10,
+            device_time=timezone.now(),
+            client_id="retry-1",
+        )
+        answers.append((attempt.pk, attempt.duplicate))
+        connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then one attempt, accepted; the other request answered with it as a duplicate
+    assert PatrolAttempt.objects.count() == 1
+    stored = PatrolAttempt.objects.get()
+    assert stored.accepted
+    assert sorted(answers) == [(stored.pk, False), (stored.pk, True)]

@@ -187,7 +187,7 @@ def test_the_police_admin_gets_the_code_to_print_and_a_volunteer_does_not(login,
 
 @pytest.mark.django_db
 def test_the_leader_reads_every_attempt_with_its_reason_and_the_volunteer_may_not(
-    login, duty, django_assert_max_num_queries
+    login, duty, other_street, django_assert_max_num_queries
 ):
     client = login(duty.volunteer)
     checkpoint = duty.checkpoint(1)
@@ -208,3 +208,4 @@ def test_the_leader_reads_every_attempt_with_its_reason_and_the_volunteer_may_no
     assert oldest["accepted"] and oldest["reason"] == ""
     assert client.get(url).status_code == 403
     assert login(duty.police_admin).get(url).status_code == 200
+    assert login(other_street.merchant).get(url).status_code == 404
