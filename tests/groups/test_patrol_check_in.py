@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.personal_data import personal_data_erase
 from config.coordinates import wgs84_to_gcj02
 from config.times import api_datetime
 from groups.models import OutboxEvent, PatrolAttempt, ShiftSignup
@@ -394,3 +395,20 @@ def test_the_same_check_in_sent_twice_at_once_is_stored_once(duty):
     stored = PatrolAttempt.objects.get()
     assert stored.accepted
     assert sorted(answers) == [(stored.pk, False), (stored.pk, True)]
+
+
+@pytest.mark.django_db
+def test_the_export_has_the_attempts_and_deleting_the_account_drops_where_they_stood(login, duty):
+    # given a check-in accepted and one refused from 2 km away
+    client = login(duty.volunteer)
+    check_in(client, duty, position_body(*offset_position(*FENGMING_CENTRE, north_metres=2000)))
+    check_in(client, duty, centre_body())
+
+    # when the volunteer asks for their data, then deletes their account
+    exported = client.get("/api/v1/me/export").json()["patrol_attempts"]
+    personal_data_erase(user=duty.volunteer)
+
+    # then the export listed both tries; after deletion the attempts stay for the shift's figures, without positions
+    assert [(a["accepted"], a["refused_because"]) for a in exported] == [(False, "outside_zone"), (True, "")]
+    assert PatrolAttempt.objects.count() == 2
+    assert not PatrolAttempt.objects.filter(latitude__isnull=False).exists()
