@@ -69,3 +69,17 @@ def can_manage_patrol_geography(user, access) -> bool:
     """Drawing zones and routes is police work: the police admins whose jurisdiction holds the alliance (an alliance
     admin who is not police reads them like any member)."""
     return access is not None and access.in_jurisdiction and is_police_admin(user)
+
+
+# --- patrol: check-ins and checkpoints ----------------------------------------------------------------------------
+
+
+def can_see_patrol_attempts(user, access, *, leads_team: bool) -> bool:
+    """Every check-in, check-out and scan attempt of a shift, with the reasons for refusals: the leaders of the
+    shift's team, and those who run the alliance (its admins, the police admins of its jurisdiction)."""
+    return leads_team or can_manage_alliance(user, access)
+
+
+def can_print_checkpoint_codes(user, access) -> bool:
+    """The signed QR codes of a route's checkpoints: those who run the alliance (a code is the proof of presence)."""
+    return can_manage_alliance(user, access)

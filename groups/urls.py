@@ -2,7 +2,7 @@ from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
 from groups.apis import contact_groups as apis
-from groups.apis import patrol_zones
+from groups.apis import patrol_zones, shift_check_ins
 
 urlpatterns = [
     path("groups", apis.GroupListApi.as_view(), name="groups"),
@@ -53,4 +53,12 @@ urlpatterns = [
     ),
     path("support-points/<id:point_id>", patrol_zones.SupportPointDetailApi.as_view(), name="support-point"),
     path("alliances/<id:alliance_id>/patrol-map", patrol_zones.AlliancePatrolMapApi.as_view(), name="patrol-map"),
+    # patrol: a shift as it happens
+    path("shifts/<id:shift_id>/check-in", shift_check_ins.ShiftCheckInApi.as_view(), name="shift-check-in"),
+    path("shifts/<id:shift_id>/check-out", shift_check_ins.ShiftCheckOutApi.as_view(), name="shift-check-out"),
+    path("shifts/<id:shift_id>/scans", shift_check_ins.ShiftScanApi.as_view(), name="shift-scans"),
+    path("shifts/<id:shift_id>/log", shift_check_ins.ShiftLogApi.as_view(), name="shift-log"),
+    path("shifts/<id:shift_id>/attempts", shift_check_ins.ShiftAttemptsApi.as_view(), name="shift-attempts"),
+    path("me/patrol-batch", shift_check_ins.PatrolBatchApi.as_view(), name="patrol-batch"),
+    path("checkpoints/<id:checkpoint_id>/code", shift_check_ins.CheckpointCodeApi.as_view(), name="checkpoint-code"),
 ]

@@ -4,16 +4,21 @@ the rows: each is asked with 2 rows, then with 10, and must make no more queries
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Role
+from config.errors import ApplicationError
+from groups.services.shift_check_ins import shift_check_in
 from tests.factories.accounts import role_granted
 from tests.factories.alliance import (
     MemberRole,
@@ -32,9 +37,13 @@ from tests.factories.patrol import (
     grid_make,
     offset_position,
     route_make,
+    signup_make,
     support_point_make,
     zone_make,
 )
+from tests.factories.patrol import shift_make as patrol_shift_make
+from tests.factories.patrol import team_make as patrol_team_make
+from tests.factories.patrol import zone_make as patrol_zone_make
 from tests.factories.reports import comment_make, dispute_make, incident_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
@@ -52,6 +61,7 @@ class World:
     joiner: object = None
     incident: object = None
     zone: object = None
+    shift: object = None
 
     def person(self, role: str = Role.MERCHANT, alliance_role: str | None = MemberRole.MERCHANT):
         user = self.user_factory(roles=[role])
@@ -196,6 +206,33 @@ def _support_points(world: World, first: int, count: int) -> None:
         support_point_make(alliance=world.street.alliance, by=world.admin, name=f"第{number}点", position=position)
 
 
+def _patrol_shift(world: World):
+    """A patrol shift of the street's alliance, under way, led by the police admin (made on first use)."""
+    if world.shift is None:
+        zone = patrol_zone_make(alliance=world.street.alliance)
+        team = patrol_team_make(alliance=world.street.alliance, leader=world.admin)
+        world.shift = patrol_shift_make(team=team, zone=zone, starts_at=timezone.now() - timedelta(minutes=10))
+    return world.shift
+
+
+def _patrol_attempts(world: World, first: int, count: int) -> None:
+    # Each by another volunteer with a place on the shift: refused check-ins, from 2 km away.
+    shift = _patrol_shift(world)
+    far = offset_position(*FENGMING_CENTRE, north_metres=2000)
+    for _ in range(count):
+        volunteer = world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)
+        signup_make(shift=shift, user=volunteer)
+        with contextlib.suppress(ApplicationError):
+            shift_check_in(
+                user=volunteer,
+                shift=shift,
+                latitude=far[0],
+                longitude=far[1],
+                accuracy_metres=10,
+                device_time=timezone.now(),
+            )
+
+
 def _nothing(world: World, first: int, count: int) -> None:
     pass
 
@@ -218,6 +255,7 @@ LIST_PINS: dict[str, Pin] = {
     "v1_incidents_list": Pin("/api/v1/incidents", _admin, _incidents, 5),
     "v1_incidents_comments_list": Pin("/api/v1/incidents/{incident}/comments", _admin, _comments, 9),
     "incidents_duplicates": Pin("/api/v1/incidents/{incident}/duplicates", _admin, _duplicates, 12),
+    "v1_shifts_attempts_list": Pin("/api/v1/shifts/{shift}/attempts", _admin, _patrol_attempts, 8),
     "v1_role_grants_list": Pin("/api/v1/role-grants", _admin, _role_grants, 5),
     "roles_list": Pin("/api/v1/roles", _admin, _nothing, 3, grows=False),
     "v1_stations_list": Pin("/api/v1/stations", _admin, _offices, 6),
@@ -296,6 +334,7 @@ def test_a_list_endpoint_makes_as_many_queries_for_10_rows_as_for_2(operation_id
         group=street.main.pk,
         incident=world.incident.pk,
         zone=world.zone.pk,
+        shift=_patrol_shift(world).pk if "{shift}" in pin.path else 0,
     )
     client = login(pin.viewer(world))
     pin.add(world, 1, 2)
