@@ -1,4 +1,5 @@
-"""Periodic delivery work. Idempotent: an outbox row is marked sent once, claimed with SKIP LOCKED."""
+"""Periodic work. Idempotent: an outbox row is marked sent once, claimed with SKIP LOCKED; a shift is made once per
+template and start (unique key); a shift's timers are deadline columns cleared under the row's lock."""
 
 from datetime import timedelta
 
@@ -7,6 +8,8 @@ from django.utils import timezone
 
 from groups.events import outbox_relay
 from groups.models import OutboxEvent
+from groups.services.shift_timers import shifts_check_no_shows_due, shifts_remind_due
+from groups.services.shifts import shifts_generate
 
 
 @shared_task
@@ -18,3 +21,21 @@ def relay_outbox_task() -> int:
 def purge_outbox_task() -> int:
     deleted, _by_model = OutboxEvent.objects.filter(sent_at__lt=timezone.now() - timedelta(days=7)).delete()
     return deleted
+
+
+# --- patrol rosters: shifts over the horizon, reminders, no-shows (each exactly once: unique key or deadline) ----
+
+
+@shared_task
+def generate_shifts_task() -> int:
+    return shifts_generate()
+
+
+@shared_task
+def shift_reminders_due_task() -> int:
+    return shifts_remind_due()
+
+
+@shared_task
+def shift_no_shows_due_task() -> int:
+    return shifts_check_no_shows_due()
