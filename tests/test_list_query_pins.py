@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Role
+from groups.selectors.patrol_rosters import team_access_or_404
+from groups.services.patrol_teams import patrol_team_member_add
 from tests.factories.accounts import role_granted
 from tests.factories.alliance import (
     MemberRole,
@@ -27,6 +31,8 @@ from tests.factories.alliance import (
     store_staff_make,
 )
 from tests.factories.groups import message_make, team_make
+from tests.factories.patrol import shift_make, signup_make, template_make, zone_make
+from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.reports import comment_make, dispute_make, incident_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
@@ -43,6 +49,9 @@ class World:
     user_factory: Callable
     joiner: object = None
     incident: object = None
+    patrol_team: object = None
+    patrol_zone: object = None
+    patroller: object = None  # a volunteer of the alliance, on the team
 
     def person(self, role: str = Role.MERCHANT, alliance_role: str | None = MemberRole.MERCHANT):
         user = self.user_factory(roles=[role])
@@ -164,6 +173,37 @@ def _store_staff(world: World, first: int, count: int) -> None:
         store_staff_make(store=world.street.store, user=world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER))
 
 
+def _patrol_teams(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        leader = world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)
+        patrol_team_make(alliance=world.street.alliance, by=world.admin, name=f"第{number}巡逻队", leader=leader)
+
+
+def _patrol_members(world: World, first: int, count: int) -> None:
+    for _ in range(count):
+        patrol_team_member_add(
+            actor=world.admin,
+            team_access=team_access_or_404(user=world.admin, team_id=world.patrol_team.pk),
+            user_id=world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER).pk,
+        )
+
+
+def _shift_templates(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        template_make(
+            team=world.patrol_team, zone=world.patrol_zone, by=world.admin, name=f"第{number}班", rrule="FREQ=MONTHLY"
+        )
+
+
+def _shifts(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        shift = shift_make(
+            team=world.patrol_team, zone=world.patrol_zone, starts_at=timezone.now() + timedelta(days=number)
+        )
+        signup_make(shift=shift, user=world.patroller)
+        signup_make(shift=shift, user=world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER), role="fixed")
+
+
 def _nothing(world: World, first: int, count: int) -> None:
     pass
 
@@ -193,6 +233,13 @@ LIST_PINS: dict[str, Pin] = {
     "v1_stores_list": Pin("/api/v1/stores", _admin, _stores, 6),
     "v1_stores_staff_list": Pin("/api/v1/stores/{store}/staff", lambda w: w.street.merchant, _store_staff, 8),
     "v1_users_list": Pin("/api/v1/users", _admin, _members, 6),
+    "v1_alliances_patrol_teams_list": Pin("/api/v1/alliances/{alliance}/patrol-teams", _admin, _patrol_teams, 7),
+    "v1_patrol_teams_members_list": Pin("/api/v1/patrol-teams/{team}/members", _admin, _patrol_members, 8),
+    "v1_patrol_teams_shift_templates_list": Pin(
+        "/api/v1/patrol-teams/{team}/shift-templates", _admin, _shift_templates, 8
+    ),
+    "v1_alliances_shifts_list": Pin("/api/v1/alliances/{alliance}/shifts", _admin, _shifts, 7),
+    "v1_me_shifts_list": Pin("/api/v1/me/shifts", lambda w: w.patroller, _shifts, 4),
 }
 
 
@@ -231,6 +278,9 @@ def world(db, user_factory) -> World:
     built = World(street=street, admin=admin, user_factory=user_factory)
     built.joiner = user_factory(roles=[Role.VOLUNTEER], display_name="新人")
     built.incident = incident_make(reporter=street.merchant, alliance=street.alliance)
+    built.patroller = built.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)
+    built.patrol_zone = zone_make(alliance=street.alliance)
+    built.patrol_team = patrol_team_make(alliance=street.alliance, by=admin, members=(built.patroller,))
     return built
 
 
@@ -258,6 +308,7 @@ def test_a_list_endpoint_makes_as_many_queries_for_10_rows_as_for_2(operation_id
         store=street.store.pk,
         group=street.main.pk,
         incident=world.incident.pk,
+        team=world.patrol_team.pk,
     )
     client = login(pin.viewer(world))
     pin.add(world, 1, 2)
