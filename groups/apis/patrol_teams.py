@@ -6,7 +6,7 @@ alliance's team id answers 404."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -190,13 +190,18 @@ class ShiftTemplateOutput(serializers.Serializer):
     rrule = serializers.CharField()
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(allow_null=True)
-    start_time = serializers.TimeField()
+    start_time = serializers.SerializerMethodField()
     duration_minutes = serializers.IntegerField()
     zone = serializers.IntegerField(source="zone_id")
     route = serializers.IntegerField(source="route_id", allow_null=True)
     slots = serializers.DictField(child=serializers.IntegerField())
     is_active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "22:00"})
+    def get_start_time(self, template) -> str:
+        """Local wall-clock time (Asia/Shanghai), "HH:MM": not an RFC 3339 time, which would need an offset."""
+        return template.start_time.strftime("%H:%M")
 
 
 class _ShiftTemplateFieldsInput(InputSerializer):
@@ -276,13 +281,11 @@ class ShiftTemplateDetailApi(APIView):
     @extend_schema(
         operation_id="shift_templates_deactivate",
         request=NoBodyInput,
-        responses=ShiftTemplateOutput,
+        responses={204: None},
         summary="Team leaders: no more shifts from this template (shifts with people on them stay)",
     )
     def delete(self, request, template_id: int):
         no_body(request)
         template, team_access = selectors.template_access_or_404(user=request.user, template_id=template_id)
-        template = shift_services.shift_template_deactivate(
-            actor=request.user, template=template, team_access=team_access
-        )
-        return Response(ShiftTemplateOutput(template).data)
+        shift_services.shift_template_deactivate(actor=request.user, template=template, team_access=team_access)
+        return Response(status=status.HTTP_204_NO_CONTENT)

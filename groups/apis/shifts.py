@@ -252,17 +252,17 @@ class ShiftSignupDetailApi(APIView):
     @extend_schema(
         operation_id="shift_signups_cancel",
         request=NoBodyInput,
-        responses=ShiftSignupOutput,
+        responses={204: None},
         summary="Give up one's own place (until the cutoff), or, for leaders, remove someone",
     )
     def delete(self, request, signup_id: int):
         no_body(request)
         signup, team_access = selectors.signup_access_or_404(user=request.user, signup_id=signup_id)
         if signup.user_id == request.user.pk:
-            signup = signups.shift_signup_cancel(actor=request.user, signup=signup)
+            signups.shift_signup_cancel(actor=request.user, signup=signup)
         else:
-            signup = signups.shift_remove(actor=request.user, signup=signup, team_access=team_access)
-        return Response(ShiftSignupOutput(signup, context=person_context(request)).data)
+            signups.shift_remove(actor=request.user, signup=signup, team_access=team_access)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ShiftOfferAcceptApi(APIView):

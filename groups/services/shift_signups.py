@@ -23,7 +23,7 @@ from accounts.models import User
 from config.errors import ApplicationError
 from groups.error_codes import GroupErrorCode
 from groups.events import event_publish, user_topic
-from groups.models import Shift, ShiftSignup, ShiftSwapRequest
+from groups.models import PatrolTeamMember, Shift, ShiftSignup, ShiftSwapRequest
 from groups.selectors.patrol_rosters import TeamAccess, team_leader_ids
 from groups.services.patrol_teams import require_patrol_eligible
 
@@ -355,3 +355,19 @@ def shift_swap_withdraw(*, actor, swap: ShiftSwapRequest, now=None) -> ShiftSwap
     swap.status, swap.decided_at = ShiftSwapRequest.Status.WITHDRAWN, now or timezone.now()
     swap.save(update_fields=["status", "decided_at"])
     return swap
+
+
+# --- leaving the alliance -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def patrol_member_left_alliance(*, alliance, user, now: datetime | None = None) -> None:
+    """Whoever leaves an alliance (or is removed) leaves its patrol teams and gives up their places on its shifts
+    still to come, each offered to the waitlist (the team groups are left with the alliance's contact groups)."""
+    now = now or timezone.now()
+    PatrolTeamMember.objects.filter(team__alliance=alliance, user=user).delete()
+    upcoming = ShiftSignup.objects.filter(
+        user=user, shift__alliance=alliance, shift__starts_at__gt=now, status__in=ShiftSignup.HOLDING_STATUSES
+    ).select_related("shift")
+    for signup in upcoming:
+        _free_place(signup=_lock_signup(signup), status=ShiftSignup.Status.REMOVED, now=now)

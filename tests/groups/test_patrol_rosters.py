@@ -196,7 +196,8 @@ def test_deactivating_a_template_drops_its_empty_future_shifts_and_keeps_taken_o
     response = login(patrol.leader).delete(f"/api/v1/shift-templates/{template.pk}")
 
     # then only the shift with someone on it is left, and the job makes no more
-    assert response.status_code == 200 and response.json()["is_active"] is False
+    assert response.status_code == 204
+    assert login(patrol.leader).get(f"/api/v1/shift-templates/{template.pk}").json()["is_active"] is False
     assert list(Shift.objects.filter(template=template)) == [taken]
     shifts_generate()
     assert Shift.objects.filter(template=template).count() == 1
@@ -230,7 +231,8 @@ def test_a_full_role_waitlists_and_a_cancellation_offers_the_place_to_the_first_
     assert places["places"] == [{"role": "mobile", "capacity": 1, "filled": 1}] and places["waitlisted"] == 2
 
     # when the first gives the place up, the first on the waitlist is offered it and told
-    assert first.delete(f"/api/v1/shift-signups/{taken['id']}").json()["status"] == "cancelled"
+    assert first.delete(f"/api/v1/shift-signups/{taken['id']}").status_code == 204
+    assert ShiftSignup.objects.get(pk=taken["id"]).status == "cancelled"
     assert ShiftSignup.objects.get(pk=waiting["id"]).status == "offered"
     [(topics, offer)] = events_of("shift_offer")
     assert topics == [f"user.{patrol.volunteers[1].pk}"] and offer["signup"] == waiting["id"]
@@ -304,7 +306,8 @@ def test_the_leader_assigns_and_removes_people_and_a_volunteer_cannot_assign(log
 
     assert assigned.status_code == 201 and assigned.json()["status"] == "confirmed"
     assert by_volunteer.status_code == 403
-    assert removed.status_code == 200 and removed.json()["status"] == "removed"
+    assert removed.status_code == 204
+    assert ShiftSignup.objects.get(pk=assigned.json()["id"]).status == "removed"
     assert [topics for topics, _event in events_of("shift_removed")] == [[f"user.{patrol.volunteers[2].pk}"]]
 
 
@@ -477,3 +480,47 @@ def test_a_volunteer_cannot_give_up_someone_elses_place(login, patrol):
     assert refused.value.status_code == 403
     response = login(patrol.volunteers[1]).delete(f"/api/v1/shift-signups/{signup.pk}")
     assert response.status_code == 403
+
+
+def test_leaving_the_alliance_leaves_its_teams_and_offers_ones_places_onward(login, patrol):
+    # given a team member holding tomorrow's only place, with someone waiting for it
+    shift = _tomorrow_night(patrol)
+    held = signup_make(shift=shift, user=patrol.volunteers[0])
+    waiting = signup_make(shift=shift, user=patrol.volunteers[1])
+
+    # when they leave the alliance
+    response = login(patrol.volunteers[0]).delete(f"/api/v1/alliances/{patrol.alliance.pk}/membership")
+
+    # then they are off the team and its group, and the place is offered to the one waiting
+    assert response.status_code == 204, response.content
+    assert not PatrolTeamMember.objects.filter(user=patrol.volunteers[0]).exists()
+    assert not GroupMembership.objects.filter(group=patrol.team.contact_group, user=patrol.volunteers[0]).exists()
+    assert ShiftSignup.objects.get(pk=held.pk).status == "removed"
+    assert ShiftSignup.objects.get(pk=waiting.pk).status == "offered"
+
+
+def test_the_leader_plans_a_template_over_the_api_and_its_shifts_appear(login, patrol):
+    # when the leader posts "every night 22:00 for 4 hours, 1 fixed + 3 mobile + 1 car"
+    response = login(patrol.leader).post_json(
+        f"/api/v1/patrol-teams/{patrol.team.pk}/shift-templates",
+        {
+            "name": "夜巡",
+            "rrule": "FREQ=DAILY",
+            "starts_on": timezone.localdate().isoformat(),
+            "start_time": "22:00",
+            "duration_minutes": 240,
+            "zone": patrol.zone.pk,
+            "slots": {"fixed": 1, "mobile": 3, "vehicle": 1},
+        },
+    )
+
+    # then the template reads back in local wall-clock time and the shifts are in the alliance's list
+    assert response.status_code == 201, response.content
+    assert response.json()["start_time"] == "22:00"
+    listed = login(patrol.volunteers[0]).get(f"/api/v1/alliances/{patrol.alliance.pk}/shifts").json()["results"]
+    assert len(listed) >= 13
+    assert listed[0]["places"] == [
+        {"role": "fixed", "capacity": 1, "filled": 0},
+        {"role": "mobile", "capacity": 3, "filled": 0},
+        {"role": "vehicle", "capacity": 1, "filled": 0},
+    ]
