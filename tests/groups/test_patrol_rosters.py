@@ -524,3 +524,57 @@ def test_the_leader_plans_a_template_over_the_api_and_its_shifts_appear(login, p
         {"role": "mobile", "capacity": 3, "filled": 0},
         {"role": "vehicle", "capacity": 1, "filled": 0},
     ]
+
+
+def _at_once(*calls) -> list:
+    """Runs the calls in parallel threads (each with its own database connection) from one barrier; returns each
+    one's result or the exception it raised, in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        try:
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 - the refusal is the result under test
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_people_taking_the_last_place_at_once_get_one_place_and_one_waitlist(patrol):
+    shift = _tomorrow_night(patrol)
+    first, second = patrol.volunteers[:2]
+
+    results = _at_once(
+        lambda: shift_signup(actor=first, shift=shift, role="mobile").status,
+        lambda: shift_signup(actor=second, shift=shift, role="mobile").status,
+    )
+
+    assert sorted(results) == ["confirmed", "waitlisted"]
+
+
+@pytest.mark.needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_person_signing_up_for_two_overlapping_shifts_at_once_gets_one(patrol):
+    night = _tomorrow_night(patrol)
+    overlapping = shift_make(team=patrol.team, zone=patrol.zone, starts_at=night.starts_at + timedelta(hours=1))
+    volunteer = patrol.volunteers[0]
+
+    results = _at_once(
+        lambda: shift_signup(actor=volunteer, shift=night, role="mobile").status,
+        lambda: shift_signup(actor=volunteer, shift=overlapping, role="mobile").status,
+    )
+
+    refused = [r for r in results if r != "confirmed"]
+    assert len(refused) == 1 and refused[0].code == "shift_overlap"
+    assert ShiftSignup.objects.filter(user=volunteer, status="confirmed").count() == 1
