@@ -16,7 +16,12 @@ from groups.models import (
     Message,
     PatrolGrid,
     PatrolRoute,
+    PatrolTeam,
+    PatrolTeamMember,
     PatrolZone,
+    Shift,
+    ShiftSignup,
+    ShiftTemplate,
     SupportPoint,
 )
 from groups.patrol_geometry import grid_within_zone
@@ -196,3 +201,68 @@ class SupportPointAdmin(ScopedModelAdmin):
     autocomplete_fields = ["alliance"]
     readonly_fields = ["created_at"]
     list_select_related = ["alliance"]
+
+
+# --- patrol teams and rosters -------------------------------------------------------------------------------------
+
+
+class PatrolTeamMemberInline(ScopedTabularInline):
+    model = PatrolTeamMember
+    alliance_path = "team__alliance"
+    extra = 0
+    autocomplete_fields = ["user"]
+    readonly_fields = ["joined_at"]
+
+
+@admin.register(PatrolTeam)
+class PatrolTeamAdmin(ScopedModelAdmin):
+    # Teams are made in the app (they get their contact group there); police rename and archive them here.
+    police_may_change = True
+    police_readonly_fields = ("alliance", "contact_group")
+    list_display = ["name", "alliance", "kind", "is_archived", "created_at"]
+    list_filter = ["kind", "is_archived", ("alliance", related_only)]
+    search_fields = ["name", "alliance__name"]
+    readonly_fields = ["contact_group", "created_at"]
+    autocomplete_fields = ["alliance"]
+    list_select_related = ["alliance"]
+    inlines = [PatrolTeamMemberInline]
+
+
+@admin.register(ShiftTemplate)
+class ShiftTemplateAdmin(ScopedModelAdmin):
+    alliance_path = "team__alliance"
+    police_may_change = True
+    police_readonly_fields = ("team", "rrule", "starts_on", "start_time", "duration_minutes", "slots")
+    list_display = ["name", "team", "rrule", "start_time", "duration_minutes", "is_active"]
+    list_filter = ["is_active", ("team", related_only)]
+    search_fields = ["name", "team__name"]
+    readonly_fields = ["created_by", "created_at"]
+    raw_id_fields = ["team", "zone", "route"]
+    list_select_related = ["team"]
+
+
+class ShiftSignupInline(ScopedTabularInline):
+    model = ShiftSignup
+    alliance_path = "shift__alliance"
+    extra = 0
+    fields = ["user", "role", "status", "attendance", "checked_in_at", "checked_out_at", "verified_seconds"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Shift)
+class ShiftAdmin(ScopedModelAdmin):
+    """Read-mostly: places change through the app (capacity, waitlist and overlaps are checked there)."""
+
+    list_display = ["name", "team", "zone", "starts_at", "ends_at", "status"]
+    list_filter = ["status", ("team", related_only), ("zone", related_only)]
+    search_fields = ["name", "team__name", "zone__name"]
+    date_hierarchy = "starts_at"
+    list_select_related = ["team", "zone"]
+    readonly_fields = [f.name for f in Shift._meta.fields]
+    inlines = [ShiftSignupInline]
+
+    def has_add_permission(self, request):
+        return False

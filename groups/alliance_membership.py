@@ -13,6 +13,7 @@ from groups.services.contact_groups import (
     contact_groups_member_joined,
     contact_groups_member_left,
 )
+from groups.services.shift_signups import patrol_member_left_alliance
 
 
 class ContactGroupsFollowMembership:
@@ -32,6 +33,8 @@ class ContactGroupsFollowMembership:
 
     def on_member_left(self, *, alliance, user) -> None:
         contact_groups_member_left(alliance=alliance, user=user)
+        # Patrol teams are people acting together too: leaving the alliance leaves its teams and future shifts.
+        patrol_member_left_alliance(alliance=alliance, user=user)
 
 
 contact_groups_follow_membership = ContactGroupsFollowMembership()

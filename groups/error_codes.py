@@ -63,6 +63,16 @@ class GroupErrorCode(StrEnum):
     CODE_FOREIGN = "code_foreign"
     TOO_FAR_FROM_CHECKPOINT = "too_far_from_checkpoint"
     ALREADY_SCANNED = "already_scanned"
+    # patrol teams, shifts and sign-ups (issue 11)
+    NOT_PATROL_ELIGIBLE = "not_patrol_eligible"
+    TEAM_ARCHIVED = "team_archived"
+    SHIFT_NOT_OPEN = "shift_not_open"
+    SHIFT_OVERLAP = "shift_overlap"
+    SHIFT_ROLE_FULL = "shift_role_full"
+    ALREADY_SIGNED_UP = "already_signed_up"
+    CANCEL_CUTOFF_PASSED = "cancel_cutoff_passed"
+    SIGNUP_STATE = "signup_state"
+    SWAP_NOT_PENDING = "swap_not_pending"
 
 
 # Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),

@@ -83,3 +83,30 @@ def can_see_patrol_attempts(user, access, *, leads_team: bool) -> bool:
 def can_print_checkpoint_codes(user, access) -> bool:
     """The signed QR codes of a route's checkpoints: those who run the alliance (a code is the proof of presence)."""
     return can_manage_alliance(user, access)
+
+
+# --- patrol teams and rosters (issue 11) --------------------------------------------------------------------------
+
+# Alliance roles whose holders may serve on a patrol (police hold any alliance role and serve too).
+PATROL_SERVICE_ROLES = frozenset({"volunteer", "mall_manager", "police_liaison"})
+
+
+def can_manage_patrol_teams(user, access) -> bool:
+    """Teams are made, archived and given leaders by those who run the alliance: its admins and the police admins
+    whose jurisdiction holds it."""
+    return can_manage_alliance(user, access)
+
+
+def can_lead_patrol_team(user, access, team_membership) -> bool:
+    """Members, templates, ad-hoc shifts, assignments and swap approvals: the team's leaders, and those who run
+    the alliance. ``team_membership``: the user's PatrolTeamMember row in the team, or None."""
+    if team_membership is not None and team_membership.role == "leader":
+        return True
+    return can_manage_patrol_teams(user, access)
+
+
+def can_serve_on_patrol(user, alliance_membership) -> bool:
+    """Who may hold a place on a shift (sign up, be assigned, take a swap): members of the shift's alliance who
+    respond on the street (volunteers, mall managers, police liaisons) and police in any alliance role. Team
+    membership is not needed: a volunteer of the alliance may fill a gap in any of its teams' shifts."""
+    return alliance_membership is not None and (alliance_membership.role in PATROL_SERVICE_ROLES or is_police(user))

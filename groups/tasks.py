@@ -1,4 +1,5 @@
-"""Periodic delivery work. Idempotent: an outbox row is marked sent once, claimed with SKIP LOCKED."""
+"""Periodic work. Idempotent: an outbox row is marked sent once, claimed with SKIP LOCKED; a shift is made once per
+template and start (unique key); a shift's timers are deadline columns cleared under the row's lock."""
 
 from datetime import timedelta
 
@@ -8,6 +9,8 @@ from django.utils import timezone
 from groups.events import outbox_relay
 from groups.models import OutboxEvent
 from groups.services.shift_check_ins import shifts_close_due
+from groups.services.shift_timers import shifts_check_no_shows_due, shifts_remind_due
+from groups.services.shifts import shifts_generate
 
 
 @shared_task
@@ -25,3 +28,21 @@ def purge_outbox_task() -> int:
 def close_forgotten_check_outs_task() -> int:
     """Shifts past their end (+ grace) whose volunteers never checked out: closed once, hours capped, leader told."""
     return shifts_close_due()
+
+
+# --- patrol rosters: shifts over the horizon, reminders, no-shows (each exactly once: unique key or deadline) ----
+
+
+@shared_task
+def generate_shifts_task() -> int:
+    return shifts_generate()
+
+
+@shared_task
+def shift_reminders_due_task() -> int:
+    return shifts_remind_due()
+
+
+@shared_task
+def shift_no_shows_due_task() -> int:
+    return shifts_check_no_shows_due()

@@ -2,7 +2,8 @@ from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
 from groups.apis import contact_groups as apis
-from groups.apis import patrol_zones, shift_check_ins
+from groups.apis import patrol_teams as teams
+from groups.apis import patrol_zones, shift_check_ins, shifts
 
 urlpatterns = [
     path("groups", apis.GroupListApi.as_view(), name="groups"),
@@ -61,4 +62,40 @@ urlpatterns = [
     path("shifts/<id:shift_id>/attempts", shift_check_ins.ShiftAttemptsApi.as_view(), name="shift-attempts"),
     path("me/patrol-batch", shift_check_ins.PatrolBatchApi.as_view(), name="patrol-batch"),
     path("checkpoints/<id:checkpoint_id>/code", shift_check_ins.CheckpointCodeApi.as_view(), name="checkpoint-code"),
+]
+
+# --- patrol: teams, templates, shifts, places, swaps, one's own shifts and calendar address -----------------------
+urlpatterns += [
+    path("alliances/<id:alliance_id>/patrol-teams", teams.PatrolTeamListApi.as_view(), name="alliance-patrol-teams"),
+    path("patrol-teams/<id:team_id>", teams.PatrolTeamDetailApi.as_view(), name="patrol-team"),
+    path("patrol-teams/<id:team_id>/members", teams.PatrolTeamMemberListApi.as_view(), name="patrol-team-members"),
+    path(
+        "patrol-teams/<id:team_id>/members/<id:user_id>",
+        teams.PatrolTeamMemberDetailApi.as_view(),
+        name="patrol-team-member",
+    ),
+    path(
+        "patrol-teams/<id:team_id>/shift-templates",
+        teams.ShiftTemplateListApi.as_view(),
+        name="patrol-team-shift-templates",
+    ),
+    path("shift-templates/<id:template_id>", teams.ShiftTemplateDetailApi.as_view(), name="shift-template"),
+    path("patrol-teams/<id:team_id>/shifts", shifts.PatrolTeamShiftCreateApi.as_view(), name="patrol-team-shifts"),
+    path("alliances/<id:alliance_id>/shifts", shifts.AllianceShiftListApi.as_view(), name="alliance-shifts"),
+    path("shifts/<id:shift_id>", shifts.ShiftDetailApi.as_view(), name="shift"),
+    path("shifts/<id:shift_id>/cancel", shifts.ShiftCancelApi.as_view(), name="shift-cancel"),
+    path("shifts/<id:shift_id>/signups", shifts.ShiftSignupCreateApi.as_view(), name="shift-signups"),
+    path("shift-signups/<id:signup_id>", shifts.ShiftSignupDetailApi.as_view(), name="shift-signup"),
+    path("shift-signups/<id:signup_id>/accept", shifts.ShiftOfferAcceptApi.as_view(), name="shift-signup-accept"),
+    path("shift-signups/<id:signup_id>/decline", shifts.ShiftOfferDeclineApi.as_view(), name="shift-signup-decline"),
+    path(
+        "shift-signups/<id:signup_id>/swap-requests",
+        shifts.ShiftSwapRequestCreateApi.as_view(),
+        name="shift-signup-swap-requests",
+    ),
+    path("swap-requests/<id:swap_id>/approve", shifts.SwapRequestApproveApi.as_view(), name="swap-request-approve"),
+    path("swap-requests/<id:swap_id>/reject", shifts.SwapRequestRejectApi.as_view(), name="swap-request-reject"),
+    path("swap-requests/<id:swap_id>/withdraw", shifts.SwapRequestWithdrawApi.as_view(), name="swap-request-withdraw"),
+    path("me/shifts", shifts.MyShiftListApi.as_view(), name="my-shifts"),
+    path("me/calendar-feed", shifts.MyCalendarFeedApi.as_view(), name="my-calendar-feed"),
 ]

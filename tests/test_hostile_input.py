@@ -449,6 +449,17 @@ def test_the_operations_without_a_body_are_the_ones_expected():
             ("DELETE", "/api/v1/stores/{store_id}/staff/{user_id}"),
             ("DELETE", "/api/v1/support-points/{point_id}"),
             ("DELETE", "/api/v1/users/{user_id}/roles/{role}"),
+            ("POST", "/api/v1/me/calendar-feed"),
+            ("DELETE", "/api/v1/me/calendar-feed"),
+            ("DELETE", "/api/v1/patrol-teams/{team_id}/members/{user_id}"),
+            ("DELETE", "/api/v1/shift-signups/{signup_id}"),
+            ("DELETE", "/api/v1/shift-templates/{template_id}"),
+            ("POST", "/api/v1/shift-signups/{signup_id}/accept"),
+            ("POST", "/api/v1/shift-signups/{signup_id}/decline"),
+            ("POST", "/api/v1/shifts/{shift_id}/cancel"),
+            ("POST", "/api/v1/swap-requests/{swap_id}/approve"),
+            ("POST", "/api/v1/swap-requests/{swap_id}/reject"),
+            ("POST", "/api/v1/swap-requests/{swap_id}/withdraw"),
         ]
     )
 
@@ -469,6 +480,7 @@ def test_an_operation_without_a_body_refuses_any_field_naming_it(lane, login, us
         **dict.fromkeys(["request_id", "invite_id", "member_id", "dispute_id", "seq", "user_id"], admin.pk),
         **dict.fromkeys(["incident_id", "station_id", "store_id"], 1),
         **dict.fromkeys(["zone_id", "grid_id", "route_id", "checkpoint_id", "point_id"], 1),
+        **dict.fromkeys(["team_id", "signup_id", "template_id", "shift_id", "swap_id"], 1),
     )
     client = login(admin)
     before = _snapshot()

@@ -18,6 +18,8 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Role
 from config.errors import ApplicationError
+from groups.selectors.patrol_rosters import team_access_or_404
+from groups.services.patrol_teams import patrol_team_member_add
 from groups.services.shift_check_ins import shift_check_in
 from tests.factories.accounts import role_granted
 from tests.factories.alliance import (
@@ -37,8 +39,10 @@ from tests.factories.patrol import (
     grid_make,
     offset_position,
     route_make,
+    shift_make,
     signup_make,
     support_point_make,
+    template_make,
     zone_make,
 )
 from tests.factories.patrol import shift_make as patrol_shift_make
@@ -62,6 +66,9 @@ class World:
     incident: object = None
     zone: object = None
     shift: object = None
+    patrol_team: object = None
+    patrol_zone: object = None
+    patroller: object = None  # a volunteer of the alliance, on the team
 
     def person(self, role: str = Role.MERCHANT, alliance_role: str | None = MemberRole.MERCHANT):
         user = self.user_factory(roles=[role])
@@ -233,6 +240,37 @@ def _patrol_attempts(world: World, first: int, count: int) -> None:
             )
 
 
+def _patrol_teams(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        leader = world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)
+        patrol_team_make(alliance=world.street.alliance, by=world.admin, name=f"第{number}巡逻队", leader=leader)
+
+
+def _patrol_members(world: World, first: int, count: int) -> None:
+    for _ in range(count):
+        patrol_team_member_add(
+            actor=world.admin,
+            team_access=team_access_or_404(user=world.admin, team_id=world.patrol_team.pk),
+            user_id=world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER).pk,
+        )
+
+
+def _shift_templates(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        template_make(
+            team=world.patrol_team, zone=world.patrol_zone, by=world.admin, name=f"第{number}班", rrule="FREQ=MONTHLY"
+        )
+
+
+def _shifts(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        shift = shift_make(
+            team=world.patrol_team, zone=world.patrol_zone, starts_at=timezone.now() + timedelta(days=number)
+        )
+        signup_make(shift=shift, user=world.patroller)
+        signup_make(shift=shift, user=world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER), role="fixed")
+
+
 def _nothing(world: World, first: int, count: int) -> None:
     pass
 
@@ -267,6 +305,13 @@ LIST_PINS: dict[str, Pin] = {
     "v1_patrol_zones_grids_list": Pin("/api/v1/patrol-zones/{zone}/grids", _admin, _patrol_grids, 7),
     "v1_alliances_patrol_routes_list": Pin("/api/v1/alliances/{alliance}/patrol-routes", _admin, _patrol_routes, 7),
     "v1_alliances_support_points_list": Pin("/api/v1/alliances/{alliance}/support-points", _admin, _support_points, 6),
+    "v1_alliances_patrol_teams_list": Pin("/api/v1/alliances/{alliance}/patrol-teams", _admin, _patrol_teams, 7),
+    "v1_patrol_teams_members_list": Pin("/api/v1/patrol-teams/{team}/members", _admin, _patrol_members, 8),
+    "v1_patrol_teams_shift_templates_list": Pin(
+        "/api/v1/patrol-teams/{team}/shift-templates", _admin, _shift_templates, 8
+    ),
+    "v1_alliances_shifts_list": Pin("/api/v1/alliances/{alliance}/shifts", _admin, _shifts, 7),
+    "v1_me_shifts_list": Pin("/api/v1/me/shifts", lambda w: w.patroller, _shifts, 4),
 }
 
 
@@ -306,6 +351,9 @@ def world(db, user_factory) -> World:
     built.joiner = user_factory(roles=[Role.VOLUNTEER], display_name="新人")
     built.incident = incident_make(reporter=street.merchant, alliance=street.alliance)
     built.zone = zone_make(alliance=street.alliance, by=admin, name="网格的巡区")
+    built.patroller = built.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)
+    built.patrol_zone = zone_make(alliance=street.alliance)
+    built.patrol_team = patrol_team_make(alliance=street.alliance, by=admin, members=(built.patroller,))
     return built
 
 
@@ -335,6 +383,7 @@ def test_a_list_endpoint_makes_as_many_queries_for_10_rows_as_for_2(operation_id
         incident=world.incident.pk,
         zone=world.zone.pk,
         shift=_patrol_shift(world).pk if "{shift}" in pin.path else 0,
+        team=world.patrol_team.pk,
     )
     client = login(pin.viewer(world))
     pin.add(world, 1, 2)

@@ -14,7 +14,8 @@ from PIL import Image
 from accounts.models import Role, User
 from alliance.models import Alliance, AllianceMembership, StationStaff
 from config.images import image_prepare
-from groups.models import ContactGroup, GroupMembership, Message, SupportPoint
+from groups.models import ContactGroup, GroupMembership, Message, PatrolTeamMember, Shift, SupportPoint
+from groups.services.shift_signups import shift_swap_request
 from tests.factories.alliance import (
     MemberRole,
     invite_make,
@@ -27,7 +28,16 @@ from tests.factories.alliance import (
     store_staff_make,
 )
 from tests.factories.groups import message_make, notice_make, team_make
-from tests.factories.patrol import grid_make, offset_position, route_make, support_point_make, zone_make
+from tests.factories.patrol import (
+    grid_make,
+    offset_position,
+    route_make,
+    signup_make,
+    support_point_make,
+    template_make,
+    zone_make,
+)
+from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.reports import comment_make, dispute_acknowledged, dispute_make, incident_accepted, incident_make
 from tests.fixtures.street import build_street
 
@@ -182,6 +192,23 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
         side.add(checkpoint_id=checkpoint.pk)
     for point in points:
         side.add(point_id=point.pk)
+    # Patrol: a team (with its contact group), a nightly template with its shifts, a place and a swap asked for.
+    patrol_team = patrol_team_make(
+        alliance=alliance, name=f"{name}义警队", leader=people["mall_manager"], members=(people["volunteer"],)
+    )
+    template = template_make(team=patrol_team, zone=zone, by=admin, slots={"fixed": 1, "mobile": 2})
+    shifts = list(Shift.objects.filter(template=template).order_by("starts_at")[:2])
+    place = signup_make(shift=shifts[0], user=people["volunteer"])
+    swap = shift_swap_request(actor=people["volunteer"], signup=place, to_user_id=people["officer"].pk)
+
+    side.add(team_id=patrol_team.pk)
+    for member in PatrolTeamMember.objects.filter(team=patrol_team):
+        side.add(team_id=patrol_team.pk, user_id=member.user_id)
+    side.add(template_id=template.pk)
+    for shift in shifts:
+        side.add(shift_id=shift.pk)
+    side.add(signup_id=place.pk)
+    side.add(swap_id=swap.pk)
     side.add(alliance_id=alliance.pk)
     for each in (invite, withdrawn):
         side.add(alliance_id=alliance.pk, invite_id=each.pk)
@@ -230,5 +257,7 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
         "into": [reported.pk, accepted.pk],
         "zone": [zone.pk],
         "checkpoints": [[checkpoint.pk for checkpoint in reversed(checkpoints)]],
+        "to_user": [people["officer"].pk, people["mall_manager"].pk],
+        "leaders": [[people["mall_manager"].pk]],
     }
     return side

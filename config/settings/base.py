@@ -175,6 +175,10 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-due-disputes": {"task": "reports.tasks.escalate_due_disputes_task", "schedule": 10.0},
     # Patrol: a check-out forgotten past the shift's end (+ grace) is closed with capped hours, exactly once.
     "close-forgotten-check-outs": {"task": "groups.tasks.close_forgotten_check_outs_task", "schedule": 60.0},
+    # Patrol rosters: shifts over the rolling horizon (idempotent), reminders and no-show checks (exactly once).
+    "generate-shifts": {"task": "groups.tasks.generate_shifts_task", "schedule": 60 * 60},
+    "shift-reminders-due": {"task": "groups.tasks.shift_reminders_due_task", "schedule": 30.0},
+    "shift-no-shows-due": {"task": "groups.tasks.shift_no_shows_due_task", "schedule": 30.0},
 }
 
 # --- patrol (check-in, checkpoint scans, check-out) ----------------------------------------------------------------
@@ -340,6 +344,17 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+
+# --- patrol ------------------------------------------------------------------------------------------------------
+# Check-in is accepted until this long after a shift's start (then the no-show check runs), and a forgotten
+# check-out is closed this long after its end.
+PATROL_CHECK_IN_GRACE_MINUTES = env.int("PINGAN_PATROL_CHECK_IN_GRACE_MINUTES", default=15)
+# Confirmed people are reminded this long before a shift starts.
+PATROL_REMINDER_MINUTES = env.int("PINGAN_PATROL_REMINDER_MINUTES", default=60)
+# A held place can be given up until this long before the shift starts; later, the leader removes it.
+PATROL_CANCEL_CUTOFF_MINUTES = env.int("PINGAN_PATROL_CANCEL_CUTOFF_MINUTES", default=120)
+# Shifts are generated from their templates this many days ahead.
+PATROL_SHIFT_HORIZON_DAYS = env.int("PINGAN_PATROL_SHIFT_HORIZON_DAYS", default=14)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

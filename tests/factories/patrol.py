@@ -10,10 +10,12 @@ signature, so the tests built on it follow."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
 
 from accounts.models import Role, User
-from alliance.models import Alliance, StationStaff
+from alliance.models import Alliance, AllianceMembership, StationStaff
 from alliance.selectors import alliance_access_for, unit_and_units_above
 from config.geo import METRES_PER_DEGREE_LATITUDE
 from groups.models import (
@@ -24,14 +26,19 @@ from groups.models import (
     PatrolZone,
     Shift,
     ShiftSignup,
+    ShiftTemplate,
     SupportPoint,
 )
+from groups.selectors.patrol_rosters import team_access_or_404
+from groups.services.patrol_teams import patrol_team_create, patrol_team_member_add
 from groups.services.patrol_zones import (
     patrol_grid_create,
     patrol_route_create,
     patrol_zone_create,
     support_point_create,
 )
+from groups.services.shift_signups import shift_signup
+from groups.services.shifts import shift_deadlines, shift_template_create
 
 # Fengming Golden Street (凤鸣金街), Fengxian, Shanghai: WGS-84.
 FENGMING_CENTRE = (30.9180, 121.4740)
@@ -171,6 +178,12 @@ def support_point_make(
     )
 
 
+def _alliance_manager(alliance: Alliance) -> User | None:
+    """Someone who may make the alliance's teams: its first admin (the founding police admin in most tests)."""
+    membership = AllianceMembership.objects.filter(alliance=alliance, role="admin").order_by("pk").first()
+    return membership.user if membership is not None else None
+
+
 def team_make(
     *,
     alliance: Alliance,
@@ -178,13 +191,62 @@ def team_make(
     kind: str = PatrolTeam.Kind.VOLUNTEER_POLICE,
     leader: User | None = None,
     members: tuple[User, ...] = (),
+    by: User | None = None,
 ) -> PatrolTeam:
-    team = PatrolTeam.objects.create(alliance=alliance, name=name, kind=kind)
-    if leader is not None:
-        PatrolTeamMember.objects.create(team=team, user=leader, role=PatrolTeamMember.Role.LEADER)
+    """A team made through ``patrol_team_create`` by ``by`` (default: the alliance's first admin), with its
+    contact group; leader and members must be alliance members who patrol. An alliance made without a founder has
+    nobody who may make a team, so there the team is made as the admin site makes it."""
+    actor = by or _alliance_manager(alliance)
+    if actor is None:
+        team = PatrolTeam.objects.create(alliance=alliance, name=name, kind=kind)
+        if leader is not None:
+            PatrolTeamMember.objects.create(team=team, user=leader, role=PatrolTeamMember.Role.LEADER)
+        for member in members:
+            PatrolTeamMember.objects.create(team=team, user=member)
+        return team
+    team = patrol_team_create(
+        actor=actor,
+        access=alliance_access_for(user=actor, alliance=alliance),
+        name=name,
+        kind=kind,
+        leader_ids=[leader.pk] if leader is not None else [],
+    )
+    team_access = team_access_or_404(user=actor, team_id=team.pk)
     for member in members:
-        PatrolTeamMember.objects.create(team=team, user=member)
+        patrol_team_member_add(actor=actor, team_access=team_access, user_id=member.pk)
     return team
+
+
+def template_make(
+    *,
+    team: PatrolTeam,
+    zone: PatrolZone,
+    by: User | None = None,
+    name: str = "夜间巡逻",
+    rrule: str = "FREQ=DAILY",
+    starts_on: date | None = None,
+    start_time: time = time(22, 0),
+    duration_minutes: int = 240,
+    slots: dict | None = None,
+    route: PatrolRoute | None = None,
+    now: datetime | None = None,
+) -> ShiftTemplate:
+    """A template through ``shift_template_create`` (its shifts over the horizon are made at once)."""
+    actor = by or _alliance_manager(team.alliance)
+    now = now or timezone.now()
+    return shift_template_create(
+        actor=actor,
+        team_access=team_access_or_404(user=actor, team_id=team.pk),
+        name=name,
+        rrule=rrule,
+        starts_on=starts_on or timezone.localdate(now),
+        start_time=start_time,
+        duration_minutes=duration_minutes,
+        zone_id=zone.pk,
+        route_id=route.pk if route is not None else None,
+        slots=slots or {"fixed": 1, "mobile": 3, "vehicle": 1},
+        now=now,
+    )
 
 
 def shift_make(
@@ -197,6 +259,9 @@ def shift_make(
     slots: dict | None = None,
     name: str = "夜间巡逻",
 ) -> Shift:
+    """An ad-hoc shift at any time, past ones included (``shift_create`` takes future ones only), with the timers
+    the app sets."""
+    ends_at = starts_at + timedelta(hours=hours)
     return Shift.objects.create(
         team=team,
         alliance=team.alliance,
@@ -204,10 +269,14 @@ def shift_make(
         route=route,
         name=name,
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=hours),
+        ends_at=ends_at,
         slots=slots or {"fixed": 1, "mobile": 3, "vehicle": 1},
+        **shift_deadlines(starts_at=starts_at, ends_at=ends_at),
     )
 
 
 def signup_make(*, shift: Shift, user: User, role: str = "mobile") -> ShiftSignup:
-    return ShiftSignup.objects.create(shift=shift, user=user, role=role, status=ShiftSignup.Status.CONFIRMED)
+    """``user`` signs up through ``shift_signup`` (eligibility, capacity, overlaps); on a shift already running the
+    sign-up is made as at a minute before its start."""
+    now = min(timezone.now(), shift.starts_at - timedelta(minutes=1))
+    return shift_signup(actor=user, shift=shift, role=role, now=now)

@@ -44,3 +44,7 @@ def qingguo(db, user_factory) -> GroupStreet:
 @pytest.fixture
 def fengming(db, user_factory) -> GroupStreet:
     return build_group_street(user_factory, "凤鸣金街联盟", "fengming")
+
+
+# Patrol rosters: a street with a team, and another jurisdiction's (tests/groups/patrol_roster_fixtures.py).
+from tests.groups.patrol_roster_fixtures import other_patrol, patrol  # noqa: E402, F401
