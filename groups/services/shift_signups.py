@@ -370,4 +370,4 @@ def patrol_member_left_alliance(*, alliance, user, now: datetime | None = None) 
         user=user, shift__alliance=alliance, shift__starts_at__gt=now, status__in=ShiftSignup.HOLDING_STATUSES
     ).select_related("shift")
     for signup in upcoming:
-        _free_place(signup=_lock_signup(signup), status=ShiftSignup.Status.REMOVED, now=now)
+        _free_place(signup=_lock_signup(signup), status=ShiftSignup.Status.CANCELLED, now=now)

@@ -39,6 +39,7 @@ from groups.services.patrol_zones import (
 )
 from groups.services.shift_signups import shift_signup
 from groups.services.shifts import shift_deadlines, shift_template_create
+from tests.factories.alliance import member_add
 
 # Fengming Golden Street (凤鸣金街), Fengxian, Shanghai: WGS-84.
 FENGMING_CENTRE = (30.9180, 121.4740)
@@ -276,7 +277,10 @@ def shift_make(
 
 
 def signup_make(*, shift: Shift, user: User, role: str = "mobile") -> ShiftSignup:
-    """``user`` signs up through ``shift_signup`` (eligibility, capacity, overlaps); on a shift already running the
-    sign-up is made as at a minute before its start."""
+    """``user`` signs up through ``shift_signup`` (eligibility, capacity, overlaps), joining the shift's alliance as a
+    volunteer first when not a member; on a shift already running the sign-up is made as at a minute before its
+    start."""
+    if not AllianceMembership.objects.filter(alliance_id=shift.alliance_id, user=user).exists():
+        member_add(shift.alliance, user, AllianceMembership.Role.VOLUNTEER)  # a volunteer joins, then signs up
     now = min(timezone.now(), shift.starts_at - timedelta(minutes=1))
     return shift_signup(actor=user, shift=shift, role=role, now=now)

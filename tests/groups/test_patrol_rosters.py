@@ -495,7 +495,7 @@ def test_leaving_the_alliance_leaves_its_teams_and_offers_ones_places_onward(log
     assert response.status_code == 204, response.content
     assert not PatrolTeamMember.objects.filter(user=patrol.volunteers[0]).exists()
     assert not GroupMembership.objects.filter(group=patrol.team.contact_group, user=patrol.volunteers[0]).exists()
-    assert ShiftSignup.objects.get(pk=held.pk).status == "removed"
+    assert ShiftSignup.objects.get(pk=held.pk).status == "cancelled"  # they left: their own act, not a leader's removal
     assert ShiftSignup.objects.get(pk=waiting.pk).status == "offered"
 
 
