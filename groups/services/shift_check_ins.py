@@ -59,8 +59,9 @@ def _check_in_refusal(fix: PhoneFix, signup: ShiftSignup) -> PatrolRefused | Non
         return PatrolRefused(Code.SHIFT_CANCELLED)
     if signup.attendance == Attendance.ON_DUTY:
         return PatrolRefused(Code.ALREADY_CHECKED_IN)
-    if signup.attendance != Attendance.EXPECTED:
-        # Checked out already, closed automatically, or marked a no-show: a new check-in would rewrite the record.
+    if signup.attendance not in (Attendance.EXPECTED, Attendance.NO_SHOW):
+        # Checked out already or closed automatically: a new check-in would rewrite the record. A no-show (marked 15
+        # minutes in) who turns up while the shift runs is late, not absent: their check-in replaces the mark.
         return PatrolRefused(Code.ALREADY_CHECKED_OUT)
     refusal = phone_refusal(fix) or window_refusal(shift, fix.event_time)
     if refusal:

@@ -413,3 +413,16 @@ def test_the_export_has_the_attempts_and_deleting_the_account_drops_where_they_s
     assert [(a["accepted"], a["refusal_code"]) for a in exported] == [(False, "outside_zone"), (True, "")]
     assert PatrolAttempt.objects.count() == 2
     assert not PatrolAttempt.objects.filter(latitude__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_a_volunteer_marked_a_no_show_who_arrives_late_is_checked_in(login, duty):
+    # given the no-show check already ran (15 minutes in) and marked the volunteer, still inside the shift
+    ShiftSignup.objects.filter(pk=duty.signup.pk).update(attendance=ShiftSignup.Attendance.NO_SHOW)
+
+    # when they arrive and check in from the street
+    response = check_in(login(duty.volunteer), duty, centre_body())
+
+    # then the late arrival counts: on duty, the no-show gone
+    assert response.status_code == 200, response.content
+    assert ShiftSignup.objects.get(pk=duty.signup.pk).attendance == "on_duty"
