@@ -8,11 +8,14 @@ Positions are WGS-84, around the demo street's centre (``seed_demo.ALLIANCES``; 
 seed, rows are found by stable keys (names within their alliance, team, zone or route; the template and start of a
 shift) and only what is missing is made.
 
-Rows are made with the ORM for now. Each part moves to its service once that exists, keeping the keys:
-zones, grids, routes and checkpoints to ``groups/services/patrol_zones.py`` (which validates the GeoJSON and keeps
-the bounding box), support points to their service beside it, the team and its members to the team service (which
-also makes the team's contact group), the template and tonight's shift to the shift generation (which owns the
-reminder, no-show and close deadlines), the places to the sign-up service.
+Each part is made through the service that makes it in the app, so the demo's rows are what the app would have
+made (boundaries checked and their bounding boxes kept, the team's contact group, the shifts' deadlines): zones,
+grids, the route with its checkpoints and the support points through ``groups/services/patrol_zones.py`` as the
+platform itself (``actor=None``, the admin site's and the seed's path); the team and its members through
+``groups/services/patrol_teams.py`` by the alliance's founding police admin (who runs the alliance, so may make
+teams; they are the admin of the team's contact group, as its maker is in the app); the nightly template through
+``shift_template_create`` by the team's leader and tonight's shift from the generator (``shifts_generate_for_template``,
+on the unique (template, start) key); the places through ``shift_signup`` by each volunteer.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from alliance.demo_city import DemoLogin
-from alliance.management.commands.seed_demo import FENGMING
+from alliance.management.commands.seed_demo import FENGMING, PEOPLE
 from alliance.models import Alliance
+from alliance.selectors import alliance_access_for
 from groups.models import (
-    Checkpoint,
-    PatrolGrid,
+    GroupMembership,
     PatrolRoute,
     PatrolTeam,
     PatrolTeamMember,
@@ -39,6 +42,18 @@ from groups.models import (
     SlotRole,
     SupportPoint,
 )
+from groups.selectors.patrol_rosters import team_access_or_404
+from groups.services.contact_groups import team_group_create
+from groups.services.patrol_teams import patrol_team_create, patrol_team_member_add
+from groups.services.patrol_zones import (
+    checkpoint_create,
+    patrol_grid_create,
+    patrol_route_create,
+    patrol_zone_create,
+    support_point_create,
+)
+from groups.services.shift_signups import shift_signup
+from groups.services.shifts import shift_template_create, shifts_generate_for_template
 
 TEAM = "凤鸣金街平安义警队"
 ROUTE = "凤鸣金街巡逻主线"
@@ -107,6 +122,12 @@ TEAM_MEMBERS = (
 )
 
 
+# The alliance's founding police admin (陈所长, the station chief): runs the alliance, so makes its patrol team.
+POLICE_ADMIN = next(
+    phone for phone, _name, role, _in_alliance, slugs in PEOPLE if role == Role.POLICE_ADMIN and FENGMING in slugs
+)
+
+
 def seed_fengming_patrol(*, alliances: dict[str, Alliance], created: Counter[str]) -> list[DemoLogin]:
     """The part registered with ``alliance.demo_city``: idempotent, inside the seed's transaction."""
     alliance = alliances[FENGMING]
@@ -115,7 +136,7 @@ def seed_fengming_patrol(*, alliances: dict[str, Alliance], created: Counter[str
     route = _seed_route(alliance, red, created)
     _seed_support_points(alliance, created)
     team, people = _seed_team(alliance, created)
-    shift = _seed_tonight(team, red, route, created)
+    shift = _seed_tonight(team, red, route, people[LEADER], created)
     places = _seed_places(shift, people, created)
     window = f"{timezone.localtime(shift.starts_at):%m-%d %H:%M}-{timezone.localtime(shift.ends_at):%H:%M}"
     logins = []
@@ -128,75 +149,108 @@ def seed_fengming_patrol(*, alliances: dict[str, Alliance], created: Counter[str
     return logins
 
 
-def _bounding_box(boundary: dict) -> dict:
-    longitudes = [position[0] for position in boundary["coordinates"][0]]
-    latitudes = [position[1] for position in boundary["coordinates"][0]]
-    return {
-        "min_latitude": min(latitudes),
-        "max_latitude": max(latitudes),
-        "min_longitude": min(longitudes),
-        "max_longitude": max(longitudes),
-    }
-
-
 def _seed_zones(alliance: Alliance, created: Counter[str]) -> dict[str, PatrolZone]:
     zones = {}
     for name, grade, boundary, focus, grids in ZONES:
-        zone, is_new = PatrolZone.objects.get_or_create(
-            alliance=alliance,
-            name=name,
-            defaults={
-                "risk_grade": grade,
-                "boundary": boundary,
-                "focus_starts": focus[0] if focus else None,
-                "focus_ends": focus[1] if focus else None,
-                **_bounding_box(boundary),
-            },
-        )
-        created["patrol zones"] += is_new
-        for grid_name, grid_boundary in grids:
-            _, is_new = PatrolGrid.objects.get_or_create(
-                zone=zone, name=grid_name, defaults={"boundary": grid_boundary}
+        zone = PatrolZone.objects.filter(alliance=alliance, name=name).first()
+        if zone is None:
+            zone = patrol_zone_create(
+                actor=None,
+                access=None,
+                alliance=alliance,
+                name=name,
+                risk_grade=grade,
+                boundary=boundary,
+                focus_starts=focus[0] if focus else None,
+                focus_ends=focus[1] if focus else None,
             )
-            created["grids"] += is_new
+            created["patrol zones"] += 1
+        # A zone archived by hand keeps its grids as they were (the service refuses changes to it).
+        known = set(zone.grids.values_list("name", flat=True))
+        for grid_name, grid_boundary in grids:
+            if grid_name not in known and not zone.is_archived:
+                patrol_grid_create(actor=None, access=None, zone=zone, name=grid_name, boundary=grid_boundary)
+                created["grids"] += 1
         zones[name] = zone
     return zones
 
 
+def _checkpoint_fields(position: int) -> dict:
+    name, latitude, longitude = CHECKPOINTS[position - 1]
+    return {"name": name, "latitude": latitude, "longitude": longitude, "radius_metres": 50, "position": position}
+
+
 def _seed_route(alliance: Alliance, zone: PatrolZone, created: Counter[str]) -> PatrolRoute:
-    route, is_new = PatrolRoute.objects.get_or_create(alliance=alliance, name=ROUTE, defaults={"zone": zone})
-    created["patrol routes"] += is_new
-    for position, (name, latitude, longitude) in enumerate(CHECKPOINTS, start=1):
-        _, is_new = Checkpoint.objects.get_or_create(
-            route=route,
-            position=position,
-            defaults={"name": name, "latitude": latitude, "longitude": longitude, "radius_metres": 50},
+    route = PatrolRoute.objects.filter(alliance=alliance, name=ROUTE).first()
+    positions = range(1, len(CHECKPOINTS) + 1)
+    if route is None:
+        checkpoints = [_checkpoint_fields(position) for position in positions]
+        route = patrol_route_create(
+            actor=None, access=None, alliance=alliance, name=ROUTE, zone=zone, checkpoints=checkpoints
         )
-        created["checkpoints"] += is_new
+        created["patrol routes"] += 1
+        created["checkpoints"] += len(checkpoints)
+        return route
+    if route.is_archived:
+        return route
+    taken = set(route.checkpoints.values_list("position", flat=True))
+    for position in positions:
+        if position not in taken:
+            checkpoint_create(actor=None, access=None, route=route, **_checkpoint_fields(position))
+            created["checkpoints"] += 1
     return route
 
 
 def _seed_support_points(alliance: Alliance, created: Counter[str]) -> None:
+    known = set(SupportPoint.objects.filter(alliance=alliance).values_list("name", flat=True))
     for kind, name, latitude, longitude, rings in SUPPORT_POINTS:
-        _, is_new = SupportPoint.objects.get_or_create(
-            alliance=alliance,
-            name=name,
-            defaults={"kind": kind, "latitude": latitude, "longitude": longitude, "ring_metres": rings},
-        )
-        created["support points"] += is_new
+        if name not in known:
+            support_point_create(
+                actor=None,
+                access=None,
+                alliance=alliance,
+                kind=kind,
+                name=name,
+                latitude=latitude,
+                longitude=longitude,
+                ring_metres=rings,
+            )
+            created["support points"] += 1
 
 
 def _seed_team(alliance: Alliance, created: Counter[str]) -> tuple[PatrolTeam, dict[str, User]]:
-    team, is_new = PatrolTeam.objects.get_or_create(
-        alliance=alliance, name=TEAM, defaults={"kind": PatrolTeam.Kind.VOLUNTEER_POLICE}
-    )
-    created["patrol teams"] += is_new
     # The people are the alliance's volunteers, made by the seed before this part runs.
     people = {str(user.phone): user for user in User.objects.filter(phone__in=[p for p, _ in TEAM_MEMBERS])}
+    police_admin = User.objects.get(phone=POLICE_ADMIN)
+    team = PatrolTeam.objects.filter(alliance=alliance, name=TEAM).first()
+    if team is None:
+        access = alliance_access_for(user=police_admin, alliance=alliance)
+        team = patrol_team_create(
+            actor=police_admin,
+            access=access,
+            name=TEAM,
+            kind=PatrolTeam.Kind.VOLUNTEER_POLICE,
+            leader_ids=[people[LEADER].pk],
+        )
+        created["patrol teams"] += 1
+        created["team members"] += 1
+    elif team.contact_group is None:
+        # A team seeded before teams had their contact group gets one, as the app would have made it.
+        access = alliance_access_for(user=police_admin, alliance=alliance)
+        team.contact_group = team_group_create(actor=police_admin, access=access, name=team.name, member_ids=[])
+        team.save(update_fields=["contact_group"])
+    team_access = team_access_or_404(user=police_admin, team_id=team.pk)
+    roles = dict(PatrolTeamMember.objects.filter(team=team).values_list("user_id", "role"))
+    in_group = set(GroupMembership.objects.filter(group=team.contact_group).values_list("user_id", flat=True))
     for phone, _place in TEAM_MEMBERS:
-        role = PatrolTeamMember.Role.LEADER if phone == LEADER else PatrolTeamMember.Role.MEMBER
-        _, is_new = PatrolTeamMember.objects.get_or_create(team=team, user=people[phone], defaults={"role": role})
-        created["team members"] += is_new
+        user = people[phone]
+        if user.pk in roles and user.pk in in_group:
+            continue  # a role changed by hand stays as it is
+        default = PatrolTeamMember.Role.LEADER if phone == LEADER else PatrolTeamMember.Role.MEMBER
+        patrol_team_member_add(
+            actor=police_admin, team_access=team_access, user_id=user.pk, role=roles.get(user.pk, default)
+        )
+        created["team members"] += user.pk not in roles
     return team, people
 
 
@@ -210,52 +264,52 @@ def tonight_starts(now: datetime | None = None) -> datetime:
     return datetime.combine(day, NIGHT_STARTS, tzinfo=timezone.get_default_timezone())
 
 
-def _seed_tonight(team: PatrolTeam, zone: PatrolZone, route: PatrolRoute, created: Counter[str]) -> Shift:
+def _seed_tonight(team: PatrolTeam, zone: PatrolZone, route: PatrolRoute, leader: User, created: Counter[str]) -> Shift:
+    """The nightly template (planned by the team's leader) and tonight's shift from the shift generator.
+
+    The generator makes the shifts that start from the ``now`` it is given onward, so after 22:00 (and until the
+    shift ends at 02:00) it would begin with tomorrow's. The seed hands it tonight's start as ``now`` instead: the
+    demo is about tonight's shift, which then has the deadlines every generated shift has. Seeded while the shift
+    is on, those deadlines are due at once, as they would be for a shift that started while the sweep was down:
+    the sweep sends the late reminder and marks who has not checked in a no-show (a late check-in still counts).
+    """
     starts_at = tonight_starts()
-    template, is_new = ShiftTemplate.objects.get_or_create(
-        team=team,
-        name=NIGHT_SHIFT,
-        defaults={
-            "rrule": "FREQ=DAILY",
-            "starts_on": timezone.localtime(starts_at).date(),
-            "start_time": NIGHT_STARTS,
-            "duration_minutes": NIGHT_MINUTES,
-            "zone": zone,
-            "route": route,
-            "slots": NIGHT_SLOTS,
-        },
-    )
-    created["shift templates"] += is_new
-    ends_at = starts_at + timedelta(minutes=NIGHT_MINUTES)
-    shift, is_new = Shift.objects.get_or_create(
-        template=template,
-        starts_at=starts_at,
-        defaults={
-            "team": team,
-            "alliance": team.alliance,
-            "zone": zone,
-            "route": route,
-            "name": NIGHT_SHIFT,
-            "ends_at": ends_at,
-            "slots": NIGHT_SLOTS,
-            # The patrol sweep's deadlines, as the shift generation sets them: a reminder an hour before, the
-            # no-show check half an hour in, the automatic check-out at the end.
-            "remind_at": starts_at - timedelta(hours=1),
-            "no_show_check_at": starts_at + timedelta(minutes=30),
-            "close_at": ends_at,
-        },
-    )
-    created["shifts"] += is_new
-    return shift
+    before = Shift.objects.filter(team=team).count()
+    template = ShiftTemplate.objects.filter(team=team, name=NIGHT_SHIFT).first()
+    if template is None:
+        template = shift_template_create(
+            actor=leader,
+            team_access=team_access_or_404(user=leader, team_id=team.pk),
+            name=NIGHT_SHIFT,
+            rrule="FREQ=DAILY",
+            starts_on=timezone.localtime(starts_at).date(),
+            start_time=NIGHT_STARTS,
+            duration_minutes=NIGHT_MINUTES,
+            zone_id=zone.pk,
+            route_id=route.pk,
+            slots=NIGHT_SLOTS,
+            now=starts_at,
+        )
+        created["shift templates"] += 1
+    else:
+        # Seeded on an earlier day: tonight's shift (and the nights after it) are made by the same generator.
+        shifts_generate_for_template(template=template, now=starts_at)
+    created["shifts"] += Shift.objects.filter(team=team).count() - before
+    return Shift.objects.select_related("team__alliance").get(template=template, starts_at=starts_at)
 
 
 def _seed_places(shift: Shift, people: dict[str, User], created: Counter[str]) -> dict[str, str]:
     """Tonight's places by phone. A person who already has a row on the shift (signed up, or cancelled in the demo)
-    is left as they are."""
+    is left as they are, and a shift cancelled by hand gets no places."""
+    # The volunteers signed up before the shift began: seeded while it is on, they did so an hour before its start
+    # (sign-ups close at the start).
+    signed_up_at = min(timezone.now(), shift.starts_at - timedelta(hours=1))
     for phone, place in TEAM_MEMBERS:
-        if place is None or ShiftSignup.objects.filter(shift=shift, user=people[phone]).exists():
+        if place is None or shift.status != Shift.Status.SCHEDULED:
             continue
-        ShiftSignup.objects.create(shift=shift, user=people[phone], role=place, status=ShiftSignup.Status.CONFIRMED)
+        if ShiftSignup.objects.filter(shift=shift, user=people[phone]).exists():
+            continue
+        shift_signup(actor=people[phone], shift=shift, role=place, now=signed_up_at)
         created["sign-ups"] += 1
     holding = ShiftSignup.objects.filter(shift=shift, status=ShiftSignup.Status.CONFIRMED).select_related("user")
     return {str(signup.user.phone): signup.role for signup in holding if signup.user.phone}
