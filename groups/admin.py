@@ -1,9 +1,13 @@
-"""Contact groups, their members and lines, and patrol geography (zones with their grids, routes with their
-checkpoints, support points) in the admin site, scoped like every admin page
-(``alliance.admin_scoping``): a police admin sees the groups of their jurisdiction's alliances only."""
+"""Contact groups, their members and lines, patrol geography (zones with their grids, routes with their
+checkpoints, support points), teams and rosters, and what happened on duty (attempts, scans, the patrol log) in the
+admin site, scoped like every admin page (``alliance.admin_scoping``): a police admin sees the groups of their
+jurisdiction's alliances only. Calendar feeds are not shown: their addresses are secrets."""
 
 from django import forms
 from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from alliance.admin_scoping import ScopedModelAdmin, ScopedTabularInline
@@ -11,10 +15,13 @@ from config.errors import ApplicationError
 from config.geojson import BoundaryError, patrol_boundary_clean
 from groups.models import (
     Checkpoint,
+    CheckpointScan,
     ContactGroup,
     GroupMembership,
     Message,
+    PatrolAttempt,
     PatrolGrid,
+    PatrolLogEntry,
     PatrolRoute,
     PatrolTeam,
     PatrolTeamMember,
@@ -266,3 +273,116 @@ class ShiftAdmin(ScopedModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- what happened on duty: records, read by police, written only by the app ---------------------------------------
+
+
+def _shift_label(shift) -> str:
+    return f"{shift.name} {timezone.localtime(shift.starts_at):%Y-%m-%d %H:%M}" if shift else ""
+
+
+class DutyRecordAdmin(ScopedModelAdmin):
+    """Check-ins, scans and log entries are the record of a patrol (statistics, disputes about who was there): the
+    admin reads them and nobody edits or deletes them here. Rows go with their shift, or with the person's data."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PatrolAttempt)
+class PatrolAttemptAdmin(DutyRecordAdmin):
+    alliance_path = "shift__alliance"
+    list_display = [
+        "received_at",
+        "user",
+        "shift_label",
+        "kind",
+        "accepted",
+        "refusal_code",
+        "distance",
+        "accuracy_metres",
+        "mock_location",
+        "offline",
+    ]
+    list_filter = ["kind", "accepted", "refusal_code", "mock_location", "offline"]
+    search_fields = ["user__phone", "user__display_name"]
+    date_hierarchy = "received_at"
+    list_select_related = ["user", "shift"]
+
+    @admin.display(description=_("shift"), ordering="shift__starts_at")
+    def shift_label(self, attempt):
+        return _shift_label(attempt.shift)
+
+    @admin.display(description=_("distance"))
+    def distance(self, attempt):
+        """The figures of a refusal for being too far: from the zone at check-in, from the checkpoint at a scan."""
+        detail = attempt.refusal_detail or {}
+        if "metres_outside" in detail:
+            return _("%(metres)s m outside the zone") % {"metres": detail["metres_outside"]}
+        if "metres_away" in detail:
+            return _("%(metres)s m from the checkpoint (radius %(radius)s m)") % {
+                "metres": detail["metres_away"],
+                "radius": detail.get("radius_metres", "?"),
+            }
+        return self.get_empty_value_display()
+
+
+@admin.register(CheckpointScan)
+class CheckpointScanAdmin(DutyRecordAdmin):
+    alliance_path = "signup__shift__alliance"
+    list_display = ["scanned_at", "person", "shift_label", "checkpoint", "round", "latitude", "longitude"]
+    list_filter = [("checkpoint__route", related_only)]
+    search_fields = ["signup__user__phone", "signup__user__display_name", "checkpoint__name"]
+    date_hierarchy = "scanned_at"
+    list_select_related = ["signup__user", "signup__shift", "checkpoint"]
+
+    @admin.display(description=_("person"), ordering="signup__user")
+    def person(self, scan):
+        return scan.signup.user
+
+    @admin.display(description=_("shift"), ordering="signup__shift__starts_at")
+    def shift_label(self, scan):
+        return _shift_label(scan.signup.shift)
+
+
+@admin.register(PatrolLogEntry)
+class PatrolLogEntryAdmin(DutyRecordAdmin):
+    alliance_path = "signup__shift__alliance"
+    list_display = ["created_at", "person", "shift_label", "kind", "note", "flyers", "people_reached", "incident"]
+    list_filter = ["kind", ("incident_id", admin.EmptyFieldListFilter)]
+    search_fields = ["signup__user__phone", "signup__user__display_name", "note"]
+    date_hierarchy = "created_at"
+    list_select_related = ["signup__user", "signup__shift"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "incident"]
+
+    @admin.display(description=_("person"), ordering="signup__user")
+    def person(self, entry):
+        return entry.signup.user
+
+    @admin.display(description=_("shift"), ordering="signup__shift__starts_at")
+    def shift_label(self, entry):
+        return _shift_label(entry.signup.shift)
+
+    @admin.display(description=_("incident report"), ordering="incident_id")
+    def incident(self, entry):
+        """A link to the incident the hidden danger became. By the admin URL's name, not an import: the incident
+        lives in ``reports``, above ``groups``; its own admin page is scoped to the viewer's jurisdiction."""
+        if entry.incident_id is None:
+            return self.get_empty_value_display()
+        try:
+            url = reverse("admin:reports_incident_change", args=[entry.incident_id])
+        except NoReverseMatch:
+            return f"#{entry.incident_id}"
+        return format_html('<a href="{}">#{}</a>', url, entry.incident_id)
