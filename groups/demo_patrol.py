@@ -1,7 +1,8 @@
 """The demo city's patrol (``manage.py seed_demo``, through ``alliance/demo_city.py``): Fengming Golden Street
 (凤鸣金街) split into a red, a yellow and a blue zone with grids, its patrol main line with five checkpoints, its
-support points, the volunteer police team (平安义警队) with its leader, the nightly 22:00-02:00 shift and tonight's
-shift with three of its five places taken, so that a volunteer can sign up for the rest from the app.
+support points, the volunteer police team (平安义警队) with its leader and contact group, the nightly 22:00-02:00
+template with its shifts over the planning horizon, and tonight's shift with three of its five places taken, so that a
+volunteer can sign up for the rest from the app.
 
 Positions are WGS-84, around the demo street's centre (``seed_demo.ALLIANCES``; its stores line the street from
 116.5938 to 116.5966 east, 34.69585 to 34.69615 north), and the red zone holds every store. Like the rest of the
