@@ -2,6 +2,7 @@ from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
 from groups.apis import contact_groups as apis
+from groups.apis import patrol_on_duty
 
 urlpatterns = [
     path("groups", apis.GroupListApi.as_view(), name="groups"),
@@ -25,4 +26,5 @@ urlpatterns = [
         name="group-team-member",
     ),
     path("alliances/<id:alliance_id>/groups", apis.TeamGroupCreateApi.as_view(), name="alliance-team-groups"),
+    path("alliances/<id:alliance_id>/on-duty", patrol_on_duty.AllianceOnDutyApi.as_view(), name="alliance-on-duty"),
 ]
