@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import is_police
 from alliance.models import Alliance
-from alliance.selectors import alliance_access
+from alliance.selectors import alliance_access, alliance_access_for
 from config.coordinates import COORDINATE_SYSTEMS, WGS84, to_wgs84
 from config.errors import ApplicationError
 from config.serializer_fields import IdField
@@ -85,13 +85,19 @@ class OnDutyPageOutput(serializers.Serializer):
 
 def _alliance_for_on_duty_or_404(user, alliance_id: int) -> Alliance:
     """The alliance if ``user`` may see who is on duty in it: 404 for those who cannot see the alliance at all, 403
-    for its members who are not told (merchants)."""
-    access = alliance_access(user=user, alliance_id=alliance_id)
-    if access is not None and can_see_on_duty(user, access):
-        return access.alliance
-    alliance = access.alliance if access is not None else Alliance.objects.filter(pk=alliance_id).first()
-    if alliance is not None and is_police(user) and police_posted_over(user=user, alliance=alliance):
-        return alliance
+    for its members who are not told (merchants). Police may watch it through their posts without being members,
+    so for them the alliance is read first (once), then their membership and posts."""
+    if is_police(user):
+        alliance = Alliance.objects.filter(pk=alliance_id).first()
+        if alliance is None:
+            raise Http404
+        access = alliance_access_for(user=user, alliance=alliance)
+        if can_see_on_duty(user, access) or police_posted_over(user=user, alliance=alliance):
+            return alliance
+    else:
+        access = alliance_access(user=user, alliance_id=alliance_id)
+        if access is not None and can_see_on_duty(user, access):
+            return access.alliance
     if access is None:
         raise Http404
     raise ApplicationError.permission_denied(_("Only the police, the alliance's admins and its responders see this."))

@@ -9,22 +9,24 @@ Two kinds of people are on duty:
   police liaisons and mall managers, and police officers holding any other role in the alliance (an officer who is
   also its admin), as ``alliance.permissions.can_go_on_duty`` allows.
 
-Two queries whatever the size of the city, each on an index: the sign-ups through the alliance's shifts starting
-in a bounded window (``shift_alliance_start``) and the partial ``signup_on_duty`` index; the memberships through
-``membership_on_duty``. Distances are measured in Python over those rows (a few dozen per alliance; see
+One query whatever the size of the city, each half on an index: the sign-ups through the alliance's shifts
+starting in a bounded window (``shift_alliance_start``) and the partial ``signup_on_duty`` index; the memberships
+through ``membership_on_duty``. Distances are measured in Python over those rows (a few dozen per alliance; see
 bench/dispatch_lookup.py for the city-scale figures).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from accounts.models import Role, RoleGrant
+from accounts.models import Role, RoleGrant, User
 from alliance.models import Alliance, AllianceMembership, StationStaff
 from alliance.selectors import units_under
 from config.geo import distance_metres
@@ -67,45 +69,88 @@ def check_in_grace() -> timedelta:
     return timedelta(minutes=getattr(settings, "PATROL_CHECK_IN_GRACE_MINUTES", 15))
 
 
-def _volunteers(*, alliance_id: int, zone_id: int | None, now: datetime, exclude_user_ids) -> list[OnDutyResponder]:
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+# The one statement: the volunteers checked in (first branch) and the members on duty by the switch (second), in
+# the same columns. ``{in_zone}`` and ``{not_excluded_*}`` add conditions with placeholders only.
+_ON_DUTY_SQL = """
+SELECT s.user_id, u.display_name, s.role, s.checked_in_at, s.last_latitude, s.last_longitude, s.shift_id, sh.zone_id
+FROM {signup} s JOIN {shift} sh ON sh.id = s.shift_id JOIN {user} u ON u.id = s.user_id
+WHERE s.attendance = %s AND sh.alliance_id = %s AND sh.status = %s AND sh.starts_at <= %s AND sh.starts_at >= %s
+  AND sh.ends_at >= %s AND u.is_active = %s{in_zone}{not_excluded_s}
+UNION ALL
+SELECT m.user_id, u.display_name, m.role, m.on_duty_since, m.duty_latitude, m.duty_longitude, NULL, NULL
+FROM {membership} m JOIN {user} u ON u.id = m.user_id
+WHERE m.alliance_id = %s AND m.on_duty = %s AND u.is_active = %s AND (m.role IN (%s, %s) OR EXISTS (
+    SELECT 1 FROM {grant} g WHERE g.user_id = m.user_id AND g.revoked_at IS NULL AND g.role IN (%s, %s)
+)){not_excluded_m}
+"""
+
+
+def _on_duty_sql(*, zone: bool, excluded: int) -> str:
+    """Written out rather than built by the ORM: building and compiling the two querysets cost more CPU than
+    PostgreSQL took to answer them (bench/dispatch_lookup.py), on a path every flag takes. Plain SQL that SQLite
+    runs too; the tables are the models'."""
+    placeholders = ", ".join(["%s"] * excluded)
+    return _ON_DUTY_SQL.format(
+        signup=_table(ShiftSignup),
+        shift=_table(Shift),
+        user=_table(User),
+        membership=_table(AllianceMembership),
+        grant=_table(RoleGrant),
+        in_zone=" AND sh.zone_id = %s" if zone else "",
+        not_excluded_s=f" AND s.user_id NOT IN ({placeholders})" if excluded else "",
+        not_excluded_m=f" AND m.user_id NOT IN ({placeholders})" if excluded else "",
+    )
+
+
+def _moment(value) -> datetime | None:
+    """A timestamp as the driver gives it: aware from PostgreSQL, text from SQLite (stored in UTC)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    moment = parse_datetime(value)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+
+
+def _read_on_duty(
+    *, alliance_id: int, zone_id: int | None, now: datetime, exclude_user_ids: tuple, near
+) -> list[OnDutyResponder]:
     grace = check_in_grace()
-    signups = ShiftSignup.objects.filter(
-        attendance=ShiftSignup.Attendance.ON_DUTY,
-        shift__alliance_id=alliance_id,
-        shift__status=Shift.Status.SCHEDULED,
-        shift__starts_at__lte=now + grace,
-        shift__starts_at__gte=now - LONGEST_SHIFT - grace,
-        shift__ends_at__gte=now - grace,
-        user__is_active=True,
-    )
-    if zone_id is not None:
-        signups = signups.filter(shift__zone_id=zone_id)
-    if exclude_user_ids:
-        signups = signups.exclude(user_id__in=exclude_user_ids)
-    rows = signups.order_by().values_list(
-        "user_id",
-        "user__display_name",
-        "role",
-        "checked_in_at",
-        "last_latitude",
-        "last_longitude",
-        "shift_id",
-        "shift__zone_id",
-    )
-    return [
-        OnDutyResponder(
-            user_id=user_id,
-            display_name=name,
-            kind=ResponderKind.VOLUNTEER,
-            role=role,
-            since=since,
-            latitude=latitude,
-            longitude=longitude,
-            shift_id=shift_id,
-            zone_id=shift_zone_id,
-        )
-        for user_id, name, role, since, latitude, longitude, shift_id, shift_zone_id in rows
+    params = [
+        ShiftSignup.Attendance.ON_DUTY.value,
+        alliance_id,
+        Shift.Status.SCHEDULED.value,
+        now + grace,
+        now - LONGEST_SHIFT - grace,
+        now - grace,
+        True,
     ]
+    if zone_id is not None:
+        params.append(zone_id)
+    params += [*exclude_user_ids, alliance_id, True, True, *SWITCH_RESPONDER_ROLES, *POLICE_ROLES, *exclude_user_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(_on_duty_sql(zone=zone_id is not None, excluded=len(exclude_user_ids)), params)
+        rows = cursor.fetchall()
+    responders = []
+    for user_id, name, role, since, latitude, longitude, shift_id, shift_zone_id in rows:
+        located = latitude is not None and longitude is not None
+        responders.append(
+            OnDutyResponder(
+                user_id=user_id,
+                display_name=name,
+                kind=ResponderKind.VOLUNTEER if shift_id is not None else _kind_of_member(role),
+                role=role,
+                since=_moment(since),
+                latitude=latitude,
+                longitude=longitude,
+                distance_metres=distance_metres(*near, latitude, longitude) if near and located else None,
+                shift_id=shift_id,
+                zone_id=shift_zone_id,
+            )
+        )
+    return responders
 
 
 def _kind_of_member(role: str) -> str:
@@ -114,45 +159,9 @@ def _kind_of_member(role: str) -> str:
     return ResponderKind.POLICE  # only police in other roles pass the query's filter
 
 
-def _switched_on(*, alliance_id: int, exclude_user_ids) -> list[OnDutyResponder]:
-    is_police = Exists(
-        RoleGrant.objects.filter(user_id=OuterRef("user_id"), role__in=POLICE_ROLES, revoked_at__isnull=True)
-    )
-    memberships = (
-        AllianceMembership.objects.filter(alliance_id=alliance_id, on_duty=True, user__is_active=True)
-        .annotate(is_police=is_police)
-        .filter(Q(role__in=SWITCH_RESPONDER_ROLES) | Q(is_police=True))
-    )
-    if exclude_user_ids:
-        memberships = memberships.exclude(user_id__in=exclude_user_ids)
-    rows = memberships.order_by().values_list(
-        "user_id", "user__display_name", "role", "on_duty_since", "duty_latitude", "duty_longitude"
-    )
-    return [
-        OnDutyResponder(
-            user_id=user_id,
-            display_name=name,
-            kind=_kind_of_member(role),
-            role=role,
-            since=since,
-            latitude=latitude,
-            longitude=longitude,
-        )
-        for user_id, name, role, since, latitude, longitude in rows
-    ]
-
-
-def _nearest_first(responders: list[OnDutyResponder], near: tuple[float, float] | None) -> list[OnDutyResponder]:
+def _nearest_first(responders: list[OnDutyResponder]) -> list[OnDutyResponder]:
     """Those with a known distance nearest first, then the others longest on duty first; one entry per person (a
     mall manager also checked in to a shift counts once, at the nearer or longer-standing of the two)."""
-    if near is not None:
-        latitude, longitude = near
-        responders = [
-            replace(r, distance_metres=distance_metres(latitude, longitude, r.latitude, r.longitude))
-            if r.latitude is not None and r.longitude is not None
-            else r
-            for r in responders
-        ]
 
     def order(responder: OnDutyResponder):
         unknown = responder.distance_metres is None
@@ -177,12 +186,15 @@ def responders_on_duty(
     now: datetime | None = None,
 ) -> list[OnDutyResponder]:
     """Everyone on duty in the alliance now (volunteers of ``zone_id`` only, when given: police are not on a
-    zone), nearest to ``near`` (WGS-84 latitude, longitude) first. Two queries."""
-    now = now or timezone.now()
-    exclude_user_ids = tuple(exclude_user_ids)
-    responders = _volunteers(alliance_id=alliance_id, zone_id=zone_id, now=now, exclude_user_ids=exclude_user_ids)
-    responders += _switched_on(alliance_id=alliance_id, exclude_user_ids=exclude_user_ids)
-    return _nearest_first(responders, near)
+    zone), nearest to ``near`` (WGS-84 latitude, longitude) first. One query."""
+    responders = _read_on_duty(
+        alliance_id=alliance_id,
+        zone_id=zone_id,
+        now=now or timezone.now(),
+        exclude_user_ids=tuple(int(user_id) for user_id in exclude_user_ids),
+        near=near,
+    )
+    return _nearest_first(responders)
 
 
 def on_duty_watchers(*, alliance_id: int) -> list[int]:

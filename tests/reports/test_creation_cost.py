@@ -147,7 +147,7 @@ def test_reporting_an_incident_costs_at_most_16_statements(production_layout, lo
 @pytest.mark.needs_postgres
 @pytest.mark.needs_redis
 @pytest.mark.django_db(transaction=True)
-def test_flagging_a_dispute_costs_at_most_20_statements(production_layout, login, qingguo):
+def test_flagging_a_dispute_costs_at_most_19_statements(production_layout, login, qingguo):
     client = login(qingguo.merchant)
     path = f"/api/v1/alliances/{qingguo.alliance.pk}/disputes"
     layer, hub = _hub_listening(qingguo.main.pk)
@@ -157,9 +157,9 @@ def test_flagging_a_dispute_costs_at_most_20_statements(production_layout, login
     # when a merchant flags a quarrel at their store
     response, sql, redis_commands = _create(client, path, {"category": "quarrel"}, "pin-dispute")
 
-    # then the flag, its card and both live events are there for 20 statements (31 before: the same cuts as for an
-    # incident, and the followers of a flag just made are known without reading its responders and steps; 19 until
-    # issue 11, whose level 1 reads the volunteers checked in to a shift beside the members on duty: one more)
+    # then the flag, its card and both live events are there for 19 statements (31 before: the same cuts as for an
+    # incident, and the followers of a flag just made are known without reading its responders and steps; level 1
+    # reads the volunteers checked in and the members on duty in one statement since issue 11)
 
     assert response.status_code == 201, response.content
     dispute = Dispute.objects.get(pk=response.json()["id"])
@@ -168,7 +168,7 @@ def test_flagging_a_dispute_costs_at_most_20_statements(production_layout, login
     case = next(json.loads(message["payload"]) for message in delivered if message["topic"] == USERS_TOPIC)
     assert case["dispute"]["dispute_id"] == dispute.pk
     assert not [q for q in sql if "SAVEPOINT" in q]
-    assert len(sql) <= 20, "\n".join(sql)
+    assert len(sql) <= 19, "\n".join(sql)
     assert len(redis_commands.commands) <= 13, "\n".join(redis_commands.commands)
 
 
