@@ -25,10 +25,10 @@ from config.serializer_fields import IdField
 from groups.models import PatrolZone
 from groups.permissions import can_see_on_duty
 from groups.presentation import on_duty_responder_payload
-from groups.selectors.patrol_on_duty import police_posted_over, responders_on_duty
+from groups.selectors.patrol_on_duty import police_posted_over, responders_on_duty_counted
 
-# The list is ordered in Python by distance, so it is one page: the nearest ``limit`` (an alliance has a few dozen
-# people on duty; a whole city, bench/dispatch_lookup.py, about 2,500).
+# One page, the nearest ``limit``, cut in the database (an alliance has a few dozen people on duty; a whole city,
+# bench/dispatch_lookup.py, about 2,500); ``count`` says how many there are in all.
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -128,6 +128,7 @@ class AllianceOnDutyApi(APIView):
         near = params.get("near")
         if near is not None:
             near = to_wgs84(*near, params["coordinate_system"])
-        responders = responders_on_duty(alliance_id=alliance.pk, zone_id=zone_id, near=near)
-        results = [on_duty_responder_payload(responder) for responder in responders[: params["limit"]]]
-        return Response({"count": len(responders), "results": results})
+        responders, total = responders_on_duty_counted(
+            alliance_id=alliance.pk, zone_id=zone_id, near=near, limit=params["limit"]
+        )
+        return Response({"count": total, "results": [on_duty_responder_payload(r) for r in responders]})

@@ -17,6 +17,7 @@ bench/dispatch_lookup.py for the city-scale figures).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -74,22 +75,30 @@ def _table(model) -> str:
 
 
 # The one statement: the volunteers checked in (first branch) and the members on duty by the switch (second), in
-# the same columns. ``{in_zone}`` and ``{not_excluded_*}`` add conditions with placeholders only.
+# the same columns, ordered and cut in the database: nearest first by the local plane (``{order}``: squared degrees
+# scaled to the ground; exact distances follow in Python), those without a position after, longest on duty first.
+# ``{in_zone}``, ``{not_excluded_*}``, ``{order}`` and ``{limit}`` add placeholders only.
 _ON_DUTY_SQL = """
-SELECT s.user_id, u.display_name, s.role, s.checked_in_at, s.last_latitude, s.last_longitude, s.shift_id, sh.zone_id
-FROM {signup} s JOIN {shift} sh ON sh.id = s.shift_id JOIN {user} u ON u.id = s.user_id
-WHERE s.attendance = %s AND sh.alliance_id = %s AND sh.status = %s AND sh.starts_at <= %s AND sh.starts_at >= %s
-  AND sh.ends_at >= %s AND u.is_active = %s{in_zone}{not_excluded_s}
-UNION ALL
-SELECT m.user_id, u.display_name, m.role, m.on_duty_since, m.duty_latitude, m.duty_longitude, NULL, NULL
-FROM {membership} m JOIN {user} u ON u.id = m.user_id
-WHERE m.alliance_id = %s AND m.on_duty = %s AND u.is_active = %s AND (m.role IN (%s, %s) OR EXISTS (
-    SELECT 1 FROM {grant} g WHERE g.user_id = m.user_id AND g.revoked_at IS NULL AND g.role IN (%s, %s)
-)){not_excluded_m}
+SELECT user_id, display_name, role, since, latitude, longitude, shift_id, zone_id, COUNT(*) OVER () AS total
+FROM (
+    SELECT s.user_id AS user_id, u.display_name AS display_name, s.role AS role, s.checked_in_at AS since,
+        s.last_latitude AS latitude, s.last_longitude AS longitude, s.shift_id AS shift_id, sh.zone_id AS zone_id
+    FROM {signup} s JOIN {shift} sh ON sh.id = s.shift_id JOIN {user} u ON u.id = s.user_id
+    WHERE s.attendance = %s AND sh.alliance_id = %s AND sh.status = %s AND sh.starts_at <= %s
+        AND sh.starts_at >= %s AND sh.ends_at >= %s AND u.is_active = %s{in_zone}{not_excluded_s}
+    UNION ALL
+    SELECT m.user_id, u.display_name, m.role, m.on_duty_since, m.duty_latitude, m.duty_longitude, NULL, NULL
+    FROM {membership} m JOIN {user} u ON u.id = m.user_id
+    WHERE m.alliance_id = %s AND m.on_duty = %s AND u.is_active = %s AND (m.role IN (%s, %s) OR EXISTS (
+        SELECT 1 FROM {grant} g WHERE g.user_id = m.user_id AND g.revoked_at IS NULL AND g.role IN (%s, %s)
+    )){not_excluded_m}
+) on_duty
+ORDER BY CASE WHEN latitude IS NULL OR longitude IS NULL THEN 1 ELSE 0 END, {order}since, user_id{limit}
 """
+_PLANE_ORDER = "(latitude - %s) * (latitude - %s) + (longitude - %s) * (longitude - %s) * %s, "
 
 
-def _on_duty_sql(*, zone: bool, excluded: int) -> str:
+def _on_duty_sql(*, zone: bool, excluded: int, near: bool, limit: bool) -> str:
     """Written out rather than built by the ORM: building and compiling the two querysets cost more CPU than
     PostgreSQL took to answer them (bench/dispatch_lookup.py), on a path every flag takes. Plain SQL that SQLite
     runs too; the tables are the models'."""
@@ -103,6 +112,8 @@ def _on_duty_sql(*, zone: bool, excluded: int) -> str:
         in_zone=" AND sh.zone_id = %s" if zone else "",
         not_excluded_s=f" AND s.user_id NOT IN ({placeholders})" if excluded else "",
         not_excluded_m=f" AND m.user_id NOT IN ({placeholders})" if excluded else "",
+        order=_PLANE_ORDER if near else "",
+        limit=" LIMIT %s" if limit else "",
     )
 
 
@@ -115,8 +126,8 @@ def _moment(value) -> datetime | None:
 
 
 def _read_on_duty(
-    *, alliance_id: int, zone_id: int | None, now: datetime, exclude_user_ids: tuple, near
-) -> list[OnDutyResponder]:
+    *, alliance_id: int, zone_id: int | None, now: datetime, exclude_user_ids: tuple, near, limit: int | None
+) -> tuple[list[OnDutyResponder], int]:
     grace = check_in_grace()
     params = [
         ShiftSignup.Attendance.ON_DUTY.value,
@@ -130,11 +141,19 @@ def _read_on_duty(
     if zone_id is not None:
         params.append(zone_id)
     params += [*exclude_user_ids, alliance_id, True, True, *SWITCH_RESPONDER_ROLES, *POLICE_ROLES, *exclude_user_ids]
+    if near is not None:
+        latitude, longitude = near
+        params += [latitude, latitude, longitude, longitude, math.cos(math.radians(latitude)) ** 2]
+    if limit is not None:
+        params.append(limit)
+    sql = _on_duty_sql(
+        zone=zone_id is not None, excluded=len(exclude_user_ids), near=near is not None, limit=limit is not None
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_on_duty_sql(zone=zone_id is not None, excluded=len(exclude_user_ids)), params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     responders = []
-    for user_id, name, role, since, latitude, longitude, shift_id, shift_zone_id in rows:
+    for user_id, name, role, since, latitude, longitude, shift_id, shift_zone_id, _total in rows:
         located = latitude is not None and longitude is not None
         responders.append(
             OnDutyResponder(
@@ -150,7 +169,7 @@ def _read_on_duty(
                 zone_id=shift_zone_id,
             )
         )
-    return responders
+    return responders, rows[0][-1] if rows else 0
 
 
 def _kind_of_member(role: str) -> str:
@@ -177,24 +196,42 @@ def _nearest_first(responders: list[OnDutyResponder]) -> list[OnDutyResponder]:
     return ordered
 
 
+def responders_on_duty_counted(
+    *,
+    alliance_id: int,
+    zone_id: int | None = None,
+    near: tuple[float, float] | None = None,
+    exclude_user_ids=(),
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> tuple[list[OnDutyResponder], int]:
+    """:func:`responders_on_duty`, and how many are on duty in all (before ``limit``). One query."""
+    responders, total = _read_on_duty(
+        alliance_id=alliance_id,
+        zone_id=zone_id,
+        now=now or timezone.now(),
+        exclude_user_ids=tuple(int(user_id) for user_id in exclude_user_ids),
+        near=near,
+        limit=limit,
+    )
+    return _nearest_first(responders), total
+
+
 def responders_on_duty(
     *,
     alliance_id: int,
     zone_id: int | None = None,
     near: tuple[float, float] | None = None,
     exclude_user_ids=(),
+    limit: int | None = None,
     now: datetime | None = None,
 ) -> list[OnDutyResponder]:
     """Everyone on duty in the alliance now (volunteers of ``zone_id`` only, when given: police are not on a
-    zone), nearest to ``near`` (WGS-84 latitude, longitude) first. One query."""
-    responders = _read_on_duty(
-        alliance_id=alliance_id,
-        zone_id=zone_id,
-        now=now or timezone.now(),
-        exclude_user_ids=tuple(int(user_id) for user_id in exclude_user_ids),
-        near=near,
-    )
-    return _nearest_first(responders)
+    zone), nearest to ``near`` (WGS-84 latitude, longitude) first; at most ``limit`` of them (the nearest), chosen
+    in the database. One query."""
+    return responders_on_duty_counted(
+        alliance_id=alliance_id, zone_id=zone_id, near=near, exclude_user_ids=exclude_user_ids, limit=limit, now=now
+    )[0]
 
 
 def on_duty_watchers(*, alliance_id: int) -> list[int]:

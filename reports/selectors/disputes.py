@@ -12,6 +12,11 @@ from groups.selectors.patrol_on_duty import responders_on_duty
 from reports.models import CaseEvent, Dispute, DisputeResponder
 from reports.selectors.police import RESPONDING_MEMBER_ROLES, posted_units
 
+# A flag's first rung goes to the nearest this many on duty: enough for any street, and a bound on the flag's cost
+# (one outbox row and one live message whatever the count, but the timeline lists them) in an alliance as big as a
+# city (bench/dispatch_lookup.py --alliances 1: 2,500 on duty).
+LEVEL_ONE_NEAREST = 50
+
 
 @dataclass(frozen=True, slots=True)
 class LadderRecipient:
@@ -26,7 +31,7 @@ def dispute_responders_at_level(*, dispute: Dispute, level: int) -> list[LadderR
 
     1 mall management: the alliance's responders on duty now (``groups.selectors.patrol_on_duty``: volunteers
       checked in to a shift, police and mall managers on duty), nearest to the flag first, those without a known
-      position after them, longest on duty first; never the reporter. Two queries;
+      position after them, longest on duty first, at most ``LEVEL_ONE_NEAREST``; never the reporter. One query;
     2 community police office: the officers posted to the alliance's office;
     3 police station: the officers posted to the alliance's station.
     """
@@ -38,6 +43,7 @@ def dispute_responders_at_level(*, dispute: Dispute, level: int) -> list[LadderR
                 alliance_id=alliance.pk,
                 near=(float(dispute.latitude), float(dispute.longitude)),
                 exclude_user_ids=[dispute.reporter_id] if dispute.reporter_id else [],
+                limit=LEVEL_ONE_NEAREST,
             )
         ]
     station_id = alliance.office_id if level == Dispute.Level.OFFICE else alliance.station_id

@@ -354,3 +354,23 @@ def test_gcj02_round_trip_used_by_these_tests_is_sub_millimetre():
     wgs = offset_position(*FENGMING_CENTRE, north_metres=300)
     back = gcj02_to_wgs84(*wgs84_to_gcj02(*wgs))
     assert back == pytest.approx(wgs, abs=1e-8)
+
+
+def test_a_limit_keeps_the_nearest_and_counts_everyone(street, user_factory, login):
+    # given three volunteers checked in at 300, 30 and 150 m, and the mall manager on duty without a position
+    shift = _shift(street.alliance)
+    people = {}
+    for metres in (300, 30, 150):
+        people[metres] = _volunteer(user_factory, street.alliance, f"{metres}米")
+        _checked_in(shift, people[metres], north_metres=metres)
+
+    # when the office officer asks for the 2 nearest to the centre
+    response = login(street.office_officer).get(
+        f"/api/v1/alliances/{street.alliance.pk}/on-duty",
+        {"near": f"{FENGMING_CENTRE[0]},{FENGMING_CENTRE[1]}", "limit": 2},
+    )
+
+    # then the two nearest, chosen by the database, and the count of all four on duty
+    body = response.json()
+    assert [row["user"]["id"] for row in body["results"]] == [people[30].pk, people[150].pk]
+    assert body["count"] == 4
