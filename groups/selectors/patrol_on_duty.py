@@ -76,24 +76,31 @@ def _table(model) -> str:
 
 # The one statement: the volunteers checked in (first branch) and the members on duty by the switch (second), in
 # the same columns, ordered and cut in the database: nearest first by the local plane (``{order}``: squared degrees
-# scaled to the ground; exact distances follow in Python), those without a position after, longest on duty first.
+# scaled to the ground; exact distances and the final order follow in Python), those without a position after,
+# longest on duty first. The people (names, whether the account is active) are read for the rows kept only: at
+# city scale that is 50 lookups instead of 2,500 (a deactivated account among the nearest leaves its place empty).
 # ``{in_zone}``, ``{not_excluded_*}``, ``{order}`` and ``{limit}`` add placeholders only.
 _ON_DUTY_SQL = """
-SELECT user_id, display_name, role, since, latitude, longitude, shift_id, zone_id, COUNT(*) OVER () AS total
+SELECT kept.user_id, u.display_name, kept.role, kept.since, kept.latitude, kept.longitude, kept.shift_id,
+    kept.zone_id, kept.total
 FROM (
-    SELECT s.user_id AS user_id, u.display_name AS display_name, s.role AS role, s.checked_in_at AS since,
-        s.last_latitude AS latitude, s.last_longitude AS longitude, s.shift_id AS shift_id, sh.zone_id AS zone_id
-    FROM {signup} s JOIN {shift} sh ON sh.id = s.shift_id JOIN {user} u ON u.id = s.user_id
-    WHERE s.attendance = %s AND sh.alliance_id = %s AND sh.status = %s AND sh.starts_at <= %s
-        AND sh.starts_at >= %s AND sh.ends_at >= %s AND u.is_active = %s{in_zone}{not_excluded_s}
-    UNION ALL
-    SELECT m.user_id, u.display_name, m.role, m.on_duty_since, m.duty_latitude, m.duty_longitude, NULL, NULL
-    FROM {membership} m JOIN {user} u ON u.id = m.user_id
-    WHERE m.alliance_id = %s AND m.on_duty = %s AND u.is_active = %s AND (m.role IN (%s, %s) OR EXISTS (
-        SELECT 1 FROM {grant} g WHERE g.user_id = m.user_id AND g.revoked_at IS NULL AND g.role IN (%s, %s)
-    )){not_excluded_m}
-) on_duty
-ORDER BY CASE WHEN latitude IS NULL OR longitude IS NULL THEN 1 ELSE 0 END, {order}since, user_id{limit}
+    SELECT user_id, role, since, latitude, longitude, shift_id, zone_id, COUNT(*) OVER () AS total
+    FROM (
+        SELECT s.user_id AS user_id, s.role AS role, s.checked_in_at AS since, s.last_latitude AS latitude,
+            s.last_longitude AS longitude, s.shift_id AS shift_id, sh.zone_id AS zone_id
+        FROM {signup} s JOIN {shift} sh ON sh.id = s.shift_id
+        WHERE s.attendance = %s AND sh.alliance_id = %s AND sh.status = %s AND sh.starts_at <= %s
+            AND sh.starts_at >= %s AND sh.ends_at >= %s{in_zone}{not_excluded_s}
+        UNION ALL
+        SELECT m.user_id, m.role, m.on_duty_since, m.duty_latitude, m.duty_longitude, NULL, NULL
+        FROM {membership} m
+        WHERE m.alliance_id = %s AND m.on_duty = %s AND (m.role IN (%s, %s) OR EXISTS (
+            SELECT 1 FROM {grant} g WHERE g.user_id = m.user_id AND g.revoked_at IS NULL AND g.role IN (%s, %s)
+        )){not_excluded_m}
+    ) on_duty
+    ORDER BY CASE WHEN latitude IS NULL OR longitude IS NULL THEN 1 ELSE 0 END, {order}since, user_id{limit}
+) kept JOIN {user} u ON u.id = kept.user_id
+WHERE u.is_active = %s
 """
 _PLANE_ORDER = "(latitude - %s) * (latitude - %s) + (longitude - %s) * (longitude - %s) * %s, "
 
@@ -136,16 +143,16 @@ def _read_on_duty(
         now + grace,
         now - LONGEST_SHIFT - grace,
         now - grace,
-        True,
     ]
     if zone_id is not None:
         params.append(zone_id)
-    params += [*exclude_user_ids, alliance_id, True, True, *SWITCH_RESPONDER_ROLES, *POLICE_ROLES, *exclude_user_ids]
+    params += [*exclude_user_ids, alliance_id, True, *SWITCH_RESPONDER_ROLES, *POLICE_ROLES, *exclude_user_ids]
     if near is not None:
         latitude, longitude = near
         params += [latitude, latitude, longitude, longitude, math.cos(math.radians(latitude)) ** 2]
     if limit is not None:
         params.append(limit)
+    params.append(True)
     sql = _on_duty_sql(
         zone=zone_id is not None, excluded=len(exclude_user_ids), near=near is not None, limit=limit is not None
     )
