@@ -10,7 +10,20 @@ from config.times import api_datetime
 
 def _memberships(user) -> list[dict]:
     return [
-        {"alliance": m.alliance.name, "role": m.role, "joined_at": api_datetime(m.joined_at), "on_duty": m.on_duty}
+        {
+            "alliance": m.alliance.name,
+            "role": m.role,
+            "joined_at": api_datetime(m.joined_at),
+            "on_duty": m.on_duty,
+            # The position sent with the duty switch (kept only while on duty).
+            "duty_location": None
+            if m.duty_latitude is None
+            else {
+                "latitude": m.duty_latitude,
+                "longitude": m.duty_longitude,
+                "at": api_datetime(m.duty_position_at),
+            },
+        }
         for m in AllianceMembership.objects.filter(user=user).select_related("alliance").order_by("id")
     ]
 

@@ -8,7 +8,7 @@ class GroupsConfig(AppConfig):
 
     def ready(self) -> None:
         from alliance.demo_city import demo_city_part_register
-        from alliance.hooks import alliance_membership_hooks
+        from alliance.hooks import alliance_duty_hooks, alliance_membership_hooks
 
         # Registers this app's share of the personal-data export and account deletion (accounts/personal_data.py).
         from groups import personal_data  # noqa: F401
@@ -19,3 +19,7 @@ class GroupsConfig(AppConfig):
         alliance_membership_hooks.register(contact_groups_follow_membership)
         # The demo city's patrol (manage.py seed_demo, alliance/demo_city.py).
         demo_city_part_register("Patrol of Fengming Golden Street (凤鸣金街)", seed_fengming_patrol)
+        # The police see live who goes on or off duty by the switch (alliance/hooks.py), as they see check-ins.
+        from groups.services.patrol_on_duty import on_duty_follows_duty_switch
+
+        alliance_duty_hooks.register(on_duty_follows_duty_switch)

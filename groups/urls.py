@@ -2,8 +2,8 @@ from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
 from groups.apis import contact_groups as apis
+from groups.apis import patrol_on_duty, patrol_zones, shift_check_ins, shifts
 from groups.apis import patrol_teams as teams
-from groups.apis import patrol_zones, shift_check_ins, shifts
 
 urlpatterns = [
     path("groups", apis.GroupListApi.as_view(), name="groups"),
@@ -98,4 +98,5 @@ urlpatterns += [
     path("swap-requests/<id:swap_id>/withdraw", shifts.SwapRequestWithdrawApi.as_view(), name="swap-request-withdraw"),
     path("me/shifts", shifts.MyShiftListApi.as_view(), name="my-shifts"),
     path("me/calendar-feed", shifts.MyCalendarFeedApi.as_view(), name="my-calendar-feed"),
+    path("alliances/<id:alliance_id>/on-duty", patrol_on_duty.AllianceOnDutyApi.as_view(), name="alliance-on-duty"),
 ]
