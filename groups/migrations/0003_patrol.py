@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alliance', '0003_patrol'),
+        ('alliance', '0003_duty_position'),
         ('groups', '0002_outbox'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
