@@ -35,6 +35,24 @@ class GroupErrorCode(StrEnum):
     FRAME_TOO_LARGE = "frame_too_large"
     FLOODING = "flooding"
 
+    # patrol: check-in, check-out, checkpoint scans and the log (422, with the figures in ``figures``)
+    NOT_SIGNED_UP = "not_signed_up"
+    SHIFT_CANCELLED = "shift_cancelled"
+    TOO_EARLY = "too_early"
+    TOO_LATE = "too_late"
+    OUTSIDE_ZONE = "outside_zone"
+    ACCURACY_TOO_POOR = "accuracy_too_poor"
+    MOCK_LOCATION = "mock_location"
+    DEVICE_TIME_IMPLAUSIBLE = "device_time_implausible"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    NOT_CHECKED_IN = "not_checked_in"
+    ALREADY_CHECKED_OUT = "already_checked_out"
+    CODE_FORGED = "code_forged"
+    CODE_EXPIRED = "code_expired"
+    CODE_FOREIGN = "code_foreign"
+    TOO_FAR_FROM_CHECKPOINT = "too_far_from_checkpoint"
+    ALREADY_SCANNED = "already_scanned"
+
 
 # Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),
 # the same for every app.

@@ -53,3 +53,17 @@ def can_create_team_group(user, access) -> bool:
             "mall_manager",
         )
     )
+
+
+# --- patrol: check-ins and checkpoints ----------------------------------------------------------------------------
+
+
+def can_see_patrol_attempts(user, access, *, leads_team: bool) -> bool:
+    """Every check-in, check-out and scan attempt of a shift, with the reasons for refusals: the leaders of the
+    shift's team, and those who run the alliance (its admins, the police admins of its jurisdiction)."""
+    return leads_team or can_manage_alliance(user, access)
+
+
+def can_print_checkpoint_codes(user, access) -> bool:
+    """The signed QR codes of a route's checkpoints: those who run the alliance (a code is the proof of presence)."""
+    return can_manage_alliance(user, access)

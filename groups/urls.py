@@ -2,6 +2,7 @@ from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
 from groups.apis import contact_groups as apis
+from groups.apis import shift_check_ins
 
 urlpatterns = [
     path("groups", apis.GroupListApi.as_view(), name="groups"),
@@ -25,4 +26,12 @@ urlpatterns = [
         name="group-team-member",
     ),
     path("alliances/<id:alliance_id>/groups", apis.TeamGroupCreateApi.as_view(), name="alliance-team-groups"),
+    # patrol: a shift as it happens
+    path("shifts/<id:shift_id>/check-in", shift_check_ins.ShiftCheckInApi.as_view(), name="shift-check-in"),
+    path("shifts/<id:shift_id>/check-out", shift_check_ins.ShiftCheckOutApi.as_view(), name="shift-check-out"),
+    path("shifts/<id:shift_id>/scans", shift_check_ins.ShiftScanApi.as_view(), name="shift-scans"),
+    path("shifts/<id:shift_id>/log", shift_check_ins.ShiftLogApi.as_view(), name="shift-log"),
+    path("shifts/<id:shift_id>/attempts", shift_check_ins.ShiftAttemptsApi.as_view(), name="shift-attempts"),
+    path("me/patrol-batch", shift_check_ins.PatrolBatchApi.as_view(), name="patrol-batch"),
+    path("checkpoints/<id:checkpoint_id>/code", shift_check_ins.CheckpointCodeApi.as_view(), name="checkpoint-code"),
 ]

@@ -8,5 +8,6 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register this app's share of the personal-data export and account deletion (accounts/personal_data.py),
-        # and the live channel's ``flag`` frame (groups/socket_frames.py: groups does not import reports).
-        from reports import personal_data, socket_frames  # noqa: F401
+        # the live channel's ``flag`` frame (groups/socket_frames.py: groups does not import reports), and the
+        # incident a hidden danger logged on patrol becomes (groups/patrol_hooks.py).
+        from reports import patrol_hooks, personal_data, socket_frames  # noqa: F401

@@ -173,7 +173,17 @@ CELERY_BEAT_SCHEDULE = {
     "purge-outbox": {"task": "groups.tasks.purge_outbox_task", "schedule": 60 * 60},
     # The escalation ladder: flags nobody acknowledged or resolved in time climb a level (exactly once).
     "escalate-due-disputes": {"task": "reports.tasks.escalate_due_disputes_task", "schedule": 10.0},
+    # Patrol: a check-out forgotten past the shift's end (+ grace) is closed with capped hours, exactly once.
+    "close-forgotten-check-outs": {"task": "groups.tasks.close_forgotten_check_outs_task", "schedule": 60.0},
 }
+
+# --- patrol (check-in, checkpoint scans, check-out) ----------------------------------------------------------------
+# Check-in opens this many minutes before a shift starts (volunteers arrive early for the briefing).
+PATROL_CHECK_IN_GRACE_MINUTES = env.int("PINGAN_PATROL_CHECK_IN_GRACE_MINUTES", default=15)
+# A position fix less precise than this (the phone's reported accuracy radius) proves nothing about where one is.
+PATROL_MAX_ACCURACY_METRES = env.int("PINGAN_PATROL_MAX_ACCURACY_METRES", default=100)
+# An online call whose phone clock is further than this from ours is refused (a clock set back to fake a time).
+PATROL_DEVICE_CLOCK_TOLERANCE_MINUTES = env.int("PINGAN_PATROL_DEVICE_CLOCK_TOLERANCE_MINUTES", default=5)
 
 # --- accounts ----------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
