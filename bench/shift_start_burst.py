@@ -222,6 +222,47 @@ for name in {names}:
 """
 
 
+# One more volunteer's check-in, through the whole request path (middleware, authentication, view, service, the
+# outbox relay after commit) with Django's test client in the bench database: the SQL statements it sends.
+STATEMENTS_SCRIPT = (
+    TOKEN_FOR
+    + """
+import json
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from alliance.models import AllianceMembership
+from groups.models import PatrolTeamMember, Shift, ShiftSignup
+from tests.factories.patrol import offset_position
+
+shift = Shift.objects.filter(name__startswith="burst-bench warmup ").select_related("zone", "team").first()
+user = User.objects.create_user("+8613800009999", display_name="基准统计")
+AllianceMembership.objects.create(alliance_id=shift.alliance_id, user=user, role=AllianceMembership.Role.VOLUNTEER)
+PatrolTeamMember.objects.create(team=shift.team, user=user)
+ShiftSignup.objects.create(shift=shift, user=user, role="mobile", status=ShiftSignup.Status.CONFIRMED)
+token = token_for(user)
+ring = shift.zone.boundary["coordinates"][0]
+lat = sum(p[1] for p in ring[:4]) / 4
+lon = sum(p[0] for p in ring[:4]) / 4
+body = {{
+    "latitude": lat, "longitude": lon, "coordinate_system": "wgs84", "accuracy": 15,
+    "device_time": datetime.now(UTC).isoformat(), "mock_location": False, "client_id": "statements-1",
+}}
+client = Client(HTTP_HOST="127.0.0.1", HTTP_X_SESSION_TOKEN=token)
+client.get("/api/v1/me")  # the session and the user in the caches, as for a phone that was active lately
+with CaptureQueriesContext(connection) as queries:
+    answer = client.post(
+        "/api/v1/shifts/" + str(shift.pk) + "/check-in", data=json.dumps(body), content_type="application/json"
+    )
+result = {{"status": answer.status_code, "statements": [q["sql"][:160] for q in queries.captured_queries]}}
+"""
+)
+
+
 # --- requests ------------------------------------------------------------------------------------------------
 
 
@@ -283,6 +324,10 @@ class Row:
 
     def ms(self, pct: float) -> float:
         return percentile(sorted(self.latencies), pct) * 1000
+
+    def cpu_ms(self, seconds: float) -> float:
+        """CPU milliseconds per answer (less sensitive to a shared machine than the rate)."""
+        return seconds * 1000 / len(self.latencies) if self.latencies else float("nan")
 
     def take(self, state: LoadState, seconds: float, use: CpuUse) -> Row:
         self.latencies, self.errors, self.statuses = state.latencies, state.errors, state.statuses
@@ -360,7 +405,8 @@ def print_report(rows: list[Row], counts: dict, setup: dict, args: argparse.Name
     print()
     print_header(
         f"{'endpoint':<22} {'load':<11} {'sent':>5} {'2xx':>5} {'errors':>6} {'per s':>7} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'max ms':>7} {'srv CPU':>8} {'db CPU':>7} {'gen CPU':>8} {'other':>6}"
+        f"{'p99 ms':>7} {'max ms':>7} {'srv CPU':>8} {'db CPU':>7} {'gen CPU':>8} {'other':>6} {'srv ms':>6} "
+        f"{'db ms':>6}"
     )
     for row in rows:
         use = row.use
@@ -369,7 +415,8 @@ def print_report(rows: list[Row], counts: dict, setup: dict, args: argparse.Name
             f"{row.label:<22} {row.load:<11} {row.sent or len(row.latencies):>5} {ok:>5} {row.errors:>6} "
             f"{row.rate:>7.0f} {row.ms(50):>7.1f} {row.ms(99):>7.1f} {row.ms(100):>7.1f} "
             f"{use.share(use.server) * 100:>7.0f}% {use.share(use.stores) * 100:>6.0f}% "
-            f"{use.share(use.own) * 100:>7.0f}% {use.share(use.other) * 100:>5.0f}%"
+            f"{use.share(use.own) * 100:>7.0f}% {use.share(use.other) * 100:>5.0f}% "
+            f"{row.cpu_ms(use.server):>6.2f} {row.cpu_ms(use.stores):>6.2f}"
         )
         if row.errors:
             print(f"    statuses {row.statuses}; first error: {row.first_error_body[:300]!r}")
@@ -509,7 +556,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     counts = shell_result(env, VERIFY_SCRIPT.format(names=[name for name, _count in loads]))
+    statements = shell_result(env, STATEMENTS_SCRIPT.format())  # after the counts: its volunteer is not in them
     print_report(rows, counts, setup, args, pinned)
+    print(f"one more check-in through the test client: {statements['status']}, {len(statements['statements'])} SQL:")
+    for sql in statements["statements"]:
+        print(f"    {sql}")
     return 0
 
 
