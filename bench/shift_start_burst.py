@@ -182,10 +182,11 @@ with transaction.atomic():
     )
 
 loads = {{name: [] for name, _count in LOADS}}
-for name, user, shift, _role, centre in places:
+tokens = tokens_for([user for _name, user, _shift, _role, _centre in places])
+for token, (name, _user, shift, _role, centre) in zip(tokens, places):
     # Somewhere inside the 600 m square zone, 150 m from its centre at most: inside, whatever the accuracy.
     lat, lon = offset_position(*centre, north_metres=rng.uniform(-150, 150), east_metres=rng.uniform(-150, 150))
-    loads[name].append([token_for(user), shift.pk, round(lat, 6), round(lon, 6)])
+    loads[name].append([token, shift.pk, round(lat, 6), round(lon, 6)])
 result = {{
     "loads": loads,
     "officer": token_for(officers[0]),
@@ -276,6 +277,7 @@ class CheckIns:
         random.Random(seed).shuffle(self.volunteers)  # the order phones arrive in: shifts and zones mixed
         self.rng = random.Random(seed + 1)
         self.sent = 0
+        self.requests: list[bytes] = []  # as sent, for the replays
 
     def __len__(self) -> int:
         return len(self.volunteers)
@@ -298,7 +300,36 @@ class CheckIns:
             return None
         path, headers, body = self.path_body(self.volunteers[self.sent])
         self.sent += 1
-        return raw_request("POST", path, self.port, headers, body)
+        request = raw_request("POST", path, self.port, headers, body)
+        self.requests.append(request)
+        return request
+
+
+class Replays:
+    """The first ``count`` check-ins sent again, byte for byte (same client id): a phone that lost the answer."""
+
+    def __init__(self, check_ins: CheckIns, count: int):
+        self.requests = check_ins.requests[:count]
+        self.sent = 0
+
+    def __len__(self) -> int:
+        return len(self.requests)
+
+    def __call__(self) -> bytes | None:
+        if self.sent >= len(self.requests):
+            return None
+        self.sent += 1
+        return self.requests[self.sent - 1]
+
+
+class ReplayLoad(LoadState):
+    """Also counts the answers that say the check-in had been taken already (``"duplicate":true``)."""
+
+    duplicates = 0
+
+    def count(self, status: int, body: bytes, latency: float) -> None:
+        super().count(status, body, latency)
+        self.duplicates += b'"duplicate":true' in body
 
 
 # --- measurements --------------------------------------------------------------------------------------------
@@ -317,6 +348,7 @@ class Row:
     use: CpuUse = field(default_factory=CpuUse)
     late: int = 0
     shed: int = 0
+    duplicates_answered: int | None = None  # replays: answers saying "duplicate"
 
     @property
     def rate(self) -> float:
@@ -351,6 +383,17 @@ def burst(server: Server, meter: CpuMeter, check_ins: CheckIns, ok: int, args: a
     state = LoadState(0.0, args.load_timeout, len(check_ins), ok)
     use = run_closed_loop(state, server.port, check_ins, args.concurrency, args.timeout, meter)
     return Row("check-in", f"burst {args.concurrency}", sent=check_ins.sent).take(state, state.measured_seconds, use)
+
+
+def replay(server: Server, meter: CpuMeter, replays: Replays, ok: int, args: argparse.Namespace) -> Row:
+    """Check-ins of the burst sent again with their client ids: each must answer ``ok`` as a duplicate."""
+    state = ReplayLoad(0.0, args.load_timeout, len(replays), ok)
+    use = run_closed_loop(state, server.port, replays, args.concurrency, args.timeout, meter)
+    row = Row("check-in sent again", f"burst {args.concurrency}", sent=replays.sent).take(
+        state, state.measured_seconds, use
+    )
+    row.duplicates_answered = state.duplicates
+    return row
 
 
 def paced(server: Server, meter: CpuMeter, check_ins: CheckIns, ok: int, rate: float, args) -> Row:
@@ -420,12 +463,14 @@ def print_report(rows: list[Row], counts: dict, setup: dict, args: argparse.Name
         )
         if row.errors:
             print(f"    statuses {row.statuses}; first error: {row.first_error_body[:300]!r}")
+        if row.duplicates_answered is not None:
+            print(f"    {row.duplicates_answered} of {len(row.latencies)} answered as a duplicate (nothing changed)")
         if row.late or row.shed:
             print(f"    {row.late} sent more than 5 ms late, {row.shed} not sent (--max-in-flight open)")
     print()
     bare = next((row for row in rows if row.label.startswith("GET /healthz")), None)
     authed = next((row for row in rows if row.label.startswith("GET /api/v1/me")), None)
-    bursts = [row for row in rows if row.load.startswith("burst")]
+    bursts = [row for row in rows if row.label == "check-in" and row.load.startswith("burst")]
     for row in bursts:
         if bare and authed:
             print(
@@ -445,7 +490,11 @@ def print_report(rows: list[Row], counts: dict, setup: dict, args: argparse.Name
             f"{found['accepted']} for {found['places checked in']} places, duplicates {found['duplicates']}, "
             f"refused {found['refused']}{refusals}"
         )
-    errors = sum(row.errors for row in rows if row.label == "check-in")
+    errors = sum(row.errors for row in rows if row.label.startswith("check-in"))
+    # A replay answered as anything but "duplicate" is counted as a duplicate too (it may have changed something).
+    duplicates += sum(
+        len(row.latencies) - row.duplicates_answered for row in rows if row.duplicates_answered is not None
+    )
     at_target = [row for row in rows if row.load == f"paced {TARGET_RATE:g}/s"]
     throughput = max((row.rate for row in bursts), default=0.0)
     p99 = at_target[0].ms(99) if at_target else float("nan")
@@ -465,6 +514,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--volunteers", type=int, default=2000, help="check-ins per load (each volunteer once)")
     parser.add_argument("--concurrency", type=int, default=50, help="connections of the burst and the floors")
     parser.add_argument("--paced-rates", default="200,33.3", help="open-loop rates, check-ins/s, comma-separated")
+    parser.add_argument("--replays", type=int, default=200, help="burst check-ins sent again (same client id)")
     parser.add_argument("--no-burst", action="store_true", help="only the paced loads")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--zones", type=int, default=40, help="patrol zones (a team each)")
@@ -549,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  burst: {rows[-1].rate:.0f} check-ins/s, p99 {rows[-1].ms(99):.1f} ms, {rows[-1].errors} errors",
                 flush=True,
             )
+            if args.replays:
+                rows.append(replay(server, meter, Replays(by_load["burst"], args.replays), ok, args))
         for n, rate in enumerate(args.rates):
             rows.append(paced(server, meter, by_load[f"paced{n}"], ok, rate, args))
             print(f"  paced {rate:g}/s: p99 {rows[-1].ms(99):.1f} ms, {rows[-1].errors} errors", flush=True)
