@@ -249,9 +249,9 @@ class BatchItemInput(InputSerializer):
         "log": {"log_kind"},
     }
 
-    def validate(self, attrs):
-        kind = attrs["kind"]
-        sent = set(self.initial_data) if isinstance(self.initial_data, dict) else set()
+    def to_internal_value(self, data):
+        attrs = super().to_internal_value(data)
+        kind, sent = attrs["kind"], set(data)
         errors = {name: [_("Not a field of a %(kind)s item.") % {"kind": kind}] for name in sent - self.FIELDS[kind]}
         errors |= {name: [_("This field is required.")] for name in self.REQUIRED[kind] - sent}
         if kind == "log" and ("latitude" in sent) != ("longitude" in sent):
