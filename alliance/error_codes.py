@@ -33,6 +33,8 @@ class AllianceErrorCode(StrEnum):
     LAST_ADMIN = "last_admin"
     ROLE_NOT_ELIGIBLE = "role_not_eligible"
     NOT_A_RESPONDER = "not_a_responder"
+    VOLUNTEER_DUTY_BY_CHECK_IN = "volunteer_duty_by_check_in"
+    POSITION_WHEN_ON_DUTY = "position_when_on_duty"
 
     # invites and joining
     INVALID_ROLE = "invalid_role"

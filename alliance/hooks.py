@@ -62,3 +62,28 @@ class AllianceMembershipHooks:
 
 
 alliance_membership_hooks = AllianceMembershipHooks()
+
+
+class AllianceDutyReceiver(Protocol):
+    def on_duty_changed(self, *, membership, change: str) -> None:
+        """``membership`` went on duty ("on"), off duty ("off"), or sent a new position while on duty ("moved");
+        it is saved already, inside the duty switch's transaction."""
+
+
+class AllianceDutyHooks:
+    """The duty switch (``alliance.services.members.alliance_duty_set``) announces each change here: ``groups``
+    registers ``groups.services.patrol_on_duty.on_duty_follows_duty_switch``, which tells the police live."""
+
+    def __init__(self) -> None:
+        self._receivers: list[AllianceDutyReceiver] = []
+
+    def register(self, receiver: AllianceDutyReceiver) -> None:
+        if receiver not in self._receivers:
+            self._receivers.append(receiver)
+
+    def duty_changed(self, *, membership, change: str) -> None:
+        for receiver in self._receivers:
+            receiver.on_duty_changed(membership=membership, change=change)
+
+
+alliance_duty_hooks = AllianceDutyHooks()

@@ -64,6 +64,12 @@ def can_go_on_duty(user, membership) -> bool:
     return membership is not None and (membership.role in ALLIANCE_RESPONDER_ROLES or is_police(user))
 
 
+def can_go_on_duty_by_switch(user, membership) -> bool:
+    """Volunteers are on duty by checking in to a patrol shift (groups), which replaces the switch for them; police
+    holding the volunteer role still use the switch."""
+    return membership.role != "volunteer" or is_police(user)
+
+
 def can_register_store(user, access) -> bool:
     return access is not None and access.membership is not None and has_role(user, Role.MERCHANT)
 

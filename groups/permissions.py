@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from accounts.permissions import is_police
-from alliance.permissions import can_manage_alliance
+from alliance.permissions import ALLIANCE_RESPONDER_ROLES, can_manage_alliance
 
 # ``membership`` is the user's GroupMembership in the group, or None when they are not a member: non-members can do
 # nothing, and the APIs answer 404 for them so a group's existence does not leak.
@@ -67,3 +67,17 @@ def can_see_patrol_attempts(user, access, *, leads_team: bool) -> bool:
 def can_print_checkpoint_codes(user, access) -> bool:
     """The signed QR codes of a route's checkpoints: those who run the alliance (a code is the proof of presence)."""
     return can_manage_alliance(user, access)
+
+
+def can_see_on_duty(user, access, *, posted_over: bool = False) -> bool:
+    """Who is on duty where, and their positions: the police watching the alliance (``posted_over``: posted to its
+    office or station or a unit above them; or admins of its jurisdiction), its admins, and its responders (police
+    liaisons, mall managers, volunteers, police in any role). Merchants are not told where the patrol is."""
+    if posted_over:
+        return True
+    if access is None:
+        return False
+    if can_manage_alliance(user, access):
+        return True
+    membership = access.membership
+    return membership is not None and (membership.role in ALLIANCE_RESPONDER_ROLES or is_police(user))

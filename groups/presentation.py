@@ -32,3 +32,19 @@ def message_payload(message: Message) -> dict:
         base = reverse("group-message-image", kwargs={"group_id": message.group_id, "seq": message.seq})
         data["image"] = {"url": base, "thumbnail_url": f"{base}?size=thumbnail"}
     return data
+
+
+def on_duty_responder_payload(responder) -> dict:
+    """One person on duty (``groups.selectors.patrol_on_duty.OnDutyResponder``), the same in the on-duty list and
+    in the live ``on_duty`` event. Distances in whole metres."""
+    located = responder.latitude is not None and responder.longitude is not None
+    return {
+        "user": {"id": responder.user_id, "display_name": responder.display_name},
+        "kind": responder.kind,
+        "role": responder.role,
+        "since": api_datetime(responder.since),
+        "location": {"latitude": responder.latitude, "longitude": responder.longitude} if located else None,
+        "distance_metres": None if responder.distance_metres is None else round(responder.distance_metres),
+        "shift": responder.shift_id,
+        "zone": responder.zone_id,
+    }

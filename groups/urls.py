@@ -2,7 +2,7 @@ from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
 from groups.apis import contact_groups as apis
-from groups.apis import shift_check_ins
+from groups.apis import patrol_on_duty, shift_check_ins
 
 urlpatterns = [
     path("groups", apis.GroupListApi.as_view(), name="groups"),
@@ -34,4 +34,5 @@ urlpatterns = [
     path("shifts/<id:shift_id>/attempts", shift_check_ins.ShiftAttemptsApi.as_view(), name="shift-attempts"),
     path("me/patrol-batch", shift_check_ins.PatrolBatchApi.as_view(), name="patrol-batch"),
     path("checkpoints/<id:checkpoint_id>/code", shift_check_ins.CheckpointCodeApi.as_view(), name="checkpoint-code"),
+    path("alliances/<id:alliance_id>/on-duty", patrol_on_duty.AllianceOnDutyApi.as_view(), name="alliance-on-duty"),
 ]

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Role
@@ -27,6 +29,8 @@ from tests.factories.alliance import (
     store_staff_make,
 )
 from tests.factories.groups import message_make, team_make
+from tests.factories.patrol import shift_make, signup_make, zone_make
+from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.reports import comment_make, dispute_make, incident_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
@@ -164,6 +168,21 @@ def _store_staff(world: World, first: int, count: int) -> None:
         store_staff_make(store=world.street.store, user=world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER))
 
 
+def _on_duty(world: World, first: int, count: int) -> None:
+    """Volunteers checked in to a shift of the street's alliance, now."""
+    alliance = world.street.alliance
+    shift = shift_make(
+        team=patrol_team_make(alliance=alliance, name=f"第{first}队"),
+        zone=zone_make(alliance=alliance, name=f"第{first}巡区"),
+        starts_at=timezone.now() - timedelta(hours=1),
+    )
+    for number in range(first, first + count):
+        signup = signup_make(shift=shift, user=world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER))
+        signup.attendance, signup.checked_in_at = "on_duty", timezone.now()
+        signup.last_latitude, signup.last_longitude = 31.777 + number / 10_000, 119.956
+        signup.save()
+
+
 def _nothing(world: World, first: int, count: int) -> None:
     pass
 
@@ -178,6 +197,9 @@ LIST_PINS: dict[str, Pin] = {
     "v1_alliances_list": Pin("/api/v1/alliances", _admin, _alliances, 6),
     "v1_alliances_invites_list": Pin("/api/v1/alliances/{alliance}/invites", _admin, _invites, 8),
     "v1_alliances_join_requests_list": Pin("/api/v1/alliances/{alliance}/join-requests", _admin, _join_requests, 8),
+    "alliances_on_duty_list": Pin(
+        "/api/v1/alliances/{alliance}/on-duty?near=31.777,119.956", lambda w: w.street.office_officer, _on_duty, 8
+    ),
     "v1_alliances_members_list": Pin("/api/v1/alliances/{alliance}/members", _admin, _members, 8),
     "v1_disputes_list": Pin("/api/v1/disputes", _admin, _disputes, 5),
     "v1_groups_list": Pin("/api/v1/groups", _admin, _teams, 4),

@@ -18,6 +18,7 @@ from alliance.services.members import (
     alliance_member_remove,
     alliance_member_role_set,
 )
+from config.coordinates import COORDINATE_SYSTEMS, WGS84, to_wgs84
 from config.filters import StrictBooleanFilter
 from config.serializers import InputSerializer, NoBodyInput, no_body
 
@@ -111,20 +112,39 @@ class AllianceMembershipApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class PositionInput(InputSerializer):
+    """A position as the phone sent it; ``coordinate_system`` says which (GPS: wgs84; Amap, Tencent: gcj02)."""
+
+    latitude = serializers.FloatField(min_value=-90, max_value=90)
+    longitude = serializers.FloatField(min_value=-180, max_value=180)
+    coordinate_system = serializers.ChoiceField(choices=COORDINATE_SYSTEMS, default=WGS84)
+
+
 class AllianceDutyApi(APIView):
     class DutyInput(InputSerializer):
         on_duty = serializers.BooleanField()
+        position = PositionInput(required=False)
 
     @extend_schema(
         operation_id="alliances_duty_set",
         request=DutyInput,
         responses=AllianceMemberOutput,
-        summary="Responders: go on or off duty in the alliance",
+        summary="Responders: go on or off duty in the alliance, and say where they are while on duty",
+        description=(
+            "Police and mall managers switch duty here; volunteers are on duty by checking in to a patrol shift. "
+            "``position`` (only with ``on_duty: true``) lets dispute flags reach the nearest first; sending it "
+            "again while on duty moves it. Going off duty forgets it."
+        ),
     )
     def put(self, request, alliance_id: int):
         access = selectors.alliance_access_or_404(user=request.user, alliance_id=alliance_id)
         data = self.DutyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = alliance_duty_set(user=request.user, access=access, on_duty=data.validated_data["on_duty"])
-        membership.user = request.user
+        position = None
+        if "position" in data.validated_data:
+            sent = data.validated_data["position"]
+            position = to_wgs84(sent["latitude"], sent["longitude"], sent["coordinate_system"])
+        membership = alliance_duty_set(
+            user=request.user, access=access, on_duty=data.validated_data["on_duty"], position=position
+        )
         return Response(AllianceMemberOutput(membership, context=person_context(request)).data)

@@ -13,9 +13,14 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from alliance.error_codes import AllianceErrorCode, field_error
-from alliance.hooks import alliance_membership_hooks
+from alliance.hooks import alliance_duty_hooks, alliance_membership_hooks
 from alliance.models import Alliance, AllianceMembership, StationStaff, StoreStaff
-from alliance.permissions import can_go_on_duty, can_hold_alliance_role, can_manage_alliance
+from alliance.permissions import (
+    can_go_on_duty,
+    can_go_on_duty_by_switch,
+    can_hold_alliance_role,
+    can_manage_alliance,
+)
 from alliance.selectors import AllianceAccess
 from config.errors import ApplicationError
 
@@ -107,8 +112,16 @@ def alliance_member_role_set(
     return membership
 
 
-def alliance_duty_set(*, user: User, access: AllianceAccess, on_duty: bool) -> AllianceMembership:
-    """A responder says they can (or no longer can) be dispatched. Going on duty twice keeps the first time."""
+@transaction.atomic
+def alliance_duty_set(
+    *, user: User, access: AllianceAccess, on_duty: bool, position: tuple[float, float] | None = None
+) -> AllianceMembership:
+    """A responder says they can (or no longer can) be dispatched, and where they are (WGS-84: the API converts
+    GCJ-02 first), so that a flag reaches the nearest first. Going on duty twice keeps the first time and takes the
+    new position ("moved"); going off duty forgets the position.
+
+    Volunteers are on duty by checking in to a patrol shift (groups' check-in), not by this switch: it refuses to
+    put them on duty (police who hold the volunteer role excepted), and still lets them off it."""
     membership = access.membership
     if membership is None:
         raise ApplicationError.permission_denied(_("Only members of the alliance go on duty in it."))
@@ -118,10 +131,37 @@ def alliance_duty_set(*, user: User, access: AllianceAccess, on_duty: bool) -> A
             _("Only police, mall managers and volunteers go on duty."),
             status_code=403,
         )
+    if on_duty and not can_go_on_duty_by_switch(user, membership):
+        raise ApplicationError(
+            AllianceErrorCode.VOLUNTEER_DUTY_BY_CHECK_IN,
+            _("Volunteers go on duty by checking in to their patrol shift."),
+            status_code=403,
+        )
+    if position is not None and not on_duty:
+        raise field_error(
+            AllianceErrorCode.POSITION_WHEN_ON_DUTY, "position", _("Send a position only when going on duty.")
+        )
+    change = None
+    fields: list[str] = []
+    now = timezone.now()
     if membership.on_duty != on_duty:
+        change = "on" if on_duty else "off"
         membership.on_duty = on_duty
-        membership.on_duty_since = timezone.now() if on_duty else None
-        membership.save(update_fields=["on_duty", "on_duty_since"])
+        membership.on_duty_since = now if on_duty else None
+        fields += ["on_duty", "on_duty_since"]
+        if not on_duty:
+            membership.duty_latitude = membership.duty_longitude = membership.duty_position_at = None
+            fields += ["duty_latitude", "duty_longitude", "duty_position_at"]
+    if position is not None:
+        change = change or "moved"
+        membership.duty_latitude, membership.duty_longitude = position
+        membership.duty_position_at = now
+        fields += ["duty_latitude", "duty_longitude", "duty_position_at"]
+    if fields:
+        membership.save(update_fields=fields)
+    membership.user = user  # ``access.membership`` is the user's own
+    if change is not None:
+        alliance_duty_hooks.duty_changed(membership=membership, change=change)
     return membership
 
 

@@ -2,39 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.permissions import is_police
 from alliance.models import AllianceMembership, StationStaff
-from alliance.permissions import ALLIANCE_RESPONDER_ROLES
+from groups.selectors.patrol_on_duty import responders_on_duty
 from reports.models import CaseEvent, Dispute, DisputeResponder
 from reports.selectors.police import RESPONDING_MEMBER_ROLES, posted_units
 
 
-def dispute_responders_at_level(*, dispute: Dispute, level: int) -> list[int]:
-    """Who a flag goes to at each rung of the ladder, as user ids.
+@dataclass(frozen=True, slots=True)
+class LadderRecipient:
+    """Someone a rung of the ladder tells; ``distance_metres`` from the flag where known (level 1 only)."""
 
-    1 mall management: the alliance's responders on duty now (mall managers, police liaisons, volunteers), the
-      longest on duty first (nearest first once patrol check-ins give positions);
+    user_id: int
+    distance_metres: float | None = None
+
+
+def dispute_responders_at_level(*, dispute: Dispute, level: int) -> list[LadderRecipient]:
+    """Who a flag goes to at each rung of the ladder.
+
+    1 mall management: the alliance's responders on duty now (``groups.selectors.patrol_on_duty``: volunteers
+      checked in to a shift, police and mall managers on duty), nearest to the flag first, those without a known
+      position after them, longest on duty first; never the reporter. Two queries;
     2 community police office: the officers posted to the alliance's office;
     3 police station: the officers posted to the alliance's station.
     """
     alliance = dispute.alliance
     if level == Dispute.Level.MALL:
-        return list(
-            AllianceMembership.objects.filter(alliance=alliance, on_duty=True, role__in=ALLIANCE_RESPONDER_ROLES)
-            .exclude(user_id=dispute.reporter_id)
-            .order_by("on_duty_since", "id")
-            .values_list("user_id", flat=True)
-        )
+        return [
+            LadderRecipient(user_id=responder.user_id, distance_metres=responder.distance_metres)
+            for responder in responders_on_duty(
+                alliance_id=alliance.pk,
+                near=(float(dispute.latitude), float(dispute.longitude)),
+                exclude_user_ids=[dispute.reporter_id] if dispute.reporter_id else [],
+            )
+        ]
     station_id = alliance.office_id if level == Dispute.Level.OFFICE else alliance.station_id
     if station_id is None:
         return []
-    return list(
-        StationStaff.objects.filter(station_id=station_id, user__is_active=True)
+    return [
+        LadderRecipient(user_id=user_id)
+        for user_id in StationStaff.objects.filter(station_id=station_id, user__is_active=True)
         .order_by("id")
         .values_list("user_id", flat=True)
-    )
+    ]
 
 
 def disputes_due(*, now, limit: int = 100) -> list[int]:

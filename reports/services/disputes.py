@@ -36,19 +36,23 @@ def _record(dispute: Dispute, kind: str, actor=None, **data) -> CaseEvent:
     return CaseEvent.objects.create(dispute=dispute, kind=kind, actor=actor, data=data)
 
 
-def _notify(dispute: Dispute, *, extra_user_ids: list[int] = (), just_flagged: bool = False) -> None:
+def _notify(
+    dispute: Dispute, *, extra_user_ids: list[int] = (), just_flagged: bool = False, notified: dict | None = None
+) -> None:
     """Tell everyone following the case its new state: the reporter, every responder who answered, everyone the
     ladder has reached so far, and ``extra_user_ids`` (a level just reached). ``just_flagged``: nobody has
-    answered yet and the level just reached is everyone told, so there is nothing to read."""
+    answered yet and the level just reached is everyone told, so there is nothing to read. ``notified``: the
+    timeline entry of the level just reached, sent along so each responder reads their own distance in it."""
     following = {dispute.reporter_id, *extra_user_ids}
     if not just_flagged:
         following.update(dispute.responders.values_list("responder_id", flat=True))
         for event in dispute.events.filter(kind=CaseEvent.Kind.NOTIFIED):
             following.update(event.data.get("user_ids", []))
     following.discard(None)
-    event_publish(
-        topics=[user_topic(user_id) for user_id in sorted(following)], event=dispute_event(dispute), durable=True
-    )
+    event = dispute_event(dispute)
+    if notified is not None:
+        event["notified"] = notified
+    event_publish(topics=[user_topic(user_id) for user_id in sorted(following)], event=event, durable=True)
 
 
 def _refresh_card(dispute: Dispute) -> None:
@@ -56,9 +60,12 @@ def _refresh_card(dispute: Dispute) -> None:
         card_update(message=dispute.card_message, card=dispute_card(dispute))
 
 
-def _reach_level(dispute: Dispute, level: int, *, actor=None, reason: str) -> list[int]:
-    """Move the flag to ``level`` (or the first level above it with anyone to tell) and notify that level."""
-    recipients: list[int] = []
+def _reach_level(dispute: Dispute, level: int, *, actor=None, reason: str) -> tuple[list[int], dict]:
+    """Move the flag to ``level`` (or the first level above it with anyone to tell) and notify that level.
+    Returns who was told, and the NOTIFIED timeline entry's data: ``user_ids`` in the order they were chosen
+    (nearest first at level 1) and, at level 1, ``distance_metres`` beside them (whole metres, null where the
+    responder's position is unknown)."""
+    recipients = []
     while level <= Dispute.Level.STATION:
         recipients = dispute_responders_at_level(dispute=dispute, level=level)
         if recipients or level == Dispute.Level.STATION:
@@ -67,8 +74,13 @@ def _reach_level(dispute: Dispute, level: int, *, actor=None, reason: str) -> li
     if level != dispute.level:
         _record(dispute, CaseEvent.Kind.ESCALATED, actor, from_level=dispute.level, to_level=level, reason=reason)
         dispute.level = level
-    _record(dispute, CaseEvent.Kind.NOTIFIED, level=level, user_ids=recipients)
-    return recipients
+    data = {"level": level, "user_ids": [recipient.user_id for recipient in recipients]}
+    if level == Dispute.Level.MALL:
+        data["distance_metres"] = [
+            None if recipient.distance_metres is None else round(recipient.distance_metres) for recipient in recipients
+        ]
+    _record(dispute, CaseEvent.Kind.NOTIFIED, **data)
+    return data["user_ids"], data
 
 
 def _next_deadline(dispute: Dispute, now, *, new_level: bool):
@@ -154,11 +166,11 @@ def dispute_flag(
         for photo in photos or []:
             dispute.photos.create(image=photo.image, thumbnail=photo.thumbnail, uploaded_by=reporter)
         _record(dispute, CaseEvent.Kind.FLAGGED, reporter, category=category)
-        recipients = _reach_level(dispute, Dispute.Level.MALL, reason="flagged")
+        recipients, notified = _reach_level(dispute, Dispute.Level.MALL, reason="flagged")
         dispute.escalate_at = _next_deadline(dispute, now, new_level=True)
         dispute.card_message = main_group_card_post(alliance=alliance, sender=reporter, card=dispute_card(dispute))
         dispute.save(update_fields=["level", "escalate_at", "card_message"])
-        _notify(dispute, extra_user_ids=recipients, just_flagged=True)
+        _notify(dispute, extra_user_ids=recipients, just_flagged=True, notified=notified)
     return dispute
 
 
@@ -338,11 +350,11 @@ def dispute_escalate(*, actor, dispute: Dispute, reason: str = "") -> Dispute:
         raise ApplicationError(
             ReportsErrorCode.TOP_OF_LADDER, _("This case is already with the police station."), status_code=409
         )
-    recipients = _reach_level(dispute, dispute.level + 1, actor=actor, reason=reason or "by hand")
+    recipients, notified = _reach_level(dispute, dispute.level + 1, actor=actor, reason=reason or "by hand")
     dispute.escalate_at = _next_deadline(dispute, timezone.now(), new_level=True)
     dispute.save()
     _refresh_card(dispute)
-    _notify(dispute, extra_user_ids=recipients)
+    _notify(dispute, extra_user_ids=recipients, notified=notified)
     return dispute
 
 
@@ -364,13 +376,13 @@ def dispute_escalate_if_due(*, dispute_id: int, now=None) -> bool:
             # Top of the ladder: remind the station once more at the next deadline, then stop the timer.
             _record(dispute, CaseEvent.Kind.NOTIFIED, level=dispute.level, user_ids=[], reason=f"{reason}; overdue")
             dispute.escalate_at = None
-            recipients = []
+            recipients, notified = [], None
         else:
-            recipients = _reach_level(dispute, dispute.level + 1, reason=reason)
+            recipients, notified = _reach_level(dispute, dispute.level + 1, reason=reason)
             dispute.escalate_at = _next_deadline(dispute, now, new_level=True)
         dispute.save(update_fields=["level", "escalate_at"])
         _refresh_card(dispute)
-        _notify(dispute, extra_user_ids=recipients)
+        _notify(dispute, extra_user_ids=recipients, notified=notified)
     return True
 
 

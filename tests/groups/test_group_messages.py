@@ -334,13 +334,14 @@ def test_team_admins_add_and_remove_members_and_anyone_may_leave(login, qingguo,
 
 @pytest.mark.django_db
 def test_member_list_marks_who_is_on_duty(login, qingguo):
-    _alliance_member(qingguo.alliance, qingguo.volunteer, "volunteer", on_duty=True)
+    # (volunteers are on duty by checking in to a patrol shift; the duty switch is the police's and managers')
+    _alliance_member(qingguo.alliance, qingguo.officer, "police_liaison", on_duty=True)
     _alliance_member(qingguo.alliance, qingguo.merchant, "merchant")
 
     members = login(qingguo.officer).get(f"/api/v1/groups/{qingguo.main.pk}/members").json()["results"]
 
     assert {m["user"]: m["on_duty"] for m in members} == {
-        qingguo.officer.pk: False,
+        qingguo.officer.pk: True,
         qingguo.merchant.pk: False,
-        qingguo.volunteer.pk: True,
+        qingguo.volunteer.pk: False,
     }

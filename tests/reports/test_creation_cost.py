@@ -158,7 +158,8 @@ def test_flagging_a_dispute_costs_at_most_19_statements(production_layout, login
     response, sql, redis_commands = _create(client, path, {"category": "quarrel"}, "pin-dispute")
 
     # then the flag, its card and both live events are there for 19 statements (31 before: the same cuts as for an
-    # incident, and the followers of a flag just made are known without reading its responders and steps)
+    # incident, and the followers of a flag just made are known without reading its responders and steps; level 1
+    # reads the volunteers checked in and the members on duty in one statement since issue 11)
 
     assert response.status_code == 201, response.content
     dispute = Dispute.objects.get(pk=response.json()["id"])
