@@ -8,7 +8,9 @@ What it measures
     ``X-Session-Token``: authentication (cached_db session), the shift, the volunteer's place on it, the window
     and zone checks (shapely), the attempt row, the place on duty, the live on-duty event in the outbox, relayed
     to Redis after commit. Every volunteer checks in once, from inside the zone of their own shift, which starts
-    ``--starts-in`` minutes after the data is made (so every check-in falls in its window).
+    ``--starts-in`` minutes after the data is made (so every check-in falls in its window). The sessions are in
+    Redis (cached_db keeps them for 60 days); the user entries (accounts/user_cache.py, 60 s) are not: each
+    volunteer's first request since the data was made is their check-in, the worst case of a shift start.
 
     Three loads of ``--volunteers`` (2,000) check-ins each, every volunteer used once:
       * ``burst``: as fast as the server answers, ``--concurrency`` (50) phones at a time (closed loop: each
@@ -17,6 +19,8 @@ What it measures
       * ``paced``: open loop at each of ``--paced-rates`` (200/s, the target rate, and 33.3/s: 2,000 within
         one minute, the issue's scenario), each check-in sent on its own connection when due whether or not
         the earlier ones have answered; latency counts from when it was due (no coordinated omission).
+    After the burst, its first ``--replays`` (200) check-ins are sent again byte for byte (same client id: a phone
+    that lost the answer); each must answer 200 as a duplicate and change nothing.
     Before them, ``--warmup-volunteers`` check-ins (unmeasured) warm every worker, and the floors are measured
     at the same concurrency, same server, same run: ``GET /healthz`` (a bare ``JsonResponse``: no database,
     session or Redis) and, for context, ``GET /api/v1/me`` (the cheapest authenticated view).
@@ -50,8 +54,11 @@ How to run it
 How to read it
     ``srv CPU``: gunicorn master + workers, % of one core (pinned: 100 % is the server's whole core); ``db CPU``:
     this database's PostgreSQL processes and redis-server; ``gen CPU``: this load generator; ``other``:
-    everything else on the machine. The floors are measured again when ``other`` exceeded ``--max-other``; the
-    check-in loads cannot be (each volunteer checks in once), so a noisy row stays noisy and says so.
+    everything else on the machine; ``srv ms`` / ``db ms``: CPU milliseconds of the server / of PostgreSQL and
+    Redis per answer (what a check-in costs, steadier than the rate on a shared machine). The floors are
+    measured again when ``other`` exceeded ``--max-other``; the check-in loads cannot be (each volunteer checks
+    in once), so a noisy row stays noisy and says so. After the table, the SQL statements of one more check-in,
+    sent through Django's test client.
 """
 
 from __future__ import annotations
