@@ -410,7 +410,7 @@ def paced(server: Server, meter: CpuMeter, check_ins: CheckIns, ok: int, rate: f
     count = len(check_ins)
     state = LoadState(0.0, count / rate, count, ok)
     done = run_paced(state, server.port, check_ins, rate, count, args.max_in_flight, args.timeout, meter)
-    row = Row("check-in", f"paced {rate:g}/s", sent=check_ins.sent, late=done.late, shed=done.shed)
+    row = Row("check-in", f"paced {rate:g}/s", sent=check_ins.sent - done.shed, late=done.late, shed=done.shed)
     # The rate answered: over the time from the first due to the last answer (the last ones may answer late).
     return row.take(state, max(count / rate, done.use.elapsed), done.use)
 
@@ -497,7 +497,8 @@ def print_report(rows: list[Row], counts: dict, setup: dict, args: argparse.Name
             f"{found['accepted']} for {found['places checked in']} places, duplicates {found['duplicates']}, "
             f"refused {found['refused']}{refusals}"
         )
-    errors = sum(row.errors for row in rows if row.label.startswith("check-in"))
+    # A check-in not sent because --max-in-flight were open counts as failed: the phone got no answer either.
+    errors = sum(row.errors + row.shed for row in rows if row.label.startswith("check-in"))
     # A replay answered as anything but "duplicate" is counted as a duplicate too (it may have changed something).
     duplicates += sum(
         len(row.latencies) - row.duplicates_answered for row in rows if row.duplicates_answered is not None
