@@ -65,17 +65,14 @@ How to read it
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import random
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from harness import HOST
-from harness.load import RETRYABLE, LoadState, http_request, raw_request, read_response, run_closed_loop
+from harness.load import LoadState, http_request, raw_request, run_closed_loop, run_paced
 from harness.machine import CpuMeter, CpuUse, add_machine_options, measure_until_quiet
 from harness.processes import Server, gunicorn_argv, pin_load_generator, run
 from harness.stats import machine, percentile, print_header, stamped, versions
@@ -265,59 +262,14 @@ def measure_closed(
 def measure_paced(
     server: Server, meter: CpuMeter, endpoint: Endpoint, rate: float, args: argparse.Namespace
 ) -> Measurement:
-    """Open loop: request i is due at start + i / rate and is sent then on a new connection, answered or not the
-    earlier ones. Latency counts from when it was due."""
+    """Open loop (``harness.load.run_paced``): one request every 1/rate seconds, latency from when it was due."""
     duration = args.paced_duration
     total = min(args.max_requests, int(round((args.warmup + duration) * rate)))
     state = CaseLoad(args.warmup, duration, args.max_requests, endpoint.ok_status)
     result = Measurement(endpoint=endpoint, mode=f"paced {rate:.0f}/s", target_rate=rate)
-    use = CpuUse()
-
-    async def one(due: float, request: bytes) -> None:
-        writer = None
-        try:
-            async with asyncio.timeout(args.timeout):
-                reader, writer = await asyncio.open_connection(HOST, server.port)
-                writer.write(request)
-                status, body, _keep = await read_response(reader)
-        except RETRYABLE:
-            state.errors += int(due >= state.window_start)
-            return
-        finally:
-            if writer is not None:
-                writer.close()
-        if due >= state.window_start:  # counted by when it was due, so the window holds exactly the paced ones
-            state.count(status, body, time.perf_counter() - due)
-
-    async def main() -> None:
-        nonlocal use
-        in_flight: set[asyncio.Task] = set()
-        start = state.window_start - args.warmup
-        measured_started = False
-        for i in range(total):
-            due = start + i / rate
-            if not measured_started and due >= state.window_start:
-                meter.start()
-                measured_started = True
-            request = endpoint.make()  # built before it is due: not part of the latency
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if time.perf_counter() - due > 0.005 and due >= state.window_start:
-                result.late += 1
-            if len(in_flight) >= args.max_in_flight:
-                result.shed += int(due >= state.window_start)
-                continue
-            task = asyncio.create_task(one(due, request))
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
-        if in_flight:
-            await asyncio.gather(*in_flight)
-        if measured_started:
-            use = meter.stop()
-
-    asyncio.run(main())
-    return result.finish(state, duration, use)
+    paced = run_paced(state, server.port, endpoint.make, rate, total, args.max_in_flight, args.timeout, meter)
+    result.late, result.shed = paced.late, paced.shed
+    return result.finish(state, duration, paced.use)
 
 
 def measure_and_print(label: str, run: Callable[[], Measurement], args: argparse.Namespace) -> Measurement:

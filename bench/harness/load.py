@@ -12,6 +12,7 @@ import http.client
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from harness import HOST
@@ -133,13 +134,23 @@ class LoadState:
         if self.in_window(time.perf_counter()):
             self.errors += 1
 
+    def end(self) -> None:
+        """The load ended before the window did (its requests ran out): the window ends now."""
+        if self.stopped_at is None:
+            self.stopped_at = min(time.perf_counter(), self.window_end)
 
-async def connection_worker(state: LoadState, port: int, make_request: Callable[[], bytes], timeout: float) -> None:
-    """Closed loop: one request after the other on one connection (a new one whenever the server closed it)."""
+
+async def connection_worker(
+    state: LoadState, port: int, make_request: Callable[[], bytes | None], timeout: float
+) -> None:
+    """Closed loop: one request after the other on one connection (a new one whenever the server closed it),
+    until the window ends or ``make_request`` has no more (None: a fixed set of requests, each sent once)."""
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
     while not state.done():
         request = make_request()
+        if request is None:
+            break
         t_start = time.perf_counter()  # includes the TCP connect when the server closed the last one
         reused = writer is not None
         try:
@@ -168,12 +179,13 @@ async def connection_worker(state: LoadState, port: int, make_request: Callable[
 def run_closed_loop(
     state: LoadState,
     port: int,
-    make_request: Callable[[], bytes],
+    make_request: Callable[[], bytes | None],
     concurrency: int,
     timeout: float,
     meter: CpuMeter,
 ) -> CpuUse:
-    """``concurrency`` connections in a closed loop until the window ends; the CPU used over the window."""
+    """``concurrency`` connections in a closed loop until the window ends (or ``make_request`` runs out); the CPU
+    used over the window."""
     use = CpuUse()
 
     async def sample_cpu() -> None:
@@ -187,10 +199,85 @@ def run_closed_loop(
     async def main() -> None:
         sampler = asyncio.create_task(sample_cpu())
         await asyncio.gather(*(connection_worker(state, port, make_request, timeout) for _ in range(concurrency)))
+        state.end()
         await sampler
 
     asyncio.run(main())
     return use
+
+
+@dataclass
+class Paced:
+    """What an open-loop run did besides its answers: requests sent more than 5 ms after they were due (``late``),
+    not sent because ``max_in_flight`` were still open (``shed``), and the CPU over the measured part."""
+
+    late: int = 0
+    shed: int = 0
+    use: CpuUse = field(default_factory=CpuUse)
+
+
+def run_paced(
+    state: LoadState,
+    port: int,
+    make_request: Callable[[], bytes],
+    rate: float,
+    total: int,
+    max_in_flight: int,
+    timeout: float,
+    meter: CpuMeter,
+) -> Paced:
+    """Open loop: request i of ``total`` is due at start + i / ``rate`` (start: the window's start less its
+    warmup) and is sent then on a new connection, whether or not the earlier ones have answered. Latency counts
+    from when it was DUE, so a client or server falling behind shows up as latency (no coordinated omission);
+    only the requests due within the window count. ``make_request`` is called before each is due: building it
+    is not part of its latency."""
+    paced = Paced()
+    warmup = max(0.0, state.window_start - time.perf_counter())
+
+    async def one(due: float, request: bytes) -> None:
+        writer = None
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(HOST, port)
+                writer.write(request)
+                status, body, _keep = await read_response(reader)
+        except RETRYABLE:
+            state.errors += int(due >= state.window_start)
+            return
+        finally:
+            if writer is not None:
+                writer.close()
+        if due >= state.window_start:  # counted by when it was due, so the window holds exactly the paced ones
+            state.count(status, body, time.perf_counter() - due)
+
+    async def main() -> None:
+        in_flight: set[asyncio.Task] = set()
+        start = state.window_start - warmup
+        measured_started = False
+        for i in range(total):
+            due = start + i / rate
+            if not measured_started and due >= state.window_start:
+                meter.start()
+                measured_started = True
+            request = make_request()
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if time.perf_counter() - due > 0.005 and due >= state.window_start:
+                paced.late += 1
+            if len(in_flight) >= max_in_flight:
+                paced.shed += int(due >= state.window_start)
+                continue
+            task = asyncio.create_task(one(due, request))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        if in_flight:
+            await asyncio.gather(*in_flight)
+        if measured_started:
+            paced.use = meter.stop()
+
+    asyncio.run(main())
+    return paced
 
 
 def add_round_options(parser: argparse.ArgumentParser, *, rounds: int, warmup: int, each: str) -> None:

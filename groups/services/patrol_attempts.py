@@ -130,12 +130,15 @@ def signup_locked(*, user, shift_id: int) -> ShiftSignup | None:
     """The person's confirmed place on the shift, with its shift and zone, locked until the transaction ends (so a
     check-in, a scan and the automatic close of one place happen one after the other). The one read of the cheap
     path. Expects a transaction."""
-    return (
+    signup = (
         ShiftSignup.objects.select_for_update(of=("self",))
         .select_related("shift__zone")
         .filter(shift_id=shift_id, user=user, status=ShiftSignup.Status.CONFIRMED)
         .first()
     )
+    if signup is not None:
+        signup.user = user  # the same person: what follows (the on-duty event's name) need not load them again
+    return signup
 
 
 SEEN_FIELDS = ("last_latitude", "last_longitude", "last_seen_at")
