@@ -5,9 +5,10 @@
 * ``machine``: who used the CPU during a measurement (server, PostgreSQL and Redis, this process, everything
   else), waiting for a quiet machine, and measuring a noisy stretch again.
 * ``stores``: the servers' environment, the bench database (recreated, or created when absent, migrated, filled
-  by a ``manage.py shell`` script), the bench Redis database.
-* ``load``: a raw HTTP/1.1 client for load (closed loop), one-off requests, WebSocket connections that stamp
-  each frame's arrival.
+  by a ``manage.py shell`` script, whose prelude ``TOKEN_FOR`` logs users in: ``token_for``, ``tokens_for``), the
+  bench Redis database.
+* ``load``: a raw HTTP/1.1 client for load (closed loop, for a time or over a fixed set of requests; paced open
+  loop), one-off requests, WebSocket connections that stamp each frame's arrival.
 * ``stats``: percentiles and the report's heading lines.
 
 A benchmark imports what it needs (``from harness.processes import Server``: the scripts run as
