@@ -36,7 +36,9 @@ def _publish(*, alliance_id: int, change: str, responder: OnDutyResponder) -> No
         "change": change,
         "responder": on_duty_responder_payload(responder),
     }
-    event_publish(topics=[user_topic(user_id) for user_id in watchers], event=event, durable=True)
+    # Not durable: published on commit, and kept in the outbox only if that fails. A state, not a case step: the
+    # police screen redraws from GET /alliances/{id}/on-duty on reconnect; no outbox row per check-in (the burst).
+    event_publish(topics=[user_topic(user_id) for user_id in watchers], event=event)
 
 
 def on_duty_changed(*, signup, change: str) -> None:
