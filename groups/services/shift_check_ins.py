@@ -112,9 +112,8 @@ def shift_check_in(
         offline=offline,
         received_at=received_at,
     )
-    stored = stored_attempt(user=user, client_id=fix.client_id)
-    if stored is not None:
-        return stored_answer(stored)
+    # No lookup of the client id first (the burst's path): a resend finds its id taken at the attempt's INSERT, rolls
+    # back to the savepoint and answers with the stored attempt (SentTwice), whatever the checks said this time.
     shift_id = _shift_id(shift)
     try:
         with transaction.atomic():

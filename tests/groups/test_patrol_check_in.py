@@ -240,6 +240,40 @@ def test_the_accepted_check_in_takes_three_statements(duty, django_assert_num_qu
     assert attempt.accepted
 
 
+def test_a_check_in_with_a_client_id_is_not_looked_up_first(duty, django_assert_num_queries):
+    # given the app's check-in, which carries its own id so that a resend is stored once
+    # then the same statements, the attempt's INSERT inside a savepoint (its unique key answers a resend), and no
+    # SELECT of that id beforehand
+    with django_assert_num_queries(8):
+        attempt = shift_check_in(
+            user=duty.volunteer,
+            shift=duty.shift.pk,
+            latitude=FENGMING_CENTRE[0],
+            longitude=FENGMING_CENTRE[1],
+            accuracy_metres=10,
+            device_time=timezone.now(),
+            client_id="phone-7-check-in-1",
+        )
+    assert attempt.accepted
+
+
+def test_a_check_in_sent_again_after_its_answer_was_lost_answers_the_first(duty):
+    # given a check-in accepted, whose answer the phone never got
+    fix = {"latitude": FENGMING_CENTRE[0], "longitude": FENGMING_CENTRE[1], "accuracy_metres": 10}
+    first = shift_check_in(
+        user=duty.volunteer, shift=duty.shift.pk, device_time=timezone.now(), client_id="phone-7-ci", **fix
+    )
+
+    # when the phone sends it again, with the same id
+    again = shift_check_in(
+        user=duty.volunteer, shift=duty.shift.pk, device_time=timezone.now(), client_id="phone-7-ci", **fix
+    )
+
+    # then the answer is the first attempt, marked as a repeat, and nothing more is stored
+    assert (again.pk, again.duplicate) == (first.pk, True)
+    assert PatrolAttempt.objects.count() == 1
+
+
 # --- check-out and verified hours ----------------------------------------------------------------------------------
 
 
