@@ -112,7 +112,7 @@ class AllianceMembershipApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PositionInput(InputSerializer):
+class DutyPositionInput(InputSerializer):
     """A position as the phone sent it; ``coordinate_system`` says which (GPS: wgs84; Amap, Tencent: gcj02)."""
 
     latitude = serializers.FloatField(min_value=-90, max_value=90)
@@ -123,7 +123,7 @@ class PositionInput(InputSerializer):
 class AllianceDutyApi(APIView):
     class DutyInput(InputSerializer):
         on_duty = serializers.BooleanField()
-        position = PositionInput(required=False)
+        position = DutyPositionInput(required=False)
 
     @extend_schema(
         operation_id="alliances_duty_set",
