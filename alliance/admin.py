@@ -22,7 +22,7 @@ from alliance.models import (
     Store,
     StoreStaff,
 )
-from alliance.permissions import can_go_on_duty
+from alliance.permissions import can_go_on_duty, can_go_on_duty_by_switch
 from alliance.selectors import alliance_access_for
 from alliance.services.alliances import office_fits_station
 from alliance.services.members import alliance_duty_set
@@ -120,6 +120,8 @@ class AllianceMembershipAdminForm(forms.ModelForm):
         member = self.instance
         if on_duty and not member.on_duty and member.pk and not can_go_on_duty(member.user, member):
             raise forms.ValidationError(_("Only police, mall managers and volunteers go on duty."))
+        if on_duty and not member.on_duty and member.pk and not can_go_on_duty_by_switch(member.user, member):
+            raise forms.ValidationError(_("Volunteers go on duty by checking in to their patrol shift."))
         return on_duty
 
 

@@ -424,10 +424,10 @@ def test_changelists_pin_their_queries(city, sides, member_of, url, django_asser
 
 
 def test_a_police_admin_puts_a_responder_on_duty_but_cannot_change_their_role(city, sides, member_of):
-    # given a volunteer member of A, off duty
+    # given a mall manager member of A, off duty
     mine, _theirs = sides
-    volunteer = member_of(mine.alliance, Role.VOLUNTEER, MemberRole.VOLUNTEER)
-    membership = AllianceMembership.objects.get(alliance=mine.alliance, user=volunteer)
+    manager = member_of(mine.alliance, Role.MALL_MANAGER, MemberRole.MALL_MANAGER)
+    membership = AllianceMembership.objects.get(alliance=mine.alliance, user=manager)
     client = admin_client(city.admin_x)
     url = f"/admin/alliance/alliancemembership/{membership.pk}/change/"
     data = _form_data(client.get(url))
@@ -435,11 +435,29 @@ def test_a_police_admin_puts_a_responder_on_duty_but_cannot_change_their_role(ci
     # when the police admin ticks "on duty" and also sends another role
     response = client.post(url, {**data, "on_duty": "on", "role": MemberRole.ADMIN})
 
-    # then the volunteer is on duty since now, and the role is unchanged (roles change in the app, under its rules)
+    # then the mall manager is on duty since now, and the role is unchanged (roles change in the app, under its rules)
     assert response.status_code == 302
     membership.refresh_from_db()
     assert membership.on_duty is True and membership.on_duty_since is not None
-    assert membership.role == MemberRole.VOLUNTEER
+    assert membership.role == MemberRole.MALL_MANAGER
+
+
+def test_the_admin_does_not_put_a_volunteer_on_duty_by_hand(city, sides, member_of):
+    # given a volunteer member of A: volunteers are on duty by checking in to a patrol shift
+    mine, _theirs = sides
+    volunteer = member_of(mine.alliance, Role.VOLUNTEER, MemberRole.VOLUNTEER)
+    membership = AllianceMembership.objects.get(alliance=mine.alliance, user=volunteer)
+    client = admin_client(city.admin_x)
+    url = f"/admin/alliance/alliancemembership/{membership.pk}/change/"
+
+    # when the police admin ticks "on duty"
+    response = client.post(url, {**_form_data(client.get(url)), "on_duty": "on"})
+
+    # then the form says why, and the volunteer stays off duty
+    assert response.status_code == 200
+    assert "on_duty" in response.context["adminform"].form.errors
+    membership.refresh_from_db()
+    assert membership.on_duty is False
 
 
 def test_the_admin_cannot_put_on_duty_someone_the_app_would_not_dispatch(city, sides):
