@@ -196,3 +196,15 @@ def test_a_database_seeded_before_contact_groups_catches_up():
     # then every member is back in the alliances' two groups (the patrol team's own group: test_patrol_demo.py)
     alliance_wide = GroupMembership.objects.exclude(group__kind=ContactGroup.Kind.TEAM)
     assert alliance_wide.count() == 2 * AllianceMembership.objects.count()
+
+
+@pytest.mark.django_db
+def test_the_demo_puts_responders_on_duty_but_not_volunteers_who_check_in_instead():
+    # when the demo city is seeded
+    call_command("seed_demo", stdout=StringIO())
+
+    # then mall managers and police liaisons start on duty, volunteers do not (a check-in puts them on duty)
+    memberships = AllianceMembership.objects.filter(role__in=["mall_manager", "police_liaison", "volunteer"])
+    on_duty = {(m.role, m.on_duty) for m in memberships}
+    assert ("mall_manager", True) in on_duty and ("police_liaison", True) in on_duty
+    assert ("volunteer", False) in on_duty and ("volunteer", True) not in on_duty

@@ -290,8 +290,9 @@ def join_alliance(user: User, alliance: Alliance, role: str, created: Counter[st
     # The same service as joining in the app, so demo members are in their alliance's contact groups too.
     membership, is_new = alliance_member_add(alliance=alliance, user=user, role=role)
     created["memberships"] += is_new
-    if is_new and role in ALLIANCE_RESPONDER_ROLES:
-        # Responders start on duty, so a demo flag reaches someone at the first rung of the ladder at once.
+    if is_new and role in ALLIANCE_RESPONDER_ROLES and role != AllianceMembership.Role.VOLUNTEER:
+        # Responders start on duty, so a demo flag reaches someone at the first rung of the ladder at once; volunteers
+        # are on duty by checking in to a patrol shift, as in the app.
         membership.on_duty, membership.on_duty_since = True, timezone.now()
         membership.save(update_fields=["on_duty", "on_duty_since"])
 
