@@ -194,3 +194,30 @@ def test_deletion_during_a_shift_closes_the_place_for_the_leaders_review(login, 
     assert signup.attendance == ShiftSignup.Attendance.CLOSED_AUTOMATICALLY and signup.needs_review
     assert 3590 <= signup.verified_seconds <= 3700
     assert signup.last_latitude is None
+
+
+@pytest.mark.django_db
+def test_deleting_an_account_offers_its_future_place_to_the_first_waiting(login, street, user_factory):
+    # given tomorrow night's only mobile place held by a volunteer, and another volunteer waiting for it
+    holder = user_factory(roles=[Role.VOLUNTEER], display_name="义警小刘")
+    waiting = user_factory(roles=[Role.VOLUNTEER], display_name="义警小陈")
+    zone = zone_make(alliance=street.alliance)
+    tomorrow = shift_make(
+        team=team_make(alliance=street.alliance),
+        zone=zone,
+        starts_at=timezone.now() + timedelta(days=1),
+        slots={"mobile": 1},
+    )
+    held = signup_make(shift=tomorrow, user=holder)
+    queued = signup_make(shift=tomorrow, user=waiting)
+    assert (held.status, queued.status) == ("confirmed", "waitlisted")
+
+    # when the holder deletes their account
+    response = _delete_account(login(holder), holder)
+
+    # then their place is given up and offered to the one waiting, as a cancellation in the app would
+    assert response.status_code == 204, response.content
+    held.refresh_from_db()
+    queued.refresh_from_db()
+    assert held.status == ShiftSignup.Status.CANCELLED
+    assert queued.status == ShiftSignup.Status.OFFERED
