@@ -69,8 +69,8 @@ personal_data_left_out(
 # - positions go: the last-seen position of every place, the position, accuracy and phone time of every attempt
 #   and log entry; a scan keeps the checkpoint's own position (what the scan proves), not where the phone was;
 # - calendar feeds are deleted: their only use was the person's calendar app.
-# These writes move behind the roster services once they exist (groups/services/patrol_signups.py: cancelling a
-# place should promote the waitlist; patrol_calendar.py: revoking a feed).
+# Deleting an account leaves its alliances first, which cancels future places through the sign-up service and offers
+# each to the waitlist (groups/services/shift_signups.patrol_member_left_alliance); the cancel here is the safety net.
 
 
 def _patrol_team_memberships(user) -> list[dict]:

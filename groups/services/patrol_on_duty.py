@@ -2,8 +2,8 @@
 police clients live.
 
 Called by the check-in, check-out and close services, and (through ``alliance.hooks.alliance_duty_hooks``) by
-``alliance.services.members.alliance_duty_set``, inside their transaction; the event goes out through the outbox on
-commit, so a change that rolls back is never announced. The event is what one row of
+``alliance.services.members.alliance_duty_set``, inside their transaction; the event is published after commit (kept in
+the outbox only if that fails), so a change that rolls back is never announced. The event is what one row of
 ``GET /alliances/{id}/on-duty`` shows, so a police screen redraws from it without a request::
 
     {"type": "on_duty", "alliance": 7, "change": "checked_in", "responder": {...}}
@@ -45,7 +45,7 @@ def on_duty_changed(*, signup, change: str) -> None:
     """A volunteer checked in to ``signup``'s shift, checked out, or was checked out by the close sweep.
 
     Precondition: inside the transaction that changed the sign-up (publishes on its commit). Costs the watchers'
-    query and the outbox row, plus the sign-up's shift and user when the caller did not load them."""
+    query, plus the sign-up's shift and user when the caller did not load them."""
     if change not in SIGNUP_CHANGES:
         raise ValueError(f"unknown on-duty change {change!r}")
     shift = signup.shift

@@ -2,8 +2,9 @@
 
 A check-in is accepted only inside the shift's window and inside its zone (allowing for the accuracy the phone
 reports), from a phone that does not simulate its location and whose clock is plausible. Every try is recorded
-(``PatrolAttempt``), accepted or not. The accepted path is three statements (lock the place with its shift and zone,
-insert the attempt, update the place): it carries the shift-start burst (bench/, docs/performance.md).
+(``PatrolAttempt``), accepted or not. The accepted path is four statements (lock the place with its shift and zone,
+insert the attempt, update the place, read who watches the alliance): it carries the shift-start burst (bench/,
+docs/performance.md).
 
 Who is on duty follows: each accepted check-in or check-out, and each automatic close, calls
 ``groups.services.patrol_on_duty.on_duty_changed`` inside the transaction (it publishes on commit).

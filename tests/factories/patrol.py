@@ -2,10 +2,9 @@
 ``groups/services/patrol_zones.py`` as a police admin of the alliance's jurisdiction (``by``, or the first one posted
 there; the platform's own path when the jurisdiction has none, as the admin site and the demo seed make them).
 
-These start as plain ORM rows so that every part of the patrol work can be tested from the first day; each
-function moves to the service that makes its object in the app as soon as that service exists (zones and routes:
-``groups/services/patrol_zones.py``; teams, shifts and sign-ups: ``groups/services/patrol_*``), keeping its
-signature, so the tests built on it follow."""
+Teams go through ``patrol_team_create`` and sign-ups through ``shift_signup`` (a non-member joins the alliance as a
+volunteer first); ``shift_make`` stays a plain row so that a test can place a shift in the past, with the timers
+the generator sets."""
 
 from __future__ import annotations
 

@@ -329,7 +329,7 @@ def test_a_check_in_reaches_the_police_of_the_office_and_station_after_commit(
     with django_capture_on_commit_callbacks() as callbacks:
         on_duty_changed(signup=signup, change="checked_in")
 
-    # then one durable event to the officers of the office and the station, with the responder as the list shows
+    # then one event, after commit, to the officers of the office and the station, with the responder as the list shows
     events = _on_duty_events(published)
     assert len(events) == 1 and callbacks
     topics, event = events[0]
