@@ -356,6 +356,37 @@ PATROL_CANCEL_CUTOFF_MINUTES = env.int("PINGAN_PATROL_CANCEL_CUTOFF_MINUTES", de
 # Shifts are generated from their templates this many days ahead.
 PATROL_SHIFT_HORIZON_DAYS = env.int("PINGAN_PATROL_SHIFT_HORIZON_DAYS", default=14)
 
+# --- points, rewards, Safe Store ranking ----------------------------------------------------------------------
+# Points per unit of evidence and the daily cap per person (None: no cap), for an alliance that has not set its own
+# rule (alliance.PointsRule). A patrol hour's unit is an hour of verified time, counted in whole minutes.
+POINTS_DEFAULT_RULES = {
+    "patrol_hour": {"amount": 10, "daily_cap": 80},
+    "route_completed": {"amount": 5, "daily_cap": 20},
+    "hidden_danger_confirmed": {"amount": 20, "daily_cap": 60},
+    "incident_accepted": {"amount": 10, "daily_cap": 50},
+    "dispute_resolved": {"amount": 15, "daily_cap": 60},
+    "alert_acknowledged": {"amount": 1, "daily_cap": 5},
+    "merchant_contribution": {"amount": 10, "daily_cap": None},
+}
+# A reward request nobody decided within this many days expires, and its points return.
+REDEMPTION_REQUEST_DAYS = env.int("PINGAN_REDEMPTION_REQUEST_DAYS", default=14)
+# The weight of each part of a store's score, for an alliance whose police have not set their own
+# (alliance.SafeStoreWeight). Incidents count their severity; patrol hours count hours.
+SAFE_STORE_DEFAULT_WEIGHTS = {
+    "incident_nearby": -5.0,
+    "hidden_danger_fixed": 3.0,
+    "hidden_danger_overdue": -3.0,
+    "inspection_passed": 10.0,
+    "inspection_failed": -10.0,
+    "report_accepted": 4.0,
+    "flag_handled_well": 4.0,
+    "patrol_hours": 1.0,
+    "alert_acknowledged": 0.5,
+    "group_participation": 0.2,
+}
+# How many stores of a ranking get the Safe Store badge.
+SAFE_STORE_WINNERS = env.int("PINGAN_SAFE_STORE_WINNERS", default=10)
+
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"

@@ -1,0 +1,14 @@
+"""Periodic and queued work of the alliance app: the points ledger (settled from evidence, reconciled nightly),
+the reward requests' expiry, the Safe Store ranking at the end of each half-year."""
+
+from celery import shared_task
+
+from alliance.services.points import points_settle
+
+
+# A points award is money-like: acknowledged only once it has run (acks_late), and given back to the queue when
+# its worker dies (reject_on_worker_lost), so a killed worker's batch runs again; the entries' unique keys make the
+# second run write only what the first did not commit.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def settle_points_task(source: str, ids: list[int]) -> int:
+    return points_settle(source=source, ids=ids)
