@@ -87,3 +87,24 @@ class AllianceDutyHooks:
 
 
 alliance_duty_hooks = AllianceDutyHooks()
+
+
+class PersonNoticeHooks:
+    """How ``alliance`` tells people something live (a reward request decided, a store named a Safe Store) without
+    importing ``groups``: ``groups`` registers ``groups.alliance_notices.person_notice_send``, which publishes the
+    event to each person's ``user.<id>`` topic through the outbox (durable), in the caller's transaction."""
+
+    def __init__(self) -> None:
+        self._senders: list = []
+
+    def register(self, sender) -> None:
+        if sender not in self._senders:
+            self._senders.append(sender)
+
+    def notify(self, *, user_ids: list[int], event: dict) -> None:
+        """``event`` has a ``type``; it reaches every socket of these people after commit."""
+        for sender in self._senders:
+            sender(user_ids=user_ids, event=event)
+
+
+person_notice_hooks = PersonNoticeHooks()

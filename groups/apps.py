@@ -23,3 +23,8 @@ class GroupsConfig(AppConfig):
         from groups.services.patrol_on_duty import on_duty_follows_duty_switch
 
         alliance_duty_hooks.register(on_duty_follows_duty_switch)
+        # alliance's notices to people (a reward request decided, a Safe Store named) go live (alliance/hooks.py).
+        from alliance.hooks import person_notice_hooks
+        from groups.alliance_notices import person_notice_send
+
+        person_notice_hooks.register(person_notice_send)
