@@ -23,7 +23,7 @@ from alliance.models import (
     StoreStaff,
 )
 from alliance.permissions import can_go_on_duty, can_go_on_duty_by_switch
-from alliance.selectors import alliance_access_for
+from alliance.selectors.alliances import alliance_access_for
 from alliance.services.alliances import office_fits_station
 from alliance.services.members import alliance_duty_set
 

@@ -3,7 +3,7 @@
 Every ModelAdmin and inline of the alliance, groups and reports apps takes :class:`JurisdictionScopedAdmin`, which
 for anyone but a superuser (superusers see and do everything, as Django's admin always did):
 
-- lists and opens only rows of the admin's jurisdiction (``alliance.selectors.jurisdiction_filter``): another
+- lists and opens only rows of the admin's jurisdiction (``alliance.selectors.alliances.jurisdiction_filter``): another
   jurisdiction's object by id is "not found", exactly like an id that does not exist;
 - offers, and accepts, only choices of the jurisdiction in every foreign key (a store cannot be moved to another
   station's alliance): the choices are the related model's own admin queryset, so the rule lives in one place;
@@ -19,7 +19,7 @@ from django.contrib.admin.exceptions import NotRegistered
 from django.db.models import QuerySet
 
 from accounts.permissions import can_use_admin_site
-from alliance.selectors import jurisdiction_filter
+from alliance.selectors.alliances import jurisdiction_filter
 
 
 def is_police_admin_view(request) -> bool:

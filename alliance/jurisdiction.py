@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from accounts.jurisdiction import JurisdictionPeople, jurisdiction_people_register
 from alliance.models import AllianceMembership, StationStaff
-from alliance.selectors import jurisdiction_filter
+from alliance.selectors.alliances import jurisdiction_filter
 
 
 def _people_of_admin(admin) -> Q:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from accounts.models import Role
 from accounts.permissions import has_role, is_police, is_police_admin
 
-# ``access`` is what the viewer has in one alliance (``alliance.selectors.AllianceAccess``): their membership or
+# ``access`` is what the viewer has in one alliance (``selectors.alliances.AllianceAccess``): their membership or
 # None, and whether the alliance lies in their police jurisdiction (only ever true for police admins). Someone with
 # neither cannot see the alliance at all, and the APIs answer 404 so its existence does not leak.
 

@@ -30,7 +30,7 @@ from accounts.models import Role, User
 from alliance.demo_city import DemoLogin
 from alliance.management.commands.seed_demo import FENGMING, PEOPLE
 from alliance.models import Alliance
-from alliance.selectors import alliance_access_for
+from alliance.selectors.alliances import alliance_access_for
 from groups.models import (
     GroupMembership,
     PatrolRoute,

@@ -56,7 +56,7 @@ def can_create_team_group(user, access) -> bool:
 
 
 # --- patrol geography ---------------------------------------------------------------------------------------------
-# ``access`` is ``alliance.selectors.AllianceAccess`` (None: the alliance is not visible to the user, so 404).
+# ``access`` is ``alliance.selectors.alliances.AllianceAccess`` (None: the alliance is not visible to the user, so 404).
 
 
 def can_read_patrol_geography(user, access) -> bool:

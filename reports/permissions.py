@@ -14,7 +14,7 @@ def can_set_escalation_policy(user, access) -> bool:
 
 
 # --- dispute flags and incidents (reports app) ---------------------------------------------------------------------
-# ``access`` is alliance.selectors.AllianceAccess (None: the user may not see the alliance; callers answer 404).
+# ``access`` is selectors.alliances.AllianceAccess (None: the user may not see the alliance; callers answer 404).
 # ``posted``: the user is police posted (StationStaff) to the alliance's station or office, or a unit under them.
 
 

@@ -9,9 +9,9 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance import selectors
 from alliance.apis.outputs import StationRefOutput, role_field
 from alliance.models import Alliance, Station
+from alliance.selectors import alliances as selectors
 from alliance.services.alliances import alliance_create, alliance_update
 from config.filters import IdFilter
 from config.serializer_fields import BoundaryField, IdRelatedField, NamedChoiceField, StrictCharField

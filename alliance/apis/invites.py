@@ -12,11 +12,11 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance import selectors
 from alliance.apis.outputs import role_field
 from alliance.models import AllianceInvite
 from alliance.permissions import ALLIANCE_INVITE_ROLES
 from alliance.qr import invite_qr_payload, qr_png
+from alliance.selectors import alliances as selectors
 from alliance.services.invites import (
     INVITE_DEFAULT_HOURS,
     INVITE_DEFAULT_USES,

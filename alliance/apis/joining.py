@@ -9,10 +9,10 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance import selectors
 from alliance.apis.outputs import AlliancePersonOutput, AllianceRefOutput, person_context, role_field
 from alliance.models import AllianceJoinRequest
 from alliance.permissions import ALLIANCE_INVITE_ROLES
+from alliance.selectors import alliances as selectors
 from alliance.services.joining import alliance_join, join_request_approve, join_request_reject
 from config.serializer_fields import NamedChoiceField, StrictCharField
 from config.serializers import InputSerializer, NoBodyInput, no_body

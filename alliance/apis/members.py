@@ -9,9 +9,9 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance import selectors
 from alliance.apis.outputs import AlliancePersonOutput, person_context, role_field
 from alliance.models import AllianceMembership
+from alliance.selectors import alliances as selectors
 from alliance.services.members import (
     alliance_duty_set,
     alliance_leave,

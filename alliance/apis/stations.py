@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.permissions import IsPoliceAdmin
 from accounts.selectors import users_police_admin_may_act_on
-from alliance import selectors
 from alliance.apis.outputs import AlliancePersonOutput, person_context
 from alliance.models import Station, StationStaff
+from alliance.selectors import alliances as selectors
 from alliance.services.stations import station_staff_add, station_staff_remove
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, NamedChoiceField

@@ -13,10 +13,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance import selectors
 from alliance.apis.outputs import AlliancePersonOutput, AllianceRefOutput, person_context
 from alliance.error_codes import AllianceErrorCode
 from alliance.models import Store, StoreStaff
+from alliance.selectors import alliances as selectors
 from alliance.services.stores import (
     STORE_PHOTO_MAX_BYTES,
     store_photo_set,

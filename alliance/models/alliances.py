@@ -55,7 +55,7 @@ class StationStaff(models.Model):
     """A police officer or admin posted to a police unit.
 
     A police admin's jurisdiction is every unit they are posted to plus the offices and workstations under it
-    (``alliance.selectors.jurisdiction_station_ids``): they create and run alliances there and nowhere else.
+    (``alliance.selectors.alliances.jurisdiction_station_ids``): they create and run alliances there and nowhere else.
     """
 
     user = models.ForeignKey(

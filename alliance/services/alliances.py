@@ -13,7 +13,7 @@ from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.hooks import alliance_membership_hooks
 from alliance.models import Alliance, Station
 from alliance.permissions import can_create_alliance, can_manage_alliance
-from alliance.selectors import AllianceAccess, jurisdiction_station_ids, unit_and_units_above
+from alliance.selectors.alliances import AllianceAccess, jurisdiction_station_ids, unit_and_units_above
 from alliance.services.members import MemberRole, alliance_member_add
 from config.errors import ApplicationError
 from config.geojson import BoundaryError, boundary_clean

@@ -13,7 +13,7 @@ from accounts.models import User
 from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import Alliance, AllianceInvite, AllianceJoinRequest, AllianceMembership
 from alliance.permissions import ALLIANCE_INVITE_ROLES, can_hold_alliance_role, can_manage_alliance
-from alliance.selectors import AllianceAccess
+from alliance.selectors.alliances import AllianceAccess
 from alliance.services.alliances import alliance_require_active
 from alliance.services.members import MemberRole, alliance_member_add
 from config.errors import ApplicationError

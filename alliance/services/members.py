@@ -21,7 +21,7 @@ from alliance.permissions import (
     can_hold_alliance_role,
     can_manage_alliance,
 )
-from alliance.selectors import AllianceAccess
+from alliance.selectors.alliances import AllianceAccess
 from config.errors import ApplicationError
 
 MemberRole = AllianceMembership.Role

@@ -9,7 +9,7 @@ from accounts.models import User
 from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import Station, StationStaff
 from alliance.permissions import can_be_posted_to_station, can_post_station_staff
-from alliance.selectors import forget_cached_jurisdiction, jurisdiction_station_ids
+from alliance.selectors.alliances import forget_cached_jurisdiction, jurisdiction_station_ids
 from config.errors import ApplicationError
 
 

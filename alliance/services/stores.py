@@ -14,7 +14,7 @@ from accounts.models import User
 from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import AllianceMembership, Store, StoreStaff
 from alliance.permissions import can_edit_store, can_manage_store_staff, can_register_store, can_verify_store
-from alliance.selectors import AllianceAccess, StoreAccess
+from alliance.selectors.alliances import AllianceAccess, StoreAccess
 from alliance.services.alliances import alliance_require_active
 from config.errors import ApplicationError
 from config.images import image_prepare

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import can_see_full_phone_numbers
 from accounts.presentation import MaskedPhoneField
-from alliance.selectors import alliance_access_or_404
+from alliance.selectors.alliances import alliance_access_or_404
 from config.converters import MAX_ID
 from config.images import image_prepare, image_response
 from config.pagination import DefaultCursorPagination

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import is_police
 from alliance.models import Alliance
-from alliance.selectors import alliance_access, alliance_access_for
+from alliance.selectors.alliances import alliance_access, alliance_access_for
 from config.coordinates import COORDINATE_SYSTEMS, WGS84, to_wgs84
 from config.errors import ApplicationError
 from config.serializer_fields import IdField

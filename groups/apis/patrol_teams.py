@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alliance.apis.outputs import AlliancePersonOutput, person_context
-from alliance.selectors import alliance_access_or_404
+from alliance.selectors.alliances import alliance_access_or_404
 from config.serializer_fields import IdField, NamedChoiceField, StrictCharField
 from config.serializers import InputSerializer, NoBodyInput, no_body
 from groups.models import PatrolTeam, PatrolTeamMember, ShiftTemplate

@@ -13,7 +13,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance.selectors import AllianceAccess, alliance_access_or_404
+from alliance.selectors.alliances import AllianceAccess, alliance_access_or_404
 from config.errors import ApplicationError
 from config.serializer_fields import BoundaryField, IdField, NamedChoiceField, StrictCharField
 from config.serializers import InputSerializer, NoBodyInput, no_body

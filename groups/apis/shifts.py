@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alliance.apis.outputs import AlliancePersonOutput, person_context
-from alliance.selectors import alliance_access_or_404
+from alliance.selectors.alliances import alliance_access_or_404
 from config.filters import IdFilter
 from config.pagination import DefaultCursorPagination
 from config.serializer_fields import IdField, NamedChoiceField, StrictCharField

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from alliance.selectors import alliance_access_for
+from alliance.selectors.alliances import alliance_access_for
 from config.errors import ApplicationError
 from groups.models import Checkpoint, PatrolAttempt, PatrolTeamMember, Shift
 from groups.permissions import can_print_checkpoint_codes, can_see_patrol_attempts

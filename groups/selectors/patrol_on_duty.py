@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Role, RoleGrant, User
 from alliance.models import Alliance, AllianceMembership, StationStaff
-from alliance.selectors import units_under
+from alliance.selectors.alliances import units_under
 from config.geo import distance_metres
 from groups.models import Shift, ShiftSignup
 

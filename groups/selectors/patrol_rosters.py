@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from alliance.models import AllianceMembership
-from alliance.selectors import AllianceAccess, alliance_access_for, alliances_for_user
+from alliance.selectors.alliances import AllianceAccess, alliance_access_for, alliances_for_user
 from config.errors import ApplicationError
 from config.queries import unique_row
 from groups.models import PatrolTeam, PatrolTeamMember, Shift, ShiftSignup, ShiftSwapRequest, ShiftTemplate

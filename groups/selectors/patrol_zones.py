@@ -14,7 +14,7 @@ from django.db.models import Model, Prefetch, QuerySet
 from django.http import Http404
 
 from alliance.models import Alliance
-from alliance.selectors import AllianceAccess, alliance_access_for
+from alliance.selectors.alliances import AllianceAccess, alliance_access_for
 from config.queries import unique_row
 from groups.models import Checkpoint, PatrolGrid, PatrolRoute, PatrolZone, SupportPoint
 from groups.patrol_geometry import zone_covers

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.selectors import alliance_access_for
+from alliance.selectors.alliances import alliance_access_for
 from config.coordinates import COORDINATE_SYSTEMS, to_wgs84
 from config.errors import ApplicationError
 from groups.error_codes import GroupErrorCode as Code

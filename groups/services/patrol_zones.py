@@ -1,7 +1,7 @@
 """Writes on patrol geography: zones and their grids, routes and their checkpoints, support points.
 
 Every write is police work (``groups.permissions.can_manage_patrol_geography``). ``actor`` is the person acting and
-``access`` what they have in the alliance (``alliance.selectors.AllianceAccess``, from the selector that found the
+``access`` what they have in the alliance (``selectors.alliances.AllianceAccess``, from the selector that found the
 object); ``actor=None`` is the platform itself (the admin site, which scoped the page already, and the demo seed),
 and then ``access`` is not needed.
 
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from alliance.models import Alliance
-from alliance.selectors import AllianceAccess
+from alliance.selectors.alliances import AllianceAccess
 from config.coordinates import COORDINATE_SYSTEMS, WGS84, to_wgs84
 from config.errors import ApplicationError
 from config.geojson import BoundaryError, patrol_boundary_clean

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance.selectors import AllianceAccess, alliance_access_or_404
+from alliance.selectors.alliances import AllianceAccess, alliance_access_or_404
 from config.serializers import InputSerializer
 from reports.models import ACKNOWLEDGE_SECONDS_RANGE, RESOLVE_SECONDS_RANGE
 from reports.selectors.escalation_policies import escalation_policy_of

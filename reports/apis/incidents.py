@@ -18,7 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance.selectors import alliance_access_or_404
+from alliance.selectors.alliances import alliance_access_or_404
 from config.errors import ApplicationError
 from config.filters import BoundedIsoDateTimeFilter, IdFilter, StrictBooleanFilter
 from config.json_input import LimitedJSONParser

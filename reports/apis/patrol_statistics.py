@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance.selectors import alliance_access_for
+from alliance.selectors.alliances import alliance_access_for
 from groups.models import PatrolTeam, PatrolTeamMember
 from reports.apis.statistics import (
     PERIOD_PARAMETERS,

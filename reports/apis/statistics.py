@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alliance.models import Alliance, Station
-from alliance.selectors import alliance_access_for
+from alliance.selectors.alliances import alliance_access_for
 from reports.permissions import can_view_case_statistics
 from reports.selectors.police import police_posted_to_alliance
 from reports.statistics.access import alliances_under_station, police_posted_to_station

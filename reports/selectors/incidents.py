@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.permissions import is_police
 from alliance.models import AllianceMembership
-from alliance.selectors import AllianceAccess, alliance_access_for
+from alliance.selectors.alliances import AllianceAccess, alliance_access_for
 from config.geo import METRES_PER_DEGREE_LATITUDE, distance_metres
 from groups.models import GroupMembership
 from reports.models import CaseEvent, CasePhoto, Incident, IncidentComment

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from accounts.permissions import is_police
 from alliance.models import Station, StationStaff
 from alliance.permissions import ALLIANCE_RESPONDER_ROLES
-from alliance.selectors import units_under
+from alliance.selectors.alliances import units_under
 
 RESPONDING_MEMBER_ROLES = ALLIANCE_RESPONDER_ROLES | {"admin"}
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.models import Alliance, Store
-from alliance.selectors import AllianceAccess, alliance_access_for
+from alliance.selectors.alliances import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from groups.events import event_publish, user_topic
 from groups.models import GroupMembership, Message

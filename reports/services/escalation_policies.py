@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.models import Alliance
-from alliance.selectors import AllianceAccess
+from alliance.selectors.alliances import AllianceAccess
 from config.errors import ApplicationError
 from reports.models import EscalationPolicy
 from reports.permissions import can_set_escalation_policy

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
-from alliance.selectors import alliance_access_for
+from alliance.selectors.alliances import alliance_access_for
 from config.errors import ApplicationError
 from groups.models import ContactGroup
 from groups.services.contact_groups import card_update

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.models import Alliance, Store
-from alliance.selectors import AllianceAccess, alliance_access_for
+from alliance.selectors.alliances import AllianceAccess, alliance_access_for
 from config.errors import ApplicationError
 from config.images import PreparedImage
 from groups.models import GroupMembership, Message

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from accounts.permissions import is_police
 from alliance.models import Alliance, Station, StationStaff
-from alliance.selectors import unit_and_units_above, units_under
+from alliance.selectors.alliances import unit_and_units_above, units_under
 
 
 def police_posted_to_station(*, user, station: Station) -> bool:

@@ -173,7 +173,7 @@ def test_police_are_posted_in_the_jurisdiction_of_their_alliances():
     seed("--quiet")
 
     # then the station chief answers for both stations and each liaison works from their alliance's office
-    from alliance.selectors import jurisdiction_station_ids
+    from alliance.selectors.alliances import jurisdiction_station_ids
 
     chief = User.objects.get(phone="+8613800000001")
     station_ids = jurisdiction_station_ids(user=chief)

@@ -19,7 +19,7 @@ from alliance.models import (
     Store,
     StoreStaff,
 )
-from alliance.selectors import alliance_access_for, store_access
+from alliance.selectors.alliances import alliance_access_for, store_access
 from alliance.services.alliances import alliance_create
 from alliance.services.invites import alliance_invite_create, alliance_invite_revoke
 from alliance.services.joining import alliance_join

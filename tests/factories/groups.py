@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accounts.models import User
 from alliance.models import Alliance
-from alliance.selectors import alliance_access_for
+from alliance.selectors.alliances import alliance_access_for
 from groups.models import ContactGroup, GroupMembership, Message
 from groups.services.contact_groups import (
     contact_groups_create_defaults,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from alliance.models import Alliance, AllianceMembership, StationStaff
-from alliance.selectors import alliance_access_for, unit_and_units_above
+from alliance.selectors.alliances import alliance_access_for, unit_and_units_above
 from config.geo import METRES_PER_DEGREE_LATITUDE
 from groups.models import (
     PatrolGrid,

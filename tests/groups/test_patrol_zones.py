@@ -13,7 +13,7 @@ from django.test import Client
 
 from accounts.models import Role, User
 from alliance.models import Alliance
-from alliance.selectors import alliance_access_for
+from alliance.selectors.alliances import alliance_access_for
 from config.coordinates import gcj02_to_wgs84, wgs84_to_gcj02
 from config.errors import ApplicationError
 from groups.models import Checkpoint, PatrolZone, SupportPoint

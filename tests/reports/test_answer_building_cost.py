@@ -11,7 +11,7 @@ from django.utils import translation
 from rest_framework import serializers
 
 from alliance.models import AllianceMembership
-from alliance.selectors import alliance_access
+from alliance.selectors.alliances import alliance_access
 from config.queries import unique_row
 from reports.apis.incident_serializers import IncidentCreatedOutput, IncidentDuplicateOutput, IncidentOutput
 from reports.models import Incident

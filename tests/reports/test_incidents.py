@@ -14,7 +14,7 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Role
-from alliance.selectors import alliance_access_for
+from alliance.selectors.alliances import alliance_access_for
 from groups.models import Message, OutboxEvent
 from groups.services.contact_groups import team_group_create
 from reports.models import CaseEvent, Incident, IncidentComment
