@@ -38,14 +38,23 @@ class PointsClaim:
 
 
 ClaimsFor = Callable[[list[int]], list[PointsClaim]]
+RecentIds = Callable[[datetime], list[int]]
 
 _sources: dict[str, ClaimsFor] = {}
+_recent: dict[str, RecentIds] = {}
 
 
-def points_evidence_register(source: str, claims_for: ClaimsFor) -> None:
+def points_evidence_register(source: str, claims_for: ClaimsFor, *, recent_ids: RecentIds) -> None:
     """Called from an ``AppConfig.ready()``. ``claims_for(ids)`` returns the claims those rows earn now (none for a
-    row that earns nothing, or no longer exists); ``unique_key`` of a claim must start with ``source + ":"``."""
+    row that earns nothing, or no longer exists); ``unique_key`` of a claim must start with ``source + ":"``.
+    ``recent_ids(since)`` names the rows whose evidence happened or changed since then, for the nightly catch-up
+    (an award whose task never reached the broker)."""
     _sources[source] = claims_for
+    _recent[source] = recent_ids
+
+
+def points_recent_ids(source: str, since: datetime) -> list[int]:
+    return _recent[source](since)
 
 
 def points_claims_for(source: str, ids: list[int]) -> list[PointsClaim]:
