@@ -386,6 +386,9 @@ SAFE_STORE_DEFAULT_WEIGHTS = {
 }
 # How many stores of a ranking get the Safe Store badge.
 SAFE_STORE_WINNERS = env.int("PINGAN_SAFE_STORE_WINNERS", default=10)
+# A hidden danger near a store resolved within this many days of its acceptance counts as fixed on time for the
+# store's score (hidden_danger_fixed); resolved later, as overdue.
+SAFE_STORE_HIDDEN_DANGER_FIX_DAYS = env.int("PINGAN_SAFE_STORE_HIDDEN_DANGER_FIX_DAYS", default=7)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
