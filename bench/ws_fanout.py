@@ -21,7 +21,8 @@ What it measures
       (``--no-redis`` skips it, ``--redis-only`` runs only the floor and this).
 
     Our path per message: the sender's consumer stores the line (``groups.services.contact_groups.message_send``:
-    group row lock, gap-free seq, INSERT) in a database thread, publishes it on commit to ``group.<id>``
+    group row lock, gap-free seq, INSERT; then the sender's stores' day of participation, one INSERT ... ON CONFLICT
+    DO NOTHING) in a database thread, publishes it on commit to ``group.<id>``
     once, the process's hub (groups/delivery.py) receives it once from the layer and hands the serialised text to
     each local socket (``LiveConsumer.hub_event`` -> ``send`` -> daphne/autobahn frame -> Twisted transport).
 

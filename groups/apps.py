@@ -28,3 +28,5 @@ class GroupsConfig(AppConfig):
         from groups.alliance_notices import person_notice_send
 
         person_notice_hooks.register(person_notice_send)
+        # The patrol's evidence for the points ledger: verified hours, completed rounds (alliance/points_evidence.py).
+        from groups import points_evidence  # noqa: F401

@@ -26,6 +26,7 @@ from groups.permissions import (
     can_post_notice,
 )
 from groups.presentation import message_payload
+from groups.store_scores import group_participation_record
 
 MAX_TEXT_LENGTH = 4000
 
@@ -229,7 +230,8 @@ def message_send(
     thumbnail=None,
 ) -> tuple[Message, bool]:
     """Post a text, location, image or card. Returns (message, created); a repeated ``client_id`` from the same
-    sender returns the stored message instead of a second copy (phones resend when an answer is lost)."""
+    sender returns the stored message instead of a second copy (phones resend when an answer is lost). A sender who
+    owns or staffs a store of the alliance gives it a day of group participation (groups/store_scores.py)."""
     membership = _membership_for(group=group, user=sender)
     if membership is None:
         raise ApplicationError.not_found()
@@ -252,7 +254,11 @@ def message_send(
         fields.update(image=image, thumbnail=thumbnail)
     try:
         with transaction.atomic():
-            return _append(group=group, kind=kind, sender=sender, **fields), True
+            message = _append(group=group, kind=kind, sender=sender, **fields)
+            # A merchant or their staff taking part in the alliance's groups counts for their stores' Safe Store
+            # score, once a day: one INSERT ... ON CONFLICT DO NOTHING, which inserts nothing for everyone else.
+            group_participation_record(message=message, alliance_id=group.alliance_id)
+            return message, True
     except IntegrityError:
         # The same client_id raced in from a second connection; the first one stored it.
         existing = Message.objects.filter(group=group, sender=sender, client_id=client_id).first()

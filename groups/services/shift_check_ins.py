@@ -7,7 +7,9 @@ insert the attempt, update the place, read who watches the alliance): it carries
 docs/performance.md).
 
 Who is on duty follows: each accepted check-in or check-out, and each automatic close, calls
-``groups.services.patrol_on_duty.on_duty_changed`` inside the transaction (it publishes on commit).
+``groups.services.patrol_on_duty.on_duty_changed`` inside the transaction (it publishes on commit). A place checked
+out (by the person, the offline batch or the automatic close) scores its hours for the person's stores in the same
+transaction and has its points settled after commit (groups/points_evidence.py, groups/store_scores.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from groups.events import event_publish, user_topic
 from groups.models import PatrolAttempt, PatrolTeamMember, Shift, ShiftSignup
 from groups.patrol_geometry import metres_outside
 from groups.patrol_refusals import PatrolRefused
+from groups.points_evidence import patrol_points_settle_on_commit
 from groups.services.patrol_attempts import (
     SEEN_FIELDS,
     PhoneFix,
@@ -38,6 +41,7 @@ from groups.services.patrol_attempts import (
     window_refusal,
 )
 from groups.services.patrol_on_duty import on_duty_changed
+from groups.store_scores import patrol_hours_store_scores_record
 
 Attendance = ShiftSignup.Attendance
 
@@ -48,6 +52,13 @@ def verified_seconds(*, shift: Shift, checked_in_at: datetime, checked_out_at: d
     start = max(checked_in_at, shift.starts_at)
     end = min(checked_out_at, shift.ends_at)
     return max(0, int((end - start).total_seconds()))
+
+
+def _verified(signup: ShiftSignup) -> None:
+    """A place's time is verified (checked out): its hours count for the person's stores now, and its points
+    (hours, completed rounds) are settled once this transaction commits."""
+    patrol_hours_store_scores_record(signup=signup, alliance_id=signup.shift.alliance_id)
+    patrol_points_settle_on_commit(signup_ids=[signup.pk])
 
 
 def _shift_id(shift) -> int:
@@ -199,6 +210,7 @@ def shift_check_out(
                 signup_seen(signup, fix)
                 signup.save(update_fields=["attendance", "checked_out_at", "verified_seconds", *SEEN_FIELDS])
                 on_duty_changed(signup=signup, change="checked_out")
+                _verified(signup)
     except SentTwice as error:
         return answer_sent_twice(error)
     if refusal is not None:
@@ -240,6 +252,7 @@ def shift_close_if_due(*, shift_id: int, now=None) -> int:
             signup.needs_review = True
             signup.save(update_fields=["attendance", "checked_out_at", "verified_seconds", "needs_review"])
             on_duty_changed(signup=signup, change="closed")
+            _verified(signup)
             closed.append(signup)
         shift.close_at = None
         shift.save(update_fields=["close_at"])

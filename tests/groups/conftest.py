@@ -48,3 +48,6 @@ def fengming(db, user_factory) -> GroupStreet:
 
 # Patrol rosters: a street with a team, and another jurisdiction's (tests/groups/patrol_roster_fixtures.py).
 from tests.groups.patrol_roster_fixtures import other_patrol, patrol  # noqa: E402, F401
+
+# What a transaction queued for the points ledger after commit (tests/points_settling.py).
+from tests.points_settling import queued  # noqa: E402, F401
