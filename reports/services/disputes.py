@@ -26,10 +26,12 @@ from groups.services.contact_groups import card_update, main_group_card_post
 from reports.error_codes import ReportsErrorCode
 from reports.models import CaseEvent, Dispute, DisputeResponder
 from reports.permissions import can_flag_dispute, can_respond_to_dispute
+from reports.points_evidence import dispute_points_settle_on_commit
 from reports.presentation import already_reported_error, dispute_card, dispute_event
 from reports.selectors.disputes import dispute_responders_at_level, disputes_due, disputes_visible_to
 from reports.selectors.police import police_posted_to_alliance
 from reports.services.escalation_policies import escalation_policy_for
+from reports.store_scores import dispute_resolved_store_scores
 
 
 def _record(dispute: Dispute, kind: str, actor=None, **data) -> CaseEvent:
@@ -319,6 +321,9 @@ def dispute_resolve(
     dispute.escalate_at = None
     dispute.save()
     _record(dispute, CaseEvent.Kind.RESOLVED, responder, outcome=outcome)
+    # The evidence is established: the store's scores now, the responders' points after commit.
+    dispute_resolved_store_scores(dispute=dispute)
+    dispute_points_settle_on_commit(dispute_ids=[dispute.pk])
     _refresh_card(dispute)
     _notify(dispute)
     return dispute

@@ -9,6 +9,10 @@ Every step is one transaction that locks the case, checks who may take the step 
 it (409 ``invalid_transition`` naming the status otherwise), writes the case and its timeline (:class:`CaseEvent`),
 redraws the case card in the contact group and tells the reporter and the assignee through the outbox. The reporter
 of an anonymous report still gets every update about it; nobody else learns who they are (the card has no sender).
+
+The steps that make or unmake evidence (accept; reject or merge after acceptance; reopen; resolve a hidden danger)
+record or remove the Safe Store scores in the same transaction (reports/store_scores.py) and have the reporter's
+points settled after commit (reports/points_evidence.py).
 """
 
 from __future__ import annotations
@@ -36,10 +40,17 @@ from reports.permissions import (
     can_view_incident,
     can_work_incident,
 )
+from reports.points_evidence import incident_points_settle_on_commit
 from reports.presentation import incident_card
 from reports.selectors.incidents import IncidentStanding, incident_standing, incident_team_member_ids
 from reports.selectors.police import police_posted_to_alliance
 from reports.services.incident_updates import incident_notify, timeline_record
+from reports.store_scores import (
+    incident_accepted_store_scores,
+    incident_reopened_store_scores,
+    incident_resolved_store_scores,
+    incident_withdrawn_store_scores,
+)
 
 Status = Incident.Status
 
@@ -121,6 +132,13 @@ def _require_handler(user, incident: Incident) -> IncidentStanding:
     return standing
 
 
+def _evidence_withdrawn(incident: Incident) -> None:
+    """An accepted report no longer stands (rejected, or merged away): its store scores go now, and the settle after
+    commit reverses its reporter's points."""
+    incident_withdrawn_store_scores(incident_id=incident.pk)
+    incident_points_settle_on_commit(incident_ids=[incident.pk])
+
+
 def _finish(incident: Incident, *, card: bool = True, extra_user_ids=()) -> Incident:
     incident.save()
     if card:
@@ -139,6 +157,8 @@ def incident_accept(*, actor, incident: Incident) -> Incident:
     _require_status(incident, ACCEPTABLE, "accept")
     _move(incident, Status.ACCEPTED, actor)
     incident.accepted_at = timezone.now()
+    incident_accepted_store_scores(incident=incident)
+    incident_points_settle_on_commit(incident_ids=[incident.pk])
     return _finish(incident)
 
 
@@ -192,6 +212,8 @@ def incident_reject(*, actor, incident: Incident, reason: str) -> Incident:
     _require_status(incident, REJECTABLE, "reject")
     _move(incident, Status.REJECTED, actor, reason=reason)
     incident.rejection_reason = reason
+    if incident.accepted_at is not None:
+        _evidence_withdrawn(incident)
     return _finish(incident)
 
 
@@ -236,6 +258,8 @@ def incident_merge(*, actor, duplicate: Incident, primary: Incident) -> Incident
     duplicate.closed_at = now
     Incident.objects.filter(merged_into=duplicate).update(merged_into=primary)
     timeline_record(primary, CaseEvent.Kind.MERGED, actor, merged=duplicate.pk)
+    if duplicate.accepted_at is not None:
+        _evidence_withdrawn(duplicate)  # the primary report carries the evidence now
     _finish(primary)
     return _finish(duplicate)
 
@@ -266,6 +290,7 @@ def incident_resolve(*, actor, incident: Incident, notes: str = "") -> Incident:
     _move(incident, Status.RESOLVED, actor, kind=CaseEvent.Kind.RESOLVED)
     incident.resolved_at = timezone.now()
     incident.resolution_notes = notes
+    incident_resolved_store_scores(incident=incident)
     return _finish(incident)
 
 
@@ -299,6 +324,8 @@ def incident_reopen(*, actor, incident: Incident, reason: str = "") -> Incident:
     incident.resolved_at = incident.closed_at = None
     incident.satisfaction = None
     incident.satisfaction_comment = ""
+    incident_reopened_store_scores(incident_id=incident.pk)
+    incident_points_settle_on_commit(incident_ids=[incident.pk])
     return _finish(incident)
 
 

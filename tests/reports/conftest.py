@@ -23,3 +23,7 @@ def qingguo(street) -> Ladder:
 @pytest.fixture
 def fengming(other_street) -> Ladder:
     return other_street
+
+
+# What a transaction queued for the points ledger after commit (tests/points_settling.py).
+from tests.points_settling import queued  # noqa: E402, F401
