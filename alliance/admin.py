@@ -219,8 +219,32 @@ class StoreStaffAdmin(ScopedModelAdmin):
 # --- rewards ------------------------------------------------------------------------------------------------------
 
 
+class RewardAdminForm(forms.ModelForm):
+    """Requests take units from the stock while the page is open; the stock as the page showed it comes back with
+    the form, so a figure left alone is not written over them, and a figure changed over them is refused."""
+
+    stock_when_opened = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stock_when_opened"].initial = self.instance.stock
+
+    def clean(self):
+        cleaned = super().clean()
+        opened, now = cleaned.get("stock_when_opened"), self.instance.stock
+        if self.instance.pk and "stock" in cleaned and cleaned["stock"] != opened and opened != now:
+            self.add_error(
+                "stock", _("Requests changed the stock while you edited it: now %(stock)s.") % {"stock": now}
+            )
+        return cleaned
+
+    def stock_left_alone(self) -> bool:
+        return self.cleaned_data.get("stock") == self.cleaned_data.get("stock_when_opened")
+
+
 @admin.register(Reward)
 class RewardAdmin(ScopedModelAdmin):
+    form = RewardAdminForm
     police_may_add = True
     police_may_change = True
     # Moving a reward to another alliance would carry its requests and their held points along: never.
@@ -242,9 +266,11 @@ class RewardAdmin(ScopedModelAdmin):
             obj.created_by = request.user
             obj.save()
             return
-        # Only the fields changed in the form: a stock figure left alone is not written back over the units that
-        # requests reserved since the page was opened.
+        # Only the fields changed in the form, and the stock only when the admin typed a new figure: one left alone
+        # is not written back over the units that requests reserved since the page was opened.
         changed = [name for name in form.changed_data if name in REWARD_FIELDS]
+        if form.stock_left_alone() and "stock" in changed:
+            changed.remove("stock")
         if changed:
             obj.save(update_fields=changed)
 
