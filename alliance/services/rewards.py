@@ -165,7 +165,7 @@ def redemption_request(*, user: User, access: AllianceAccess, reward_id: int) ->
         if taken >= reward.per_person_limit:
             raise ApplicationError(
                 AllianceErrorCode.REDEMPTION_LIMIT_REACHED,
-                _("Each person may have this reward %(limit)s times; you have reached that.")
+                _("This reward is limited to %(limit)s per person, and you have reached that.")
                 % {"limit": reward.per_person_limit},
             )
     if reward.stock is not None and reward.stock < 1:

@@ -222,7 +222,7 @@ def test_the_per_person_limit_counts_requests_that_did_not_come_to_nothing(shop,
     # then the cancelled one did not count, the pending one does; the limit is per person
     assert second.status_code == 201
     assert third.status_code == 400 and third.json()["code"] == "redemption_limit_reached"
-    assert third.json()["message"] == "Each person may have this reward 1 times; you have reached that."
+    assert third.json()["message"] == "This reward is limited to 1 per person, and you have reached that."
     assert merchants.status_code == 201
 
 

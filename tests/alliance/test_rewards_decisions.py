@@ -284,3 +284,11 @@ def test_deleting_the_account_cancels_pending_requests_and_keeps_decided_ones(sh
     account = points_account(user=shop.volunteer, alliance=shop.street.alliance)
     assert (account.balance, account.held) == (70, 0)
     assert stock(shop) == 3
+
+
+def test_the_expiry_sweep_is_scheduled_every_minute():
+    from django.conf import settings
+
+    entries = [entry for entry in settings.CELERY_BEAT_SCHEDULE.values() if entry["task"].endswith("redemptions_task")]
+
+    assert entries == [{"task": "alliance.tasks.expire_redemptions_task", "schedule": 60.0}]
