@@ -1,4 +1,4 @@
-"""Police units, alliances, members, invites, join requests and stores in the admin site.
+"""Police units, alliances, members, invites, join requests, stores and rewards in the admin site.
 
 A police admin sees and edits their own jurisdiction only (``alliance.admin_scoping``); superusers see all.
 Structure that has rules of its own (founding an alliance with its contact groups, members joining, postings of
@@ -6,7 +6,7 @@ officers) is done in the app, whose services check those rules; here police corr
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,8 @@ from alliance.models import (
     AllianceInvite,
     AllianceJoinRequest,
     AllianceMembership,
+    Redemption,
+    Reward,
     Station,
     StationStaff,
     Store,
@@ -26,6 +28,8 @@ from alliance.permissions import can_go_on_duty, can_go_on_duty_by_switch
 from alliance.selectors.alliances import alliance_access_for
 from alliance.services.alliances import office_fits_station
 from alliance.services.members import alliance_duty_set
+from alliance.services.rewards import REWARD_FIELDS, redemption_approve, redemption_reject
+from config.errors import ApplicationError
 
 related_only = admin.RelatedOnlyFieldListFilter  # a filter's choices come from the rows listed: nobody else's
 
@@ -210,3 +214,105 @@ class StoreStaffAdmin(ScopedModelAdmin):
     autocomplete_fields = ["store", "user", "added_by"]
     readonly_fields = ["created_at"]
     list_select_related = ["user", "store", "added_by"]
+
+
+# --- rewards ------------------------------------------------------------------------------------------------------
+
+
+class RewardAdminForm(forms.ModelForm):
+    """Requests take units from the stock while the page is open; the stock as the page showed it comes back with
+    the form, so a figure left alone is not written over them, and a figure changed over them is refused."""
+
+    stock_when_opened = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stock_when_opened"].initial = self.instance.stock
+
+    def clean(self):
+        cleaned = super().clean()
+        opened, now = cleaned.get("stock_when_opened"), self.instance.stock
+        if self.instance.pk and "stock" in cleaned and cleaned["stock"] != opened and opened != now:
+            self.add_error(
+                "stock", _("Requests changed the stock while you edited it: now %(stock)s.") % {"stock": now}
+            )
+        return cleaned
+
+    def stock_left_alone(self) -> bool:
+        return self.cleaned_data.get("stock") == self.cleaned_data.get("stock_when_opened")
+
+
+@admin.register(Reward)
+class RewardAdmin(ScopedModelAdmin):
+    form = RewardAdminForm
+    police_may_add = True
+    police_may_change = True
+    # Moving a reward to another alliance would carry its requests and their held points along: never.
+    police_readonly_fields = ("alliance",)
+    list_display = ["name", "alliance", "kind", "price", "stock", "per_person_limit", "is_active"]
+    list_filter = ["kind", "is_active", ("alliance", related_only)]
+    search_fields = ["name", "alliance__name"]
+    autocomplete_fields = ["alliance"]
+    readonly_fields = ["created_by", "created_at"]
+    list_select_related = ["alliance"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        # Police choose the alliance of a new reward (within their jurisdiction), then it stays.
+        return [name for name in readonly if name != "alliance"] if obj is None else readonly
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            obj.save()
+            return
+        # Only the fields changed in the form, and the stock only when the admin typed a new figure: one left alone
+        # is not written back over the units that requests reserved since the page was opened.
+        changed = [name for name in form.changed_data if name in REWARD_FIELDS]
+        if form.stock_left_alone() and "stock" in changed:
+            changed.remove("stock")
+        if changed:
+            obj.save(update_fields=changed)
+
+
+def _decide(modeladmin, request, queryset, decide, done_message) -> None:
+    done = 0
+    for redemption in queryset.select_related("alliance", "reward"):
+        access = alliance_access_for(user=request.user, alliance=redemption.alliance)
+        try:
+            decide(actor=request.user, access=access, redemption=redemption)
+        except ApplicationError as refusal:
+            modeladmin.message_user(request, f"{redemption}: {refusal.message}", level=messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done}, level=messages.SUCCESS)
+
+
+@admin.action(description=_("Approve the selected requests (their points are spent)"))
+def approve_redemptions(modeladmin, request, queryset):
+    _decide(modeladmin, request, queryset, redemption_approve, _("%(count)s requests approved."))
+
+
+@admin.action(description=_("Reject the selected requests (points and stock return)"))
+def reject_redemptions(modeladmin, request, queryset):
+    _decide(modeladmin, request, queryset, redemption_reject, _("%(count)s requests rejected."))
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ScopedModelAdmin):
+    # Read-only: every change of a request moves points or stock, so it goes through the services (the actions).
+    list_display = ["reward", "user", "alliance", "points", "status", "requested_at", "expires_at", "decided_by"]
+    list_filter = ["status", ("alliance", related_only)]
+    search_fields = ["reward__name", "user__phone", "user__display_name", "alliance__name"]
+    list_select_related = ["reward", "user", "alliance", "decided_by"]
+    actions = [approve_redemptions, reject_redemptions]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Redemption._meta.concrete_fields]
+
+    def has_add_permission(self, request, *args):
+        return False  # a request is made by the member, with its points held: in the app
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # its ledger entry names it; undecided ones are rejected instead

@@ -52,6 +52,15 @@ class AllianceErrorCode(StrEnum):
     NOT_ALLIANCE_MEMBER = "not_alliance_member"
     OWNER_NOT_STAFF = "owner_not_staff"
 
+    # rewards and their redemption
+    REWARD_NOT_OFFERED = "reward_not_offered"
+    REWARD_REDEEMED = "reward_redeemed"
+    OUT_OF_STOCK = "out_of_stock"
+    REDEMPTION_LIMIT_REACHED = "redemption_limit_reached"
+    NOT_ENOUGH_POINTS = "not_enough_points"
+    REDEMPTION_DECIDED = "redemption_decided"
+    REDEMPTION_NOT_APPROVED = "redemption_not_approved"
+
 
 # Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),
 # the same for every app; a field error carries one of this app's codes.

@@ -84,3 +84,17 @@ def can_manage_store_staff(user, store, access) -> bool:
 
 def can_verify_store(user, access) -> bool:
     return can_manage_alliance(user, access)
+
+
+# --- rewards ------------------------------------------------------------------------------------------------------
+
+
+def can_manage_rewards(user, access) -> bool:
+    """The catalogue (add, change, withdraw) and the redemption queue (approve, reject, hand over): whoever manages
+    the alliance, its admins and the police admins of its jurisdiction."""
+    return can_manage_alliance(user, access)
+
+
+def can_redeem_reward(user, access) -> bool:
+    """Points are earned and spent as a member: a police admin who only oversees the alliance has none there."""
+    return access is not None and access.membership is not None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from accounts.personal_data import PersonalDataPart, personal_data_left_out, personal_data_part_register
-from alliance.models import AllianceJoinRequest, AllianceMembership, StationStaff, Store, StoreStaff
+from alliance.models import AllianceJoinRequest, AllianceMembership, Redemption, StationStaff, Store, StoreStaff
 from alliance.services.members import alliance_ties_end_for_deleted_account
+from alliance.services.rewards import redemptions_cancel_for_deleted_account
 from config.times import api_datetime
 
 
@@ -88,3 +89,39 @@ for _field in (
     "alliance.StoreStaff.added_by",
 ):
     personal_data_left_out(_field, why=_OFFICIAL_ACT)
+
+
+# --- rewards ------------------------------------------------------------------------------------------------------
+
+
+def _redemptions(user) -> list[dict]:
+    return [
+        {
+            "alliance": r.alliance.name,
+            "reward": r.reward.name,
+            "points": r.points,
+            "status": r.status,
+            "requested_at": api_datetime(r.requested_at),
+            "decided_at": api_datetime(r.decided_at),
+            "decision_note": r.decision_note,
+            "handed_over_at": api_datetime(r.fulfilled_at),
+            "granted_for": r.granted_for,
+        }
+        for r in Redemption.objects.filter(user=user).select_related("alliance", "reward").order_by("id")
+    ]
+
+
+def _redemptions_end(user) -> None:
+    # Undecided requests are cancelled: their held points belong to nobody any more and the units they reserved go
+    # back to the others. Decided ones stay on the anonymised person: an approval is a ledger entry (append-only)
+    # and a handing-over the alliance's record of what it gave.
+    redemptions_cancel_for_deleted_account(user=user)
+
+
+personal_data_part_register(
+    PersonalDataPart("redemptions", _redemptions, covers=("alliance.Redemption.user",), erase=_redemptions_end)
+)
+personal_data_left_out("alliance.Redemption.decided_by", why=_OFFICIAL_ACT)
+personal_data_left_out(
+    "alliance.Reward.created_by", why="who put a reward in the alliance's catalogue: the catalogue's audit trail"
+)

@@ -4,6 +4,7 @@ the reward requests' expiry, the Safe Store ranking at the end of each half-year
 from celery import shared_task
 
 from alliance.services.points import points_settle
+from alliance.services.rewards import redemptions_expire_due
 
 
 # A points award is money-like: acknowledged only once it has run (acks_late), and given back to the queue when
@@ -12,3 +13,10 @@ from alliance.services.points import points_settle
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def settle_points_task(source: str, ids: list[int]) -> int:
     return points_settle(source=source, ids=ids)
+
+
+# A reward request nobody decided within settings.REDEMPTION_REQUEST_DAYS expires (points and stock return): a
+# deadline column swept every minute, each request under its lock with the deadline checked again, so it expires once.
+@shared_task
+def expire_redemptions_task() -> int:
+    return redemptions_expire_due()

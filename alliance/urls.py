@@ -1,7 +1,7 @@
 from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
-from alliance.apis import alliances, invites, joining, members, stations, stores
+from alliance.apis import alliances, invites, joining, members, rewards, stations, stores
 
 A = "alliances/<id:alliance_id>"
 
@@ -40,4 +40,22 @@ urlpatterns = [
     path("stores/<id:store_id>/photo", stores.StorePhotoApi.as_view(), name="store-photo"),
     path("stores/<id:store_id>/staff", stores.StoreStaffApi.as_view(), name="store-staff"),
     path("stores/<id:store_id>/staff/<id:user_id>", stores.StoreStaffDetailApi.as_view(), name="store-staff-detail"),
+]
+
+# Rewards: the catalogue, redeeming, the admins' queue of requests and its decisions, one's own requests.
+R = f"{A}/redemptions/<id:redemption_id>"
+urlpatterns += [
+    path(f"{A}/rewards", rewards.AllianceRewardListApi.as_view(), name="alliance-rewards"),
+    path(f"{A}/rewards/<id:reward_id>", rewards.AllianceRewardDetailApi.as_view(), name="alliance-reward"),
+    path(
+        f"{A}/rewards/<id:reward_id>/redemptions",
+        rewards.RewardRedemptionCreateApi.as_view(),
+        name="alliance-reward-redemptions",
+    ),
+    path(f"{A}/redemptions", rewards.AllianceRedemptionListApi.as_view(), name="alliance-redemptions"),
+    path(f"{R}/approve", rewards.RedemptionApproveApi.as_view(), name="alliance-redemption-approve"),
+    path(f"{R}/reject", rewards.RedemptionRejectApi.as_view(), name="alliance-redemption-reject"),
+    path(f"{R}/fulfil", rewards.RedemptionFulfilApi.as_view(), name="alliance-redemption-fulfil"),
+    path(f"{R}/cancel", rewards.RedemptionCancelApi.as_view(), name="alliance-redemption-cancel"),
+    path("me/redemptions", rewards.MyRedemptionListApi.as_view(), name="my-redemptions"),
 ]

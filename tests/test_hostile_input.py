@@ -430,6 +430,10 @@ def test_the_operations_without_a_body_are_the_ones_expected():
         [
             ("POST", "/api/v1/alliances/{alliance_id}/join-requests/{request_id}/approve"),
             ("POST", "/api/v1/alliances/{alliance_id}/join-requests/{request_id}/reject"),
+            ("DELETE", "/api/v1/alliances/{alliance_id}/rewards/{reward_id}"),
+            ("POST", "/api/v1/alliances/{alliance_id}/rewards/{reward_id}/redemptions"),
+            ("POST", "/api/v1/alliances/{alliance_id}/redemptions/{redemption_id}/fulfil"),
+            ("POST", "/api/v1/alliances/{alliance_id}/redemptions/{redemption_id}/cancel"),
             ("DELETE", "/api/v1/alliances/{alliance_id}/invites/{invite_id}"),
             ("DELETE", "/api/v1/alliances/{alliance_id}/members/{member_id}"),
             ("DELETE", "/api/v1/alliances/{alliance_id}/membership"),
@@ -481,6 +485,7 @@ def test_an_operation_without_a_body_refuses_any_field_naming_it(lane, login, us
         **dict.fromkeys(["incident_id", "station_id", "store_id"], 1),
         **dict.fromkeys(["zone_id", "grid_id", "route_id", "checkpoint_id", "point_id"], 1),
         **dict.fromkeys(["team_id", "signup_id", "template_id", "shift_id", "swap_id"], 1),
+        **dict.fromkeys(["reward_id", "redemption_id"], 1),
     )
     client = login(admin)
     before = _snapshot()

@@ -49,6 +49,7 @@ from tests.factories.patrol import shift_make as patrol_shift_make
 from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.patrol import zone_make as patrol_zone_make
 from tests.factories.reports import comment_make, dispute_make, incident_make
+from tests.factories.rewards import points_give, redemption_make, reward_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
 
@@ -286,6 +287,20 @@ def _on_duty(world: World, first: int, count: int) -> None:
         signup.save()
 
 
+def _rewards(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        reward_make(alliance=world.street.alliance, by=world.admin, name=f"第{number}号奖励", price=number)
+
+
+def _redemptions(world: World, first: int, count: int) -> None:
+    # Each by another member, for another reward (the patroller's own among them, for "my requests").
+    for number in range(first, first + count):
+        reward = reward_make(alliance=world.street.alliance, by=world.admin, name=f"第{number}号奖励", price=10)
+        for person in (world.patroller, world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)):
+            points_give(user=person, alliance=world.street.alliance, amount=10)
+            redemption_make(reward=reward, user=person)
+
+
 def _nothing(world: World, first: int, count: int) -> None:
     pass
 
@@ -330,6 +345,9 @@ LIST_PINS: dict[str, Pin] = {
     ),
     "v1_alliances_shifts_list": Pin("/api/v1/alliances/{alliance}/shifts", _admin, _shifts, 7),
     "v1_me_shifts_list": Pin("/api/v1/me/shifts", lambda w: w.patroller, _shifts, 4),
+    "v1_alliances_rewards_list": Pin("/api/v1/alliances/{alliance}/rewards", lambda w: w.patroller, _rewards, 5),
+    "v1_alliances_redemptions_list": Pin("/api/v1/alliances/{alliance}/redemptions", _admin, _redemptions, 6),
+    "v1_me_redemptions_list": Pin("/api/v1/me/redemptions", lambda w: w.patroller, _redemptions, 4),
 }
 
 

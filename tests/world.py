@@ -39,6 +39,7 @@ from tests.factories.patrol import (
 )
 from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.reports import comment_make, dispute_acknowledged, dispute_make, incident_accepted, incident_make
+from tests.factories.rewards import points_give, redemption_decide, redemption_make, reward_make
 from tests.fixtures.street import build_street
 
 
@@ -200,6 +201,18 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     shifts = list(Shift.objects.filter(template=template).order_by("starts_at")[:2])
     place = signup_make(shift=shifts[0], user=people["volunteer"])
     swap = shift_swap_request(actor=people["volunteer"], signup=place, to_user_id=people["officer"].pk)
+
+    # Rewards: one offered, one withdrawn; a request waiting and one approved.
+    reward = reward_make(alliance=alliance, by=admin, name=f"{name}物业费减免券", price=30, stock=5)
+    withdrawn_reward = reward_make(alliance=alliance, by=admin, kind="goods", name=f"{name}雨衣", is_active=False)
+    for person in (people["volunteer"], merchant):
+        points_give(user=person, alliance=alliance, amount=100)
+    waiting = redemption_make(reward=reward, user=people["volunteer"])
+    approved = redemption_decide(redemption=redemption_make(reward=reward, user=merchant), by=admin, decision="approve")
+    for each in (reward, withdrawn_reward):
+        side.add(alliance_id=alliance.pk, reward_id=each.pk)
+    for each in (waiting, approved):
+        side.add(alliance_id=alliance.pk, redemption_id=each.pk)
 
     side.add(team_id=patrol_team.pk)
     for member in PatrolTeamMember.objects.filter(team=patrol_team):

@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE = {
     "generate-shifts": {"task": "groups.tasks.generate_shifts_task", "schedule": 60 * 60},
     "shift-reminders-due": {"task": "groups.tasks.shift_reminders_due_task", "schedule": 30.0},
     "shift-no-shows-due": {"task": "groups.tasks.shift_no_shows_due_task", "schedule": 30.0},
+    # Rewards: a request undecided past its deadline expires, its points and stock returned (exactly once).
+    "expire-redemptions": {"task": "alliance.tasks.expire_redemptions_task", "schedule": 60.0},
 }
 
 # --- patrol (check-in, checkpoint scans, check-out) ----------------------------------------------------------------
