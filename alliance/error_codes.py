@@ -52,6 +52,9 @@ class AllianceErrorCode(StrEnum):
     NOT_ALLIANCE_MEMBER = "not_alliance_member"
     OWNER_NOT_STAFF = "owner_not_staff"
 
+    # Safe Store awards (issue 12: h5)
+    SAFE_STORE_RANKING_PUBLISHED = "safe_store_ranking_published"
+
 
 # Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),
 # the same for every app; a field error carries one of this app's codes.

@@ -84,3 +84,15 @@ def can_manage_store_staff(user, store, access) -> bool:
 
 def can_verify_store(user, access) -> bool:
     return can_manage_alliance(user, access)
+
+
+def can_award_safe_stores(user, access) -> bool:
+    """Publishing a Safe Store ranking and holding a store back from it: the police admins whose jurisdiction holds
+    the alliance (the police award the badge, not the alliance's own admins)."""
+    return access is not None and access.in_jurisdiction and is_police_admin(user)
+
+
+def can_have_safe_store_certificate(user, store, access, *, is_store_staff: bool) -> bool:
+    """A store's certificate: its people (owner and staff), and those who manage its alliance (its admins, the
+    police admins of the jurisdiction)."""
+    return store.owner_id == user.pk or is_store_staff or can_manage_alliance(user, access)

@@ -4,6 +4,7 @@ the reward requests' expiry, the Safe Store ranking at the end of each half-year
 from celery import shared_task
 
 from alliance.services.points import points_settle
+from alliance.services.safe_store_awards import safe_store_certificates_make
 
 
 # A points award is money-like: acknowledged only once it has run (acks_late), and given back to the queue when
@@ -12,3 +13,9 @@ from alliance.services.points import points_settle
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def settle_points_task(source: str, ids: list[int]) -> int:
     return points_settle(source=source, ids=ids)
+
+
+# Made once per badge: a badge that has its file is skipped, so a second run (or a retried one) writes nothing.
+@shared_task
+def make_safe_store_certificates_task(ranking_id: int) -> int:
+    return safe_store_certificates_make(ranking_id=ranking_id)
