@@ -20,6 +20,7 @@ from alliance.services.safe_store_awards import (
     safe_store_entry_release,
     safe_store_ranking_publish,
 )
+from config.pagination import DefaultCursorPagination
 from config.serializer_fields import StrictCharField
 from config.serializers import InputSerializer, NoBodyInput, no_body
 
@@ -132,6 +133,11 @@ class SafeStoreListApi(generics.ListAPIView):
     """The alliance's Safe Stores now (the badges valid today), by place: to its members and its police."""
 
     serializer_class = SafeStoreOutput
+
+    class Pagination(DefaultCursorPagination):
+        ordering = ("place", "id")
+
+    pagination_class = Pagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

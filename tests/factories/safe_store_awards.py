@@ -12,7 +12,7 @@ from datetime import date
 
 from accounts.models import Role, User
 from alliance.models import Alliance, SafeStoreBadge, SafeStoreRanking, SafeStoreRankingEntry, Store
-from alliance.selectors.safe_store_awards import half_year_end
+from alliance.selectors.safe_store_awards import badge_validity, half_year_end
 from alliance.services.safe_store_awards import (
     safe_store_entry_hold_back,
     safe_store_entry_release,
@@ -86,3 +86,12 @@ def last_period_start(today: date) -> date:
 
 def period_before(period_start: date) -> date:
     return date(period_start.year - 1, 7, 1) if period_start.month == 1 else date(period_start.year, 1, 1)
+
+
+def badge_make(*, ranking: SafeStoreRanking, store: Store, place: int) -> SafeStoreBadge:
+    """A Safe Store badge as publishing writes it, for lists that grow a badge at a time (publishing awards a whole
+    ranking at once)."""
+    valid_from, valid_until = badge_validity(ranking)
+    return SafeStoreBadge.objects.create(
+        ranking=ranking, store=store, place=place, valid_from=valid_from, valid_until=valid_until
+    )
