@@ -88,3 +88,8 @@ for _field in (
     "alliance.StoreStaff.added_by",
 ):
     personal_data_left_out(_field, why=_OFFICIAL_ACT)
+
+# Issue 12 (h5): who published a Safe Store ranking and who held a store back from it are police decisions about
+# stores, the ranking's audit trail; the winners' property-fee reductions are Redemption rows (the person's own).
+for _field in ("alliance.SafeStoreRanking.published_by", "alliance.SafeStoreRankingEntry.held_back_by"):
+    personal_data_left_out(_field, why="a police admin's decision on the Safe Store ranking: its audit trail")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
@@ -275,3 +276,56 @@ def test_a_badge_is_shown_during_the_period_after_the_ranked_one_only(fengming, 
     assert {b.ranking.period_start for b in current} == {last}
     assert all(b.valid_from <= timezone.localdate() <= b.valid_until for b in current)
     assert all(b.valid_from == b.ranking.period_end + timedelta(days=1) for b in current)
+
+
+# --- the admin site ------------------------------------------------------------------------------------------------
+
+
+def _admin_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_admin_action_publishes_through_the_service(fengming, notices, user_factory):
+    # given a computed ranking, and another jurisdiction's ranking
+    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
+    other = build_street(user_factory, name="青平果联盟", slug="qingpingguo", people=False)
+    foreign = ranking_make(other.alliance, H1, scores=[])
+
+    # when the police admin selects both and runs the publish action
+    response = _admin_client(fengming.police_admin).post(
+        "/admin/alliance/safestoreranking/",
+        {"action": "safe_store_rankings_publish", "_selected_action": [ranking.pk, foreign.pk]},
+    )
+
+    # then their own is published with its ten badges, and the other jurisdiction's untouched
+    assert response.status_code == 302
+    assert SafeStoreRanking.objects.get(pk=ranking.pk).status == SafeStoreRanking.Status.PUBLISHED
+    assert len(badges_of(ranking)) == 10
+    assert SafeStoreRanking.objects.get(pk=foreign.pk).status == SafeStoreRanking.Status.COMPUTED
+
+
+def test_holding_back_on_the_admin_site_needs_a_reason_and_is_recorded(fengming, notices):
+    # given a computed ranking
+    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
+    entry = entry_of(ranking, fengming.stores[0])
+    client = _admin_client(fengming.police_admin)
+    url = f"/admin/alliance/safestorerankingentry/{entry.pk}/change/"
+
+    # when the police admin ticks "held back" without a reason
+    blank = client.post(url, {"held_back": "on", "held_back_reason": ""})
+
+    # then the form refuses it
+    assert blank.status_code == 200 and not entry_of(ranking, fengming.stores[0]).held_back
+
+    # and with a reason it is recorded through the service
+    assert client.post(url, {"held_back": "on", "held_back_reason": "营业执照过期"}).status_code == 302
+    entry = entry_of(ranking, fengming.stores[0])
+    assert (entry.held_back, entry.held_back_reason) == (True, "营业执照过期")
+    assert entry.held_back_by == fengming.police_admin
+
+    # and once published, the form refuses a release
+    ranking_published(ranking=ranking, by=fengming.police_admin)
+    late = client.post(url, {"held_back_reason": ""})
+    assert late.status_code == 200 and entry_of(ranking, fengming.stores[0]).held_back
