@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -63,8 +63,7 @@ class SafeStoreRankingPublishedOutput(serializers.Serializer):
 
     @extend_schema_field(SafeStoreOutput(many=True))
     def get_safe_stores(self, ranking) -> list[dict]:
-        badges = SafeStoreBadge.objects.filter(ranking=ranking).select_related("store", "ranking").order_by("place")
-        return SafeStoreOutput(badges, many=True).data
+        return SafeStoreOutput(self.context["badges"], many=True).data
 
 
 class SafeStoreEntryOutput(serializers.Serializer):
@@ -91,7 +90,8 @@ class SafeStoreRankingPublishApi(APIView):
             user=request.user, alliance_id=alliance_id, ranking_id=ranking_id
         )
         ranking = safe_store_ranking_publish(ranking=ranking, by=request.user)
-        return Response(SafeStoreRankingPublishedOutput(ranking).data)
+        badges = selectors.safe_store_ranking_badges(ranking=ranking)
+        return Response(SafeStoreRankingPublishedOutput(ranking, context={"badges": badges}).data)
 
 
 class SafeStoreEntryHoldBackApi(APIView):
@@ -120,13 +120,13 @@ class SafeStoreEntryHoldBackApi(APIView):
     @extend_schema(
         operation_id="alliances_safe_store_rankings_entries_release",
         request=NoBodyInput,
-        responses=SafeStoreEntryOutput,
+        responses={204: None},
         summary="Police admins: release a held-back store before the ranking is published",
     )
     def delete(self, request, alliance_id: int, ranking_id: int, entry_id: int):
         no_body(request)
-        entry = safe_store_entry_release(entry=self._entry(request, alliance_id, ranking_id, entry_id), by=request.user)
-        return Response(SafeStoreEntryOutput(entry).data)
+        safe_store_entry_release(entry=self._entry(request, alliance_id, ranking_id, entry_id), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SafeStoreListApi(generics.ListAPIView):

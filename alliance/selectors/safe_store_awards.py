@@ -82,6 +82,11 @@ def safe_stores_current(*, alliance) -> QuerySet[SafeStoreBadge]:
     )
 
 
+def safe_store_ranking_badges(*, ranking: SafeStoreRanking) -> QuerySet[SafeStoreBadge]:
+    """A published ranking's Safe Stores, by place."""
+    return SafeStoreBadge.objects.filter(ranking=ranking).select_related("store", "ranking").order_by("place")
+
+
 # --- what the endpoints act on ---------------------------------------------------------------------------------------
 
 

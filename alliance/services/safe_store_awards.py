@@ -207,7 +207,9 @@ def safe_store_ranking_publish(*, ranking: SafeStoreRanking, by: User) -> SafeSt
     ranking.published_by = by
     ranking.save(update_fields=["status", "published_at", "published_by"])
     ranking_id = ranking.pk
-    transaction.on_commit(lambda: _queue_certificates(ranking_id))
+    # robust: a broker that is down must not turn a committed publish into an error; the download makes what the
+    # task did not.
+    transaction.on_commit(lambda: _queue_certificates(ranking_id), robust=True)
     return ranking
 
 
