@@ -60,6 +60,8 @@ class AllianceErrorCode(StrEnum):
     NOT_ENOUGH_POINTS = "not_enough_points"
     REDEMPTION_DECIDED = "redemption_decided"
     REDEMPTION_NOT_APPROVED = "redemption_not_approved"
+    # Safe Store awards (issue 12: h5)
+    SAFE_STORE_RANKING_PUBLISHED = "safe_store_ranking_published"
 
 
 # Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),

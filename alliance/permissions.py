@@ -98,3 +98,15 @@ def can_manage_rewards(user, access) -> bool:
 def can_redeem_reward(user, access) -> bool:
     """Points are earned and spent as a member: a police admin who only oversees the alliance has none there."""
     return access is not None and access.membership is not None
+
+
+def can_award_safe_stores(user, access) -> bool:
+    """Publishing a Safe Store ranking and holding a store back from it: the police admins whose jurisdiction holds
+    the alliance (the police award the badge, not the alliance's own admins)."""
+    return access is not None and access.in_jurisdiction and is_police_admin(user)
+
+
+def can_have_safe_store_certificate(user, store, access, *, is_store_staff: bool) -> bool:
+    """A store's certificate: its people (owner and staff), and those who manage its alliance (its admins, the
+    police admins of the jurisdiction)."""
+    return store.owner_id == user.pk or is_store_staff or can_manage_alliance(user, access)

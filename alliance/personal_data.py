@@ -125,3 +125,7 @@ personal_data_left_out("alliance.Redemption.decided_by", why=_OFFICIAL_ACT)
 personal_data_left_out(
     "alliance.Reward.created_by", why="who put a reward in the alliance's catalogue: the catalogue's audit trail"
 )
+# Issue 12 (h5): who published a Safe Store ranking and who held a store back from it are police decisions about
+# stores, the ranking's audit trail; the winners' property-fee reductions are Redemption rows (the person's own).
+for _field in ("alliance.SafeStoreRanking.published_by", "alliance.SafeStoreRankingEntry.held_back_by"):
+    personal_data_left_out(_field, why="a police admin's decision on the Safe Store ranking: its audit trail")

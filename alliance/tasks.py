@@ -5,6 +5,7 @@ from celery import shared_task
 
 from alliance.services.points import points_settle
 from alliance.services.rewards import redemptions_expire_due
+from alliance.services.safe_store_awards import safe_store_certificates_make
 
 
 # A points award is money-like: acknowledged only once it has run (acks_late), and given back to the queue when
@@ -20,3 +21,9 @@ def settle_points_task(source: str, ids: list[int]) -> int:
 @shared_task
 def expire_redemptions_task() -> int:
     return redemptions_expire_due()
+
+
+# Made once per badge: a badge that has its file is skipped, so a second run (or a retried one) writes nothing.
+@shared_task
+def make_safe_store_certificates_task(ranking_id: int) -> int:
+    return safe_store_certificates_make(ranking_id=ranking_id)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
-from alliance.apis import alliances, invites, joining, members, rewards, stations, stores
+from alliance.apis import alliances, invites, joining, members, rewards, safe_store_awards, stations, stores
 
 A = "alliances/<id:alliance_id>"
 
@@ -40,6 +40,23 @@ urlpatterns = [
     path("stores/<id:store_id>/photo", stores.StorePhotoApi.as_view(), name="store-photo"),
     path("stores/<id:store_id>/staff", stores.StoreStaffApi.as_view(), name="store-staff"),
     path("stores/<id:store_id>/staff/<id:user_id>", stores.StoreStaffDetailApi.as_view(), name="store-staff-detail"),
+    # Safe Store awards (issue 12)
+    path(
+        f"{A}/safe-store-rankings/<id:ranking_id>/publish",
+        safe_store_awards.SafeStoreRankingPublishApi.as_view(),
+        name="alliance-safe-store-ranking-publish",
+    ),
+    path(
+        f"{A}/safe-store-rankings/<id:ranking_id>/entries/<id:entry_id>/hold-back",
+        safe_store_awards.SafeStoreEntryHoldBackApi.as_view(),
+        name="alliance-safe-store-entry-hold-back",
+    ),
+    path(f"{A}/safe-stores", safe_store_awards.SafeStoreListApi.as_view(), name="alliance-safe-stores"),
+    path(
+        "stores/<id:store_id>/safe-store-badges/<id:badge_id>/certificate.pdf",
+        safe_store_awards.SafeStoreCertificateApi.as_view(),
+        name="store-safe-store-certificate",
+    ),
 ]
 
 # Rewards: the catalogue, redeeming, the admins' queue of requests and its decisions, one's own requests.

@@ -464,6 +464,8 @@ def test_the_operations_without_a_body_are_the_ones_expected():
             ("POST", "/api/v1/swap-requests/{swap_id}/approve"),
             ("POST", "/api/v1/swap-requests/{swap_id}/reject"),
             ("POST", "/api/v1/swap-requests/{swap_id}/withdraw"),
+            ("POST", "/api/v1/alliances/{alliance_id}/safe-store-rankings/{ranking_id}/publish"),
+            ("DELETE", "/api/v1/alliances/{alliance_id}/safe-store-rankings/{ranking_id}/entries/{entry_id}/hold-back"),
         ]
     )
 
@@ -486,6 +488,7 @@ def test_an_operation_without_a_body_refuses_any_field_naming_it(lane, login, us
         **dict.fromkeys(["zone_id", "grid_id", "route_id", "checkpoint_id", "point_id"], 1),
         **dict.fromkeys(["team_id", "signup_id", "template_id", "shift_id", "swap_id"], 1),
         **dict.fromkeys(["reward_id", "redemption_id"], 1),
+        **dict.fromkeys(["ranking_id", "entry_id"], 1),
     )
     client = login(admin)
     before = _snapshot()

@@ -50,6 +50,7 @@ from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.patrol import zone_make as patrol_zone_make
 from tests.factories.reports import comment_make, dispute_make, incident_make
 from tests.factories.rewards import points_give, redemption_make, reward_make
+from tests.factories.safe_store_awards import badge_make, last_period_start, ranking_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
 
@@ -70,6 +71,7 @@ class World:
     patrol_team: object = None
     patrol_zone: object = None
     patroller: object = None  # a volunteer of the alliance, on the team
+    safe_store_ranking: object = None
 
     def person(self, role: str = Role.MERCHANT, alliance_role: str | None = MemberRole.MERCHANT):
         user = self.user_factory(roles=[role])
@@ -184,6 +186,15 @@ def _station_staff(world: World, first: int, count: int) -> None:
 def _stores(world: World, first: int, count: int) -> None:
     for number in range(first, first + count):
         store_make(owner=world.person(), alliance=world.street.alliance, name=f"第{number}号店")
+
+
+def _safe_stores(world: World, first: int, count: int) -> None:
+    """Safe Stores of the last half-year's ranking (made on first use), a store and its badge at a time."""
+    if world.safe_store_ranking is None:
+        world.safe_store_ranking = ranking_make(world.street.alliance, last_period_start(timezone.localdate()), [])
+    for number in range(first, first + count):
+        store = store_make(owner=world.person(), alliance=world.street.alliance, name=f"平安{number}号店")
+        badge_make(ranking=world.safe_store_ranking, store=store, place=number)
 
 
 def _store_staff(world: World, first: int, count: int) -> None:
@@ -319,6 +330,7 @@ LIST_PINS: dict[str, Pin] = {
         "/api/v1/alliances/{alliance}/on-duty?near=31.777,119.956", lambda w: w.street.office_officer, _on_duty, 8
     ),
     "v1_alliances_members_list": Pin("/api/v1/alliances/{alliance}/members", _admin, _members, 8),
+    "v1_alliances_safe_stores_list": Pin("/api/v1/alliances/{alliance}/safe-stores", _admin, _safe_stores, 6),
     "v1_disputes_list": Pin("/api/v1/disputes", _admin, _disputes, 5),
     "v1_groups_list": Pin("/api/v1/groups", _admin, _teams, 4),
     "v1_groups_members_list": Pin("/api/v1/groups/{group}/members", _admin, _members, 8),

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Role, User
-from alliance.models import Alliance, AllianceMembership, StationStaff
+from alliance.models import Alliance, AllianceMembership, SafeStoreBadge, SafeStoreRankingEntry, StationStaff
 from config.images import image_prepare
 from groups.models import ContactGroup, GroupMembership, Message, PatrolTeamMember, Shift, SupportPoint
 from groups.services.shift_signups import shift_swap_request
@@ -40,6 +41,7 @@ from tests.factories.patrol import (
 from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.reports import comment_make, dispute_acknowledged, dispute_make, incident_accepted, incident_make
 from tests.factories.rewards import points_give, redemption_decide, redemption_make, reward_make
+from tests.factories.safe_store_awards import last_period_start, period_before, ranking_make, ranking_published
 from tests.fixtures.street import build_street
 
 
@@ -114,6 +116,12 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     )
     store_photo_make(store=store, upload=png())
     store_staff_make(store=store, user=people["clerk"])
+    # The Safe Store ranking: the last half-year's, published (the store holds its badge), and the one before,
+    # computed and not yet published (its entry may be held back).
+    last_half_year = last_period_start(timezone.localdate())
+    published = ranking_make(alliance, last_half_year, scores=[(store, 42.0)])
+    ranking_published(ranking=published, by=admin)
+    unpublished = ranking_make(alliance, period_before(last_half_year), scores=[(store, 30.0)])
 
     invite = invite_make(alliance=alliance, by=admin, role=MemberRole.MERCHANT)
     withdrawn = invite_revoked(invite=invite_make(alliance=alliance, by=admin), by=admin)
@@ -234,6 +242,12 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
             side.add(station_id=unit.pk, user_id=post.user_id)
     side.add(store_id=store.pk)
     side.add(store_id=store.pk, user_id=people["clerk"].pk)
+    for ranking in (published, unpublished):
+        side.add(alliance_id=alliance.pk, ranking_id=ranking.pk)
+        for entry in SafeStoreRankingEntry.objects.filter(ranking=ranking):
+            side.add(alliance_id=alliance.pk, ranking_id=ranking.pk, entry_id=entry.pk)
+    for badge in SafeStoreBadge.objects.filter(ranking=published):
+        side.add(store_id=badge.store_id, badge_id=badge.pk)
     for group in ContactGroup.objects.filter(alliance=alliance):
         side.add(group_id=group.pk)
         for line in Message.objects.filter(group=group):

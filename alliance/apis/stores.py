@@ -7,16 +7,18 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alliance.apis.outputs import AlliancePersonOutput, AllianceRefOutput, person_context
+from alliance.apis.safe_store_awards import SafeStoreShownOutput
 from alliance.error_codes import AllianceErrorCode
 from alliance.models import Store, StoreStaff
 from alliance.selectors import alliances as selectors
+from alliance.selectors.safe_store_awards import store_current_safe_store_badge, stores_with_safe_store_badge
 from alliance.services.stores import (
     STORE_PHOTO_MAX_BYTES,
     store_photo_set,
@@ -53,9 +55,16 @@ class StoreOutput(serializers.Serializer):
     verified_at = serializers.DateTimeField(allow_null=True)
     photo_url = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+    safe_store = serializers.SerializerMethodField()
 
     def get_photo_url(self, store) -> str | None:
         return reverse("store-photo", kwargs={"store_id": store.pk}) if store.photo else None
+
+    @extend_schema_field(SafeStoreShownOutput(allow_null=True))
+    def get_safe_store(self, store) -> dict | None:
+        """The Safe Store badge the store shows now (null when none): lists prefetch it for the whole page."""
+        badge = store_current_safe_store_badge(store)
+        return None if badge is None else SafeStoreShownOutput(badge).data
 
 
 class StoreFilter(django_filters.FilterSet):
@@ -88,7 +97,7 @@ class StoreListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Store.objects.none()
-        return selectors.stores_for_user(user=self.request.user)
+        return stores_with_safe_store_badge(selectors.stores_for_user(user=self.request.user))
 
     @extend_schema(
         operation_id="stores_register",
