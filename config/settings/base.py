@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE = {
     "generate-shifts": {"task": "groups.tasks.generate_shifts_task", "schedule": 60 * 60},
     "shift-reminders-due": {"task": "groups.tasks.shift_reminders_due_task", "schedule": 30.0},
     "shift-no-shows-due": {"task": "groups.tasks.shift_no_shows_due_task", "schedule": 30.0},
+    # Safe Store ranking: the half-year just ended, once per alliance (the unique key decides; hourly to catch up).
+    "compute-safe-store-rankings": {"task": "alliance.tasks.compute_safe_store_rankings_task", "schedule": 60 * 60},
 }
 
 # --- patrol (check-in, checkpoint scans, check-out) ----------------------------------------------------------------

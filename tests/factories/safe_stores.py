@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
 
-from alliance.models import Store, StoreScoreEvent
+from accounts.models import User
+from alliance.models import Alliance, SafeStoreRanking, Store, StoreInspection, StoreScoreEvent
+from alliance.selectors.alliances import alliance_access_for, store_access
+from alliance.services.safe_store_rankings import safe_store_ranking_compute, safe_store_weights_set
+from alliance.services.store_inspections import store_inspection_record
 from alliance.services.store_scores import StoreScore, store_score_events_record
 
 _keys = itertools.count(1)
@@ -32,3 +36,28 @@ def score_event_make(
         ]
     )
     return StoreScoreEvent.objects.get(unique_key=key)
+
+
+def inspection_make(
+    *, store: Store, by: User, result: str = "passed", kind: str = "fire_safety", inspected_at: datetime | None = None
+) -> StoreInspection:
+    """An inspection recorded by ``by`` (police of the store's alliance) through ``store_inspection_record``."""
+    return store_inspection_record(
+        actor=by,
+        store_access=store_access(user=by, store_id=store.pk),
+        kind=kind,
+        result=result,
+        inspected_at=inspected_at,
+    )
+
+
+def weights_set(*, alliance: Alliance, by: User, **weights: float) -> dict[str, float]:
+    """Some of the alliance's weights set by ``by`` (a police admin of its jurisdiction)."""
+    return safe_store_weights_set(actor=by, access=alliance_access_for(user=by, alliance=alliance), weights=weights)
+
+
+def ranking_make(*, alliance: Alliance, period_start: date) -> SafeStoreRanking:
+    """The final ranking of ``alliance`` for the half-year starting ``period_start``, computed by the job's service
+    (or the one already computed)."""
+    safe_store_ranking_compute(period_start=period_start, alliance_id=alliance.pk)
+    return SafeStoreRanking.objects.get(alliance=alliance, period_start=period_start)
