@@ -210,3 +210,7 @@ class StoreStaffAdmin(ScopedModelAdmin):
     autocomplete_fields = ["store", "user", "added_by"]
     readonly_fields = ["created_at"]
     list_select_related = ["user", "store", "added_by"]
+
+
+# The Safe Store ranking's admins live beside these, in a module of their own.
+import alliance.admin_safe_stores  # noqa: E402, F401

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
-from alliance.apis import alliances, invites, joining, members, stations, stores
+from alliance.apis import alliances, invites, joining, members, safe_store_rankings, stations, store_inspections, stores
 
 A = "alliances/<id:alliance_id>"
 
@@ -40,4 +40,26 @@ urlpatterns = [
     path("stores/<id:store_id>/photo", stores.StorePhotoApi.as_view(), name="store-photo"),
     path("stores/<id:store_id>/staff", stores.StoreStaffApi.as_view(), name="store-staff"),
     path("stores/<id:store_id>/staff/<id:user_id>", stores.StoreStaffDetailApi.as_view(), name="store-staff-detail"),
+    # The Safe Store ranking (issue 12): the live preview, the final rankings, a store's score and inspections.
+    path(f"{A}/safe-stores/preview", safe_store_rankings.SafeStorePreviewApi.as_view(), name="safe-store-preview"),
+    path(f"{A}/safe-store-weights", safe_store_rankings.SafeStoreWeightsApi.as_view(), name="safe-store-weights"),
+    path(f"{A}/safe-store-rankings", safe_store_rankings.SafeStoreRankingListApi.as_view(), name="safe-store-rankings"),
+    path(
+        f"{A}/safe-store-rankings/<id:ranking_id>",
+        safe_store_rankings.SafeStoreRankingDetailApi.as_view(),
+        name="safe-store-ranking",
+    ),
+    path(
+        f"{A}/safe-store-rankings/<id:ranking_id>/entries",
+        safe_store_rankings.SafeStoreRankingEntryListApi.as_view(),
+        name="safe-store-ranking-entries",
+    ),
+    path(
+        "stores/<id:store_id>/safe-store-score",
+        safe_store_rankings.StoreSafeStoreScoreApi.as_view(),
+        name="store-safe-store-score",
+    ),
+    path(
+        "stores/<id:store_id>/inspections", store_inspections.StoreInspectionListApi.as_view(), name="store-inspections"
+    ),
 ]

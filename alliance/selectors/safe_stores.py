@@ -25,9 +25,10 @@ from alliance.models import (
     StoreScorePart,
 )
 from alliance.models.safe_stores import CONTRIBUTION_PARTS, SECURITY_PARTS
-from alliance.permissions import can_see_safe_store_details
-from alliance.selectors.alliances import AllianceAccess, StoreAccess, stores_for_user
+from alliance.permissions import can_see_safe_store_details, can_see_store_safety_record
+from alliance.selectors.alliances import AllianceAccess, StoreAccess, store_access_or_404, stores_for_user
 from alliance.selectors.safe_store_scores import StoreScoreRow, safe_store_period, safe_store_scores
+from config.errors import ApplicationError
 
 # What one more unit of a part is, said as what the store does (or what happens to it).
 PART_ACTIONS = {
@@ -192,6 +193,17 @@ def safe_store_ranking_entries(*, user, access: AllianceAccess, ranking: SafeSto
 def own_store_ids(*, user, alliance_id: int) -> set[int]:
     """The stores of the alliance that ``user`` owns or works in (they see their own score)."""
     return set(_own_store_ids(user=user, alliance_id=alliance_id))
+
+
+def store_safety_record_access(*, user, store_id: int) -> StoreAccess:
+    """The store, if ``user`` may see its score breakdown and inspections (``can_see_store_safety_record``): 404
+    for a store they cannot see at all, 403 for one they see but that is not theirs to inspect."""
+    found = store_access_or_404(user=user, store_id=store_id)
+    if not can_see_store_safety_record(user, found.store, found.access, is_store_staff=found.is_store_staff):
+        raise ApplicationError.permission_denied(
+            _("Only the store's own people, the alliance's admins and the police see its score and inspections.")
+        )
+    return found
 
 
 # --- inspections --------------------------------------------------------------------------------------------------

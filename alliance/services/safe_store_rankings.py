@@ -18,6 +18,7 @@ from datetime import date
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from alliance.models import Alliance, SafeStoreRanking, SafeStoreWeight, StoreScorePart
@@ -35,6 +36,9 @@ from config.errors import ApplicationError
 logger = logging.getLogger(__name__)
 
 SAFE_STORE_WEIGHT_LIMIT = 100.0
+
+
+WEIGHTS_REFUSAL = gettext_lazy("Only the police admins of the alliance's jurisdiction set the weights.")
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ def safe_store_weights_set(*, actor: User, access: AllianceAccess, weights: dict
     """Set some of the alliance's weights (police admins of its jurisdiction); parts not named keep theirs. Answers
     every part's weight now. A ranking already computed keeps the weights it was computed with."""
     if not can_set_safe_store_weights(actor, access):
-        raise ApplicationError.permission_denied(_("Only the police of the alliance's jurisdiction set the weights."))
+        raise ApplicationError.permission_denied(str(WEIGHTS_REFUSAL))
     for part, weight in weights.items():
         if part not in StoreScorePart.values:
             raise ApplicationError.invalid(part, _("Not a part of the Safe Store score."))

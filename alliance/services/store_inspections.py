@@ -8,13 +8,16 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from alliance.models import StoreInspection, StoreScorePart
+from alliance.models import Store, StoreInspection, StoreScorePart
 from alliance.permissions import can_record_store_inspection
 from alliance.selectors.alliances import StoreAccess
 from alliance.services.store_scores import StoreScore, store_score_events_record
 from config.errors import ApplicationError
+
+INSPECTED_IN_THE_FUTURE = gettext_lazy("An inspection cannot be recorded before it happens.")
 
 _RESULT_PARTS = {
     StoreInspection.Result.PASSED: StoreScorePart.INSPECTION_PASSED,
@@ -35,14 +38,23 @@ def store_inspection_record(
     (``inspection:<id>``), together. ``inspected_at`` defaults to now and may not lie in the future."""
     if not can_record_store_inspection(actor, store_access.access):
         raise ApplicationError.permission_denied(_("Only the police record inspections of stores."))
+    return store_inspection_create(
+        store=store_access.store, recorded_by=actor, kind=kind, result=result, note=note, inspected_at=inspected_at
+    )
+
+
+def store_inspection_create(
+    *, store: Store, recorded_by: User, kind: str, result: str, note: str = "", inspected_at: datetime | None = None
+) -> StoreInspection:
+    """The inspection and its scored event in one transaction, for a caller that has checked who may record it
+    (:func:`store_inspection_record`; the admin site, scoped to the police admin's jurisdiction)."""
     now = timezone.now()
     inspected_at = inspected_at or now
     if inspected_at > now:
-        raise ApplicationError.invalid("inspected_at", _("An inspection cannot be recorded before it happens."))
-    store = store_access.store
+        raise ApplicationError.invalid("inspected_at", str(INSPECTED_IN_THE_FUTURE))
     with transaction.atomic():
         inspection = StoreInspection.objects.create(
-            store=store, kind=kind, result=result, note=note, inspected_at=inspected_at, recorded_by=actor
+            store=store, kind=kind, result=result, note=note, inspected_at=inspected_at, recorded_by=recorded_by
         )
         store_score_events_record(
             scores=[

@@ -21,8 +21,7 @@ from alliance.selectors.safe_store_scores import (
 )
 from alliance.services.safe_store_rankings import safe_store_ranking_compute
 from alliance.tasks import compute_safe_store_rankings_task
-from tests.factories.alliance import MemberRole, member_add, store_make
-from tests.factories.safe_stores import ranking_make, score_event_make, weights_set
+from tests.factories.safe_stores import ranking_make, score_event_make, stores_make, weights_set
 from tests.fixtures.street import build_street
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -37,23 +36,10 @@ def ranked_street(db, user_factory):
     alliance dated back so that it existed during H1."""
     admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER], display_name="王所长")
     street = build_street(user_factory, name="青平果联盟", slug="qingpingguo", police_admin=admin)
-    stores = [street.store]
-    for number in (2, 3):
-        owner = user_factory(roles=[Role.MERCHANT])
-        member_add(street.alliance, owner, MemberRole.MERCHANT)
-        stores.append(store_make(owner=owner, alliance=street.alliance, name=f"第{number}家店"))
+    stores = [street.store, *stores_make(alliance=street.alliance, user_factory=user_factory, count=2)]
     Alliance.objects.filter(pk=street.alliance.pk).update(created_at=datetime(2024, 1, 1, tzinfo=SHANGHAI))
     street.stores = stores
     return street
-
-
-def add_stores(alliance, user_factory, count: int, first: int = 0) -> list:
-    stores = []
-    for number in range(first, first + count):
-        owner = user_factory(roles=[Role.MERCHANT])
-        member_add(alliance, owner, MemberRole.MERCHANT)
-        stores.append(store_make(owner=owner, alliance=alliance, name=f"店{number}"))
-    return stores
 
 
 def test_the_half_years_run_january_to_june_and_july_to_december():
@@ -195,7 +181,7 @@ def test_the_number_of_statements_does_not_depend_on_the_stores(ranked_street, u
     with CaptureQueriesContext(connection) as small:
         safe_store_ranking_compute(period_start=H1)
     # and, for the next half-year, 12 more stores with events
-    more = add_stores(ranked_street.alliance, user_factory, 12)
+    more = stores_make(alliance=ranked_street.alliance, user_factory=user_factory, count=12)
     for store in more:
         score_event_make(store=store, part=P.PATROL_HOURS, value=3, occurred_at=datetime(2025, 8, 1, tzinfo=SHANGHAI))
 
@@ -250,7 +236,7 @@ def test_the_task_computes_the_previous_half_year_for_every_alliance(ranked_stre
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_on_postgresql_write_the_ranking_once(ranked_street, user_factory):
     # given an alliance with a few more stores, and four workers that start computing H1 together
-    add_stores(ranked_street.alliance, user_factory, 5)
+    stores_make(alliance=ranked_street.alliance, user_factory=user_factory, count=5)
     barrier = threading.Barrier(4)
     results, errors = [], []
 

@@ -8,12 +8,13 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from alliance.models import Alliance, SafeStoreRanking, Store, StoreInspection, StoreScoreEvent
 from alliance.selectors.alliances import alliance_access_for, store_access
 from alliance.services.safe_store_rankings import safe_store_ranking_compute, safe_store_weights_set
 from alliance.services.store_inspections import store_inspection_record
 from alliance.services.store_scores import StoreScore, store_score_events_record
+from tests.factories.alliance import MemberRole, member_add, store_make
 
 _keys = itertools.count(1)
 
@@ -61,3 +62,13 @@ def ranking_make(*, alliance: Alliance, period_start: date) -> SafeStoreRanking:
     (or the one already computed)."""
     safe_store_ranking_compute(period_start=period_start, alliance_id=alliance.pk)
     return SafeStoreRanking.objects.get(alliance=alliance, period_start=period_start)
+
+
+def stores_make(*, alliance: Alliance, user_factory, count: int, first: int = 1) -> list[Store]:
+    """``count`` stores of as many new merchant members of ``alliance``, named 店1, 店2 ..."""
+    stores = []
+    for number in range(first, first + count):
+        owner = user_factory(roles=[Role.MERCHANT])
+        member_add(alliance, owner, MemberRole.MERCHANT)
+        stores.append(store_make(owner=owner, alliance=alliance, name=f"店{number}"))
+    return stores
