@@ -92,18 +92,20 @@ WITH
         SELECT
             s.store_id, s.alliance_id, s.store_name, w.part, w.weight, w.is_security,
             COALESCE(q.quantity, 0) AS quantity,
-            COALESCE(q.quantity, 0) * w.weight AS part_score
+            ROUND(COALESCE(q.quantity, 0) * w.weight * 10000) / 10000 AS part_score
         FROM stores s
         JOIN weights w ON w.alliance_id = s.alliance_id
         LEFT JOIN quantities q ON q.store_id = s.store_id AND q.part = w.part
     ),
     -- Per store: the score, its two halves and the parts as one JSON object (part: quantity, weight, score).
+    -- Scores are rounded to 1/10000 so that equal scores are equal whatever order the floats were added in (0.2 * 3
+    -- + 0.6 is not 0.6 + 0.2 * 3 to the last bit), and tie in the rank.
     scores AS (
         SELECT
             store_id, alliance_id, store_name,
-            SUM(part_score) AS score,
-            SUM(CASE WHEN is_security = 1 THEN part_score ELSE 0 END) AS security_score,
-            SUM(CASE WHEN is_security = 0 THEN part_score ELSE 0 END) AS contribution_score,
+            ROUND(SUM(part_score) * 10000) / 10000 AS score,
+            ROUND(SUM(CASE WHEN is_security = 1 THEN part_score ELSE 0 END) * 10000) / 10000 AS security_score,
+            ROUND(SUM(CASE WHEN is_security = 0 THEN part_score ELSE 0 END) * 10000) / 10000 AS contribution_score,
             {json_object_agg}(
                 part, {json_object}('quantity', quantity, 'weight', weight, 'score', part_score)
             ) AS parts

@@ -99,6 +99,20 @@ def test_equal_scores_share_a_rank_and_are_shown_in_a_fixed_order(ranked_street)
     assert [row.position for row in rows] == [1, 2, 3]
 
 
+def test_scores_equal_but_for_float_rounding_tie(ranked_street):
+    # given 3 days in the groups at 0.2 (0.6000000000000001 in floating point) and one alert at 0.6
+    first, second, _third = ranked_street.stores
+    weights_set(alliance=ranked_street.alliance, by=ranked_street.police_admin, alert_acknowledged=0.6)
+    score_event_make(store=second, part=P.GROUP_PARTICIPATION, value=3, occurred_at=IN_H1)
+    score_event_make(store=first, part=P.ALERT_ACKNOWLEDGED, value=1, occurred_at=IN_H1)
+
+    # when scored
+    rows = safe_store_scores(alliance_id=ranked_street.alliance.pk, period_start=H1, period_end=date(2025, 6, 30))
+
+    # then both score 0.6 and share the first rank
+    assert [(row.store_id, row.score, row.rank) for row in rows[:2]] == [(first.pk, 0.6, 1), (second.pk, 0.6, 1)]
+
+
 def test_only_the_periods_events_count(ranked_street):
     # given events just before the half-year, on its first and last local moments, and just after
     store = ranked_street.stores[0]
