@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Role
+from alliance.models import Alliance, SafeStoreRanking, SafeStoreRankingEntry
 from config.errors import ApplicationError
 from groups.selectors.patrol_rosters import team_access_or_404
 from groups.services.patrol_teams import patrol_team_member_add
@@ -49,6 +50,7 @@ from tests.factories.patrol import shift_make as patrol_shift_make
 from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.patrol import zone_make as patrol_zone_make
 from tests.factories.reports import comment_make, dispute_make, incident_make
+from tests.factories.safe_stores import inspection_make, ranking_make, stores_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
 
@@ -69,6 +71,7 @@ class World:
     patrol_team: object = None
     patrol_zone: object = None
     patroller: object = None  # a volunteer of the alliance, on the team
+    ranking: object = None  # a final Safe Store ranking of the street's alliance
 
     def person(self, role: str = Role.MERCHANT, alliance_role: str | None = MemberRole.MERCHANT):
         user = self.user_factory(roles=[role])
@@ -286,6 +289,39 @@ def _on_duty(world: World, first: int, count: int) -> None:
         signup.save()
 
 
+def _safe_store_stores(world: World, first: int, count: int) -> None:
+    """Stores of the street's alliance, ranked in the live Safe Store preview."""
+    stores_make(alliance=world.street.alliance, user_factory=world.user_factory, count=count, first=first)
+
+
+def _safe_store_rankings(world: World, first: int, count: int) -> None:
+    """Final rankings of as many half-years gone by (the alliance dated back to before them)."""
+    Alliance.objects.filter(pk=world.street.alliance.pk).update(created_at=datetime(2000, 1, 1, tzinfo=UTC))
+    for number in range(first, first + count):
+        ranking_make(alliance=world.street.alliance, period_start=date(2020 - number // 2, 1 + 6 * (number % 2), 1))
+
+
+def _safe_store_ranking(world: World) -> SafeStoreRanking:
+    """The street's ranking of January-June 2020 (made on first use)."""
+    if world.ranking is None:
+        _safe_store_rankings(world, 0, 1)
+        world.ranking = SafeStoreRanking.objects.get(alliance=world.street.alliance, period_start=date(2020, 1, 1))
+    return world.ranking
+
+
+def _safe_store_ranking_entries(world: World, first: int, count: int) -> None:
+    # A computed ranking is a snapshot that later stores do not join: their entries are written here directly.
+    for store in stores_make(alliance=world.street.alliance, user_factory=world.user_factory, count=count, first=first):
+        SafeStoreRankingEntry.objects.create(
+            ranking=_safe_store_ranking(world), store=store, rank=1, score=0, security_score=0, contribution_score=0
+        )
+
+
+def _store_inspections(world: World, first: int, count: int) -> None:
+    for _ in range(count):
+        inspection_make(store=world.street.store, by=world.admin)
+
+
 def _nothing(world: World, first: int, count: int) -> None:
     pass
 
@@ -329,6 +365,18 @@ LIST_PINS: dict[str, Pin] = {
         "/api/v1/patrol-teams/{team}/shift-templates", _admin, _shift_templates, 8
     ),
     "v1_alliances_shifts_list": Pin("/api/v1/alliances/{alliance}/shifts", _admin, _shifts, 7),
+    "alliances_safe_stores_preview": Pin(
+        "/api/v1/alliances/{alliance}/safe-stores/preview", _admin, _safe_store_stores, 7
+    ),
+    "v1_alliances_safe_store_rankings_list": Pin(
+        "/api/v1/alliances/{alliance}/safe-store-rankings", _admin, _safe_store_rankings, 6
+    ),
+    "v1_alliances_safe_store_rankings_entries_list": Pin(
+        "/api/v1/alliances/{alliance}/safe-store-rankings/{ranking}/entries", _admin, _safe_store_ranking_entries, 7
+    ),
+    "v1_stores_inspections_list": Pin(
+        "/api/v1/stores/{store}/inspections", lambda w: w.street.merchant, _store_inspections, 7
+    ),
     "v1_me_shifts_list": Pin("/api/v1/me/shifts", lambda w: w.patroller, _shifts, 4),
 }
 
@@ -402,6 +450,7 @@ def test_a_list_endpoint_makes_as_many_queries_for_10_rows_as_for_2(operation_id
         zone=world.zone.pk,
         shift=_patrol_shift(world).pk if "{shift}" in pin.path else 0,
         team=world.patrol_team.pk,
+        ranking=_safe_store_ranking(world).pk if "{ranking}" in pin.path else 0,
     )
     client = login(pin.viewer(world))
     pin.add(world, 1, 2)
