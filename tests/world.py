@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -39,6 +40,7 @@ from tests.factories.patrol import (
 )
 from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.reports import comment_make, dispute_acknowledged, dispute_make, incident_accepted, incident_make
+from tests.factories.safe_stores import inspection_make, ranking_make
 from tests.fixtures.street import build_street
 
 
@@ -201,6 +203,12 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     place = signup_make(shift=shifts[0], user=people["volunteer"])
     swap = shift_swap_request(actor=people["volunteer"], signup=place, to_user_id=people["officer"].pk)
 
+    # The Safe Store ranking: an inspection of the store, and the alliance's final ranking of a half-year gone by.
+    inspection_make(store=store, by=admin)
+    Alliance.objects.filter(pk=alliance.pk).update(created_at=datetime(2024, 1, 1, tzinfo=UTC))
+    ranking = ranking_make(alliance=alliance, period_start=date(2025, 1, 1))
+
+    side.add(alliance_id=alliance.pk, ranking_id=ranking.pk)
     side.add(team_id=patrol_team.pk)
     for member in PatrolTeamMember.objects.filter(team=patrol_team):
         side.add(team_id=patrol_team.pk, user_id=member.user_id)
