@@ -75,7 +75,8 @@ def safe_store_ranking_compute(*, period_start: date, alliance_id: int | None = 
 
 def _rankings_insert(*, weights: dict[int, dict[str, float]], start: date, end: date) -> dict[int, int]:
     """One ranking row per alliance unless its (alliance, period_start) key is taken; {alliance id: ranking id} of
-    the rows this statement inserted (``RETURNING`` names only those, on PostgreSQL and SQLite alike)."""
+    the rows this statement inserted (``RETURNING`` names only those, on PostgreSQL and SQLite alike). The rows go
+    in alliance id order, so two concurrent runs wait on the keys in the same order and cannot deadlock."""
     rows, params = [], []
     computed_at = timezone.now()
     for alliance_id, alliance_weights in weights.items():
