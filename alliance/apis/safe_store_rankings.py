@@ -32,7 +32,7 @@ def _part_field(**kwargs) -> NamedChoiceField:
     return NamedChoiceField(choices=StoreScorePart.choices, enum_name="StoreScorePartEnum", **kwargs)
 
 
-class PartScoreOutput(serializers.Serializer):
+class SafeStorePartScoreOutput(serializers.Serializer):
     part = _part_field()
     label = serializers.CharField()
     quantity = serializers.FloatField(help_text="What the store did in the period (events' values summed).")
@@ -47,33 +47,33 @@ def _parts_list(parts: dict) -> list[dict]:
     ]
 
 
-class StoreRefOutput(serializers.Serializer):
+class RankedStoreOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class _ScoreFieldsOutput(serializers.Serializer):
+class _SafeStoreScoreFieldsOutput(serializers.Serializer):
     """The figures of a ranked store; null for viewers who see only ranks and names."""
 
     score = serializers.FloatField(allow_null=True)
     security_score = serializers.FloatField(allow_null=True)
     contribution_score = serializers.FloatField(allow_null=True)
-    parts = PartScoreOutput(many=True, allow_null=True)
+    parts = SafeStorePartScoreOutput(many=True, allow_null=True)
 
 
 # --- the live preview ---------------------------------------------------------------------------------------------
 
 
-class PreviewRowOutput(_ScoreFieldsOutput):
+class SafeStorePreviewRowOutput(_SafeStoreScoreFieldsOutput):
     position = serializers.IntegerField(help_text="1, 2, 3 ... in the order shown; pass the last as ?after=.")
     rank = serializers.IntegerField(help_text="Equal scores share a rank (1, 2, 2, 4).")
-    store = StoreRefOutput()
+    store = RankedStoreOutput()
 
 
-class PreviewPageOutput(serializers.Serializer):
+class SafeStorePreviewPageOutput(serializers.Serializer):
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    results = PreviewRowOutput(many=True)
+    results = SafeStorePreviewRowOutput(many=True)
     next_after = serializers.IntegerField(allow_null=True, help_text="Pass as ?after= for the next page")
 
 
@@ -105,7 +105,7 @@ class SafeStorePreviewApi(APIView):
                 "limit", int, description=f"At most {PREVIEW_MAX_LIMIT}; {PREVIEW_DEFAULT_LIMIT} if absent"
             ),
         ],
-        responses=PreviewPageOutput,
+        responses=SafeStorePreviewPageOutput,
         summary="Members: the current half-year's Safe Store ranking so far (scores for admins, police, own store)",
     )
     def get(self, request, alliance_id: int):
@@ -129,7 +129,7 @@ class SafeStorePreviewApi(APIView):
 # --- final rankings -----------------------------------------------------------------------------------------------
 
 
-class RankingOutput(serializers.Serializer):
+class SafeStoreRankingOutput(serializers.Serializer):
     id = serializers.IntegerField()
     period_start = serializers.DateField()
     period_end = serializers.DateField(help_text="The last day of the half-year.")
@@ -147,7 +147,7 @@ class SafeStoreRankingListApi(generics.ListAPIView):
     """The alliance's final half-year rankings, newest first: published ones for members; for its admins and
     police also those computed and not yet published."""
 
-    serializer_class = RankingOutput
+    serializer_class = SafeStoreRankingOutput
     pagination_class = _RankingPagination
 
     def get_queryset(self):
@@ -166,17 +166,17 @@ def _ranking_or_404(request, alliance_id: int, ranking_id: int):
 
 
 class SafeStoreRankingDetailApi(APIView):
-    @extend_schema(operation_id="alliances_safe_store_rankings_retrieve", responses=RankingOutput)
+    @extend_schema(operation_id="alliances_safe_store_rankings_retrieve", responses=SafeStoreRankingOutput)
     def get(self, request, alliance_id: int, ranking_id: int):
         _access, ranking = _ranking_or_404(request, alliance_id, ranking_id)
-        return Response(RankingOutput(ranking).data)
+        return Response(SafeStoreRankingOutput(ranking).data)
 
     # h5: publishing and holding back a store are operations on this ranking (their own views beside this one).
 
 
-class RankingEntryOutput(_ScoreFieldsOutput):
+class SafeStoreRankingEntryOutput(_SafeStoreScoreFieldsOutput):
     rank = serializers.IntegerField()
-    store = StoreRefOutput()
+    store = RankedStoreOutput()
     held_back = serializers.BooleanField(allow_null=True, help_text="For the alliance's admins and police only.")
     held_back_reason = serializers.CharField(allow_null=True)
 
@@ -203,7 +203,7 @@ class SafeStoreRankingEntryListApi(generics.ListAPIView):
     """A final ranking's stores, best first: ranks and names for members (of the stores they can see), the scores
     and their parts for the store's own people, the alliance's admins and its police."""
 
-    serializer_class = RankingEntryOutput
+    serializer_class = SafeStoreRankingEntryOutput
     pagination_class = _EntryPagination
 
     def get_queryset(self):
@@ -229,32 +229,32 @@ class SafeStoreRankingEntryListApi(generics.ListAPIView):
 # --- a store's breakdown ------------------------------------------------------------------------------------------
 
 
-class ScoreAdviceOutput(serializers.Serializer):
+class SafeStoreAdviceOutput(serializers.Serializer):
     part = _part_field()
     change = serializers.FloatField(help_text="What one more unit adds (negative: what it costs).")
     message = serializers.CharField()
 
 
-class ScoreHalfOutput(serializers.Serializer):
+class SafeStoreScoreHalfOutput(serializers.Serializer):
     score = serializers.FloatField()
-    parts = PartScoreOutput(many=True)
+    parts = SafeStorePartScoreOutput(many=True)
 
 
-class StoreBreakdownOutput(serializers.Serializer):
+class SafeStoreBreakdownOutput(serializers.Serializer):
     period_start = serializers.DateField()
     period_end = serializers.DateField()
     rank = serializers.IntegerField()
     store_count = serializers.IntegerField()
     score = serializers.FloatField()
-    security_status = ScoreHalfOutput()
-    contribution = ScoreHalfOutput()
-    what_would_raise_it = ScoreAdviceOutput(many=True, help_text="The most helpful first; costs last.")
+    security_status = SafeStoreScoreHalfOutput()
+    contribution = SafeStoreScoreHalfOutput()
+    what_would_raise_it = SafeStoreAdviceOutput(many=True, help_text="The most helpful first; costs last.")
 
 
 class StoreSafeStoreScoreApi(APIView):
     @extend_schema(
         operation_id="stores_safe_store_score",
-        responses=StoreBreakdownOutput,
+        responses=SafeStoreBreakdownOutput,
         summary="The store's people, admins and police: its score this half-year, part by part, and what would "
         "raise it",
     )
@@ -284,15 +284,15 @@ class StoreSafeStoreScoreApi(APIView):
 # --- weights ------------------------------------------------------------------------------------------------------
 
 
-class WeightOutput(serializers.Serializer):
+class SafeStoreWeightOutput(serializers.Serializer):
     part = _part_field()
     label = serializers.CharField()
     half = serializers.ChoiceField(choices=["security_status", "contribution"])
     weight = serializers.FloatField()
 
 
-class WeightsOutput(serializers.Serializer):
-    weights = WeightOutput(many=True)
+class SafeStoreWeightsOutput(serializers.Serializer):
+    weights = SafeStoreWeightOutput(many=True)
 
 
 def _weights_payload(weights: dict[str, float]) -> dict:
@@ -341,7 +341,7 @@ class SafeStoreWeightsInput(InputSerializer):
 class SafeStoreWeightsApi(APIView):
     @extend_schema(
         operation_id="alliances_safe_store_weights",
-        responses=WeightsOutput,
+        responses=SafeStoreWeightsOutput,
         summary="Members: the weight of each part of the Safe Store score",
     )
     def get(self, request, alliance_id: int):
@@ -351,7 +351,7 @@ class SafeStoreWeightsApi(APIView):
     @extend_schema(
         operation_id="alliances_safe_store_weights_set",
         request=SafeStoreWeightsInput,
-        responses=WeightsOutput,
+        responses=SafeStoreWeightsOutput,
         summary="Police admins of the jurisdiction: set weights (-100 to 100); the current preview follows at once",
     )
     def put(self, request, alliance_id: int):

@@ -18,7 +18,7 @@ from config.serializer_fields import NamedChoiceField, StrictCharField
 from config.serializers import InputSerializer
 
 
-class InspectorOutput(serializers.Serializer):
+class StoreInspectorOutput(serializers.Serializer):
     id = serializers.IntegerField()
     display_name = serializers.CharField()
 
@@ -30,7 +30,7 @@ class StoreInspectionOutput(serializers.Serializer):
     result = NamedChoiceField(choices=StoreInspection.Result.choices, enum_name="StoreInspectionResultEnum")
     note = serializers.CharField()
     inspected_at = serializers.DateTimeField()
-    recorded_by = InspectorOutput(allow_null=True)
+    recorded_by = StoreInspectorOutput(allow_null=True)
 
 
 class StoreInspectionListApi(generics.ListAPIView):
