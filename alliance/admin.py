@@ -19,8 +19,6 @@ from alliance.models import (
     AllianceMembership,
     Redemption,
     Reward,
-    SafeStoreRanking,
-    SafeStoreRankingEntry,
     Station,
     StationStaff,
     Store,
@@ -31,11 +29,6 @@ from alliance.selectors.alliances import alliance_access_for
 from alliance.services.alliances import office_fits_station
 from alliance.services.members import alliance_duty_set
 from alliance.services.rewards import REWARD_FIELDS, redemption_approve, redemption_reject
-from alliance.services.safe_store_awards import (
-    safe_store_entry_hold_back,
-    safe_store_entry_release,
-    safe_store_ranking_publish,
-)
 from config.errors import ApplicationError
 
 related_only = admin.RelatedOnlyFieldListFilter  # a filter's choices come from the rows listed: nobody else's
@@ -325,67 +318,5 @@ class RedemptionAdmin(ScopedModelAdmin):
         return False  # its ledger entry names it; undecided ones are rejected instead
 
 
-# --- Safe Store awards (issue 12, h5) -------------------------------------------------------------------------------
-# Publishing and holding back go through the services (alliance.services.safe_store_awards), which check the
-# police admin's jurisdiction and refuse a hold-back once published. Kept minimal: the ranking's own admin (its
-# listing and weights) is the ranking computation's; merge these actions into it where both exist.
-
-
-@admin.action(description=_("Publish the selected rankings (badges, fee reductions, winners told)"))
-def safe_store_rankings_publish(modeladmin, request, queryset):
-    for ranking in queryset.select_related("alliance"):
-        try:
-            safe_store_ranking_publish(ranking=ranking, by=request.user)
-        except ApplicationError as refused:
-            modeladmin.message_user(request, f"{ranking}: {refused.message}", level=messages.ERROR)
-        else:
-            modeladmin.message_user(request, _("%(ranking)s is published.") % {"ranking": ranking})
-
-
-@admin.register(SafeStoreRanking)
-class SafeStoreRankingAdmin(ScopedModelAdmin):
-    list_display = ["alliance", "period_start", "period_end", "status", "computed_at", "published_at", "published_by"]
-    list_filter = ["status", ("alliance", related_only)]
-    list_select_related = ["alliance", "published_by"]
-    readonly_fields = ["status", "weights", "computed_at", "published_at", "published_by"]
-    actions = [safe_store_rankings_publish]
-
-
-class SafeStoreEntryAdminForm(forms.ModelForm):
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("held_back") and not (cleaned.get("held_back_reason") or "").strip():
-            self.add_error("held_back_reason", _("Say why the store is held back."))
-        if self.changed_data and self.instance.ranking.status == SafeStoreRanking.Status.PUBLISHED:
-            raise forms.ValidationError(_("The ranking is published: its Safe Stores are final."))
-        return cleaned
-
-
-@admin.register(SafeStoreRankingEntry)
-class SafeStoreRankingEntryAdmin(ScopedModelAdmin):
-    """Police hold a store back here (tick "held back" and say why) or release it, before the ranking is
-    published; the rest of an entry is the computation's."""
-
-    alliance_path = "ranking__alliance"
-    police_may_change = True
-    form = SafeStoreEntryAdminForm
-    fields = ["ranking", "store", "rank", "score", "held_back", "held_back_reason", "held_back_by", "held_back_at"]
-    readonly_fields = ["ranking", "store", "rank", "score", "held_back_by", "held_back_at"]
-    list_display = ["store", "ranking", "rank", "score", "held_back", "held_back_by"]
-    list_filter = ["held_back", ("ranking__alliance", related_only)]
-    search_fields = ["store__name"]
-    list_select_related = ["store", "ranking__alliance", "held_back_by"]
-
-    def has_add_permission(self, request):
-        return False  # entries are the ranking computation's
-
-    def save_model(self, request, obj, form, change):
-        if not {"held_back", "held_back_reason"} & set(form.changed_data):
-            return
-        reason = form.cleaned_data.get("held_back_reason", "")
-        if obj.held_back:
-            if "held_back" not in form.changed_data:  # a new reason for a store already held back: start again
-                safe_store_entry_release(entry=obj, by=request.user)
-            safe_store_entry_hold_back(entry=obj, reason=reason, by=request.user)
-        else:
-            safe_store_entry_release(entry=obj, by=request.user)
+# The Safe Store ranking's admins live beside these, in a module of their own.
+import alliance.admin_safe_stores  # noqa: E402, F401

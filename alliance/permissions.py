@@ -110,3 +110,31 @@ def can_have_safe_store_certificate(user, store, access, *, is_store_staff: bool
     """A store's certificate: its people (owner and staff), and those who manage its alliance (its admins, the
     police admins of the jurisdiction)."""
     return store.owner_id == user.pk or is_store_staff or can_manage_alliance(user, access)
+
+
+# --- the Safe Store ranking ---------------------------------------------------------------------------------------
+
+
+def is_alliance_police(user, access) -> bool:
+    """Police of the alliance's jurisdiction: police admins whose jurisdiction holds it, and police who are its
+    members (its police liaisons)."""
+    return access is not None and is_police(user) and (access.in_jurisdiction or access.membership is not None)
+
+
+def can_set_safe_store_weights(user, access) -> bool:
+    return access is not None and access.in_jurisdiction and is_police_admin(user)
+
+
+def can_record_store_inspection(user, access) -> bool:
+    return is_alliance_police(user, access)
+
+
+def can_see_safe_store_details(user, access) -> bool:
+    """Every store's score and its parts, in the preview and in a final ranking, and rankings not yet published:
+    the alliance's admins and its police. Others see the ranks and names, and the details of their own store."""
+    return can_manage_alliance(user, access) or is_alliance_police(user, access)
+
+
+def can_see_store_safety_record(user, store, access, *, is_store_staff: bool) -> bool:
+    """A store's score breakdown and its inspections: its owner and staff, the alliance's admins, its police."""
+    return store.owner_id == user.pk or is_store_staff or can_see_safe_store_details(user, access)

@@ -129,3 +129,8 @@ personal_data_left_out(
 # stores, the ranking's audit trail; the winners' property-fee reductions are Redemption rows (the person's own).
 for _field in ("alliance.SafeStoreRanking.published_by", "alliance.SafeStoreRankingEntry.held_back_by"):
     personal_data_left_out(_field, why="a police admin's decision on the Safe Store ranking: its audit trail")
+# The Safe Store ranking: an inspection recorded by an officer and a weight set by one are acts of their office on
+# a store and an alliance, the inspection's and the ranking's audit trail, not the officer's personal data.
+_SAFE_STORE_OFFICIAL_ACT = "an officer's act on a store's inspection or an alliance's ranking weights: its audit trail"
+for _field in ("alliance.StoreInspection.recorded_by", "alliance.SafeStoreWeight.updated_by"):
+    personal_data_left_out(_field, why=_SAFE_STORE_OFFICIAL_ACT)

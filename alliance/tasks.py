@@ -1,11 +1,14 @@
 """Periodic and queued work of the alliance app: the points ledger (settled from evidence, reconciled nightly),
 the reward requests' expiry, the Safe Store ranking at the end of each half-year."""
 
+from datetime import date
+
 from celery import shared_task
 
 from alliance.services.points import points_settle
 from alliance.services.rewards import redemptions_expire_due
 from alliance.services.safe_store_awards import safe_store_certificates_make
+from alliance.services.safe_store_rankings import safe_store_rankings_compute_due
 
 
 # A points award is money-like: acknowledged only once it has run (acks_late), and given back to the queue when
@@ -27,3 +30,12 @@ def expire_redemptions_task() -> int:
 @shared_task
 def make_safe_store_certificates_task(ranking_id: int) -> int:
     return safe_store_certificates_make(ranking_id=ranking_id)
+
+
+# The final Safe Store ranking of the half-year just ended, for every alliance without one. Hourly, so a missed
+# beat (broker down at midnight) catches up; the unique (alliance, period_start) key makes every later run, a second
+# beat or a redelivered message write nothing. ``today`` (ISO date) stands in for the local date, for a late rerun.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def compute_safe_store_rankings_task(today: str | None = None) -> int:
+    computed = safe_store_rankings_compute_due(today=date.fromisoformat(today) if today else None)
+    return computed.rankings

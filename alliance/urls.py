@@ -1,7 +1,18 @@
 from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
-from alliance.apis import alliances, invites, joining, members, rewards, safe_store_awards, stations, stores
+from alliance.apis import (
+    alliances,
+    invites,
+    joining,
+    members,
+    rewards,
+    safe_store_awards,
+    safe_store_rankings,
+    stations,
+    store_inspections,
+    stores,
+)
 
 A = "alliances/<id:alliance_id>"
 
@@ -75,4 +86,26 @@ urlpatterns += [
     path(f"{R}/fulfil", rewards.RedemptionFulfilApi.as_view(), name="alliance-redemption-fulfil"),
     path(f"{R}/cancel", rewards.RedemptionCancelApi.as_view(), name="alliance-redemption-cancel"),
     path("me/redemptions", rewards.MyRedemptionListApi.as_view(), name="my-redemptions"),
+    # The Safe Store ranking (issue 12): the live preview, the final rankings, a store's score and inspections.
+    path(f"{A}/safe-stores/preview", safe_store_rankings.SafeStorePreviewApi.as_view(), name="safe-store-preview"),
+    path(f"{A}/safe-store-weights", safe_store_rankings.SafeStoreWeightsApi.as_view(), name="safe-store-weights"),
+    path(f"{A}/safe-store-rankings", safe_store_rankings.SafeStoreRankingListApi.as_view(), name="safe-store-rankings"),
+    path(
+        f"{A}/safe-store-rankings/<id:ranking_id>",
+        safe_store_rankings.SafeStoreRankingDetailApi.as_view(),
+        name="safe-store-ranking",
+    ),
+    path(
+        f"{A}/safe-store-rankings/<id:ranking_id>/entries",
+        safe_store_rankings.SafeStoreRankingEntryListApi.as_view(),
+        name="safe-store-ranking-entries",
+    ),
+    path(
+        "stores/<id:store_id>/safe-store-score",
+        safe_store_rankings.StoreSafeStoreScoreApi.as_view(),
+        name="store-safe-store-score",
+    ),
+    path(
+        "stores/<id:store_id>/inspections", store_inspections.StoreInspectionListApi.as_view(), name="store-inspections"
+    ),
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Role
+from alliance.models import Alliance, SafeStoreRanking, SafeStoreRankingEntry
 from config.errors import ApplicationError
 from groups.selectors.patrol_rosters import team_access_or_404
 from groups.services.patrol_teams import patrol_team_member_add
@@ -51,6 +52,7 @@ from tests.factories.patrol import zone_make as patrol_zone_make
 from tests.factories.reports import comment_make, dispute_make, incident_make
 from tests.factories.rewards import points_give, redemption_make, reward_make
 from tests.factories.safe_store_awards import badge_make, last_period_start, ranking_make
+from tests.factories.safe_stores import inspection_make, ranking_make, stores_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
 
@@ -72,6 +74,7 @@ class World:
     patrol_zone: object = None
     patroller: object = None  # a volunteer of the alliance, on the team
     safe_store_ranking: object = None
+    ranking: object = None  # a final Safe Store ranking of the street's alliance
 
     def person(self, role: str = Role.MERCHANT, alliance_role: str | None = MemberRole.MERCHANT):
         user = self.user_factory(roles=[role])
@@ -310,6 +313,37 @@ def _redemptions(world: World, first: int, count: int) -> None:
         for person in (world.patroller, world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)):
             points_give(user=person, alliance=world.street.alliance, amount=10)
             redemption_make(reward=reward, user=person)
+def _safe_store_stores(world: World, first: int, count: int) -> None:
+    """Stores of the street's alliance, ranked in the live Safe Store preview."""
+    stores_make(alliance=world.street.alliance, user_factory=world.user_factory, count=count, first=first)
+
+
+def _safe_store_rankings(world: World, first: int, count: int) -> None:
+    """Final rankings of as many half-years gone by (the alliance dated back to before them)."""
+    Alliance.objects.filter(pk=world.street.alliance.pk).update(created_at=datetime(2000, 1, 1, tzinfo=UTC))
+    for number in range(first, first + count):
+        ranking_make(alliance=world.street.alliance, period_start=date(2020 - number // 2, 1 + 6 * (number % 2), 1))
+
+
+def _safe_store_ranking(world: World) -> SafeStoreRanking:
+    """The street's ranking of January-June 2020 (made on first use)."""
+    if world.ranking is None:
+        _safe_store_rankings(world, 0, 1)
+        world.ranking = SafeStoreRanking.objects.get(alliance=world.street.alliance, period_start=date(2020, 1, 1))
+    return world.ranking
+
+
+def _safe_store_ranking_entries(world: World, first: int, count: int) -> None:
+    # A computed ranking is a snapshot that later stores do not join: their entries are written here directly.
+    for store in stores_make(alliance=world.street.alliance, user_factory=world.user_factory, count=count, first=first):
+        SafeStoreRankingEntry.objects.create(
+            ranking=_safe_store_ranking(world), store=store, rank=1, score=0, security_score=0, contribution_score=0
+        )
+
+
+def _store_inspections(world: World, first: int, count: int) -> None:
+    for _ in range(count):
+        inspection_make(store=world.street.store, by=world.admin)
 
 
 def _nothing(world: World, first: int, count: int) -> None:
@@ -356,6 +390,18 @@ LIST_PINS: dict[str, Pin] = {
         "/api/v1/patrol-teams/{team}/shift-templates", _admin, _shift_templates, 8
     ),
     "v1_alliances_shifts_list": Pin("/api/v1/alliances/{alliance}/shifts", _admin, _shifts, 7),
+    "alliances_safe_stores_preview": Pin(
+        "/api/v1/alliances/{alliance}/safe-stores/preview", _admin, _safe_store_stores, 7
+    ),
+    "v1_alliances_safe_store_rankings_list": Pin(
+        "/api/v1/alliances/{alliance}/safe-store-rankings", _admin, _safe_store_rankings, 6
+    ),
+    "v1_alliances_safe_store_rankings_entries_list": Pin(
+        "/api/v1/alliances/{alliance}/safe-store-rankings/{ranking}/entries", _admin, _safe_store_ranking_entries, 7
+    ),
+    "v1_stores_inspections_list": Pin(
+        "/api/v1/stores/{store}/inspections", lambda w: w.street.merchant, _store_inspections, 7
+    ),
     "v1_me_shifts_list": Pin("/api/v1/me/shifts", lambda w: w.patroller, _shifts, 4),
     "v1_alliances_rewards_list": Pin("/api/v1/alliances/{alliance}/rewards", lambda w: w.patroller, _rewards, 5),
     "v1_alliances_redemptions_list": Pin("/api/v1/alliances/{alliance}/redemptions", _admin, _redemptions, 6),
@@ -432,6 +478,7 @@ def test_a_list_endpoint_makes_as_many_queries_for_10_rows_as_for_2(operation_id
         zone=world.zone.pk,
         shift=_patrol_shift(world).pk if "{shift}" in pin.path else 0,
         team=world.patrol_team.pk,
+        ranking=_safe_store_ranking(world).pk if "{ranking}" in pin.path else 0,
     )
     client = login(pin.viewer(world))
     pin.add(world, 1, 2)

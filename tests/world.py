@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -42,6 +43,7 @@ from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.reports import comment_make, dispute_acknowledged, dispute_make, incident_accepted, incident_make
 from tests.factories.rewards import points_give, redemption_decide, redemption_make, reward_make
 from tests.factories.safe_store_awards import last_period_start, period_before, ranking_make, ranking_published
+from tests.factories.safe_stores import inspection_make, ranking_make
 from tests.fixtures.street import build_street
 
 
@@ -222,6 +224,12 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     for each in (waiting, approved):
         side.add(alliance_id=alliance.pk, redemption_id=each.pk)
 
+    # The Safe Store ranking: an inspection of the store, and the alliance's final ranking of a half-year gone by.
+    inspection_make(store=store, by=admin)
+    Alliance.objects.filter(pk=alliance.pk).update(created_at=datetime(2024, 1, 1, tzinfo=UTC))
+    ranking = ranking_make(alliance=alliance, period_start=date(2025, 1, 1))
+
+    side.add(alliance_id=alliance.pk, ranking_id=ranking.pk)
     side.add(team_id=patrol_team.pk)
     for member in PatrolTeamMember.objects.filter(team=patrol_team):
         side.add(team_id=patrol_team.pk, user_id=member.user_id)

@@ -181,6 +181,8 @@ CELERY_BEAT_SCHEDULE = {
     "shift-no-shows-due": {"task": "groups.tasks.shift_no_shows_due_task", "schedule": 30.0},
     # Rewards: a request undecided past its deadline expires, its points and stock returned (exactly once).
     "expire-redemptions": {"task": "alliance.tasks.expire_redemptions_task", "schedule": 60.0},
+    # Safe Store ranking: the half-year just ended, once per alliance (the unique key decides; hourly to catch up).
+    "compute-safe-store-rankings": {"task": "alliance.tasks.compute_safe_store_rankings_task", "schedule": 60 * 60},
 }
 
 # --- patrol (check-in, checkpoint scans, check-out) ----------------------------------------------------------------
