@@ -51,7 +51,7 @@ from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.patrol import zone_make as patrol_zone_make
 from tests.factories.reports import comment_make, dispute_make, incident_make
 from tests.factories.rewards import points_give, redemption_make, reward_make
-from tests.factories.safe_store_awards import badge_make, last_period_start, ranking_make
+from tests.factories.safe_store_awards import badge_make, last_period_start, ranking_snapshot_make
 from tests.factories.safe_stores import inspection_make, ranking_make, stores_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
@@ -194,7 +194,8 @@ def _stores(world: World, first: int, count: int) -> None:
 def _safe_stores(world: World, first: int, count: int) -> None:
     """Safe Stores of the last half-year's ranking (made on first use), a store and its badge at a time."""
     if world.safe_store_ranking is None:
-        world.safe_store_ranking = ranking_make(world.street.alliance, last_period_start(timezone.localdate()), [])
+        last_half_year = last_period_start(timezone.localdate())
+        world.safe_store_ranking = ranking_snapshot_make(world.street.alliance, last_half_year, [])
     for number in range(first, first + count):
         store = store_make(owner=world.person(), alliance=world.street.alliance, name=f"平安{number}号店")
         badge_make(ranking=world.safe_store_ranking, store=store, place=number)
@@ -313,6 +314,8 @@ def _redemptions(world: World, first: int, count: int) -> None:
         for person in (world.patroller, world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)):
             points_give(user=person, alliance=world.street.alliance, amount=10)
             redemption_make(reward=reward, user=person)
+
+
 def _safe_store_stores(world: World, first: int, count: int) -> None:
     """Stores of the street's alliance, ranked in the live Safe Store preview."""
     stores_make(alliance=world.street.alliance, user_factory=world.user_factory, count=count, first=first)

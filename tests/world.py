@@ -42,7 +42,7 @@ from tests.factories.patrol import (
 from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.reports import comment_make, dispute_acknowledged, dispute_make, incident_accepted, incident_make
 from tests.factories.rewards import points_give, redemption_decide, redemption_make, reward_make
-from tests.factories.safe_store_awards import last_period_start, period_before, ranking_make, ranking_published
+from tests.factories.safe_store_awards import last_period_start, period_before, ranking_published, ranking_snapshot_make
 from tests.factories.safe_stores import inspection_make, ranking_make
 from tests.fixtures.street import build_street
 
@@ -121,9 +121,9 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     # The Safe Store ranking: the last half-year's, published (the store holds its badge), and the one before,
     # computed and not yet published (its entry may be held back).
     last_half_year = last_period_start(timezone.localdate())
-    published = ranking_make(alliance, last_half_year, scores=[(store, 42.0)])
+    published = ranking_snapshot_make(alliance, last_half_year, scores=[(store, 42.0)])
     ranking_published(ranking=published, by=admin)
-    unpublished = ranking_make(alliance, period_before(last_half_year), scores=[(store, 30.0)])
+    unpublished = ranking_snapshot_make(alliance, period_before(last_half_year), scores=[(store, 30.0)])
 
     invite = invite_make(alliance=alliance, by=admin, role=MemberRole.MERCHANT)
     withdrawn = invite_revoked(invite=invite_make(alliance=alliance, by=admin), by=admin)

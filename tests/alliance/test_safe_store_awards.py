@@ -24,8 +24,8 @@ from tests.factories.safe_store_awards import (
     entry_released,
     last_period_start,
     merchant_stores_make,
-    ranking_make,
     ranking_published,
+    ranking_snapshot_make,
 )
 from tests.fixtures.street import build_street
 
@@ -66,7 +66,7 @@ def test_publishing_gives_the_top_ten_a_badge_a_fee_reduction_and_a_notice(fengm
     staff = user_factory(roles=[Role.MERCHANT], display_name="店员")
     member_add(fengming.alliance, staff, MemberRole.MERCHANT)
     store_staff_make(store=stores[0], user=staff)
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(stores))
 
     # when the police admin publishes it
     published = ranking_published(ranking=ranking, by=fengming.police_admin)
@@ -96,7 +96,7 @@ def test_publishing_gives_the_top_ten_a_badge_a_fee_reduction_and_a_notice(fengm
 def test_equal_ranks_are_ordered_by_store_id_and_the_eleventh_gets_nothing(fengming, notices):
     # given 11 stores all ranked first (equal scores)
     stores = fengming.stores[:11]
-    ranking = ranking_make(fengming.alliance, H1, scores=[(store, 50.0) for store in reversed(stores)])
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=[(store, 50.0) for store in reversed(stores)])
     assert set(SafeStoreRankingEntry.objects.filter(ranking=ranking).values_list("rank", flat=True)) == {1}
 
     # when it is published
@@ -110,7 +110,7 @@ def test_equal_ranks_are_ordered_by_store_id_and_the_eleventh_gets_nothing(fengm
 
 def test_publishing_twice_changes_nothing_and_tells_nobody_again(fengming, notices):
     # given a published ranking
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
     first = ranking_published(ranking=ranking, by=fengming.police_admin)
     badges, grants, told = badges_of(ranking), Redemption.objects.count(), len(notices)
 
@@ -124,7 +124,7 @@ def test_publishing_twice_changes_nothing_and_tells_nobody_again(fengming, notic
 
 def test_a_publish_retried_after_a_partial_one_makes_no_second_badge_or_grant(fengming, notices):
     # given a publish that wrote the first store's badge and grant and then did not commit its status
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
     ranking_published(ranking=ranking, by=fengming.police_admin)
     SafeStoreRanking.objects.filter(pk=ranking.pk).update(status=SafeStoreRanking.Status.COMPUTED, published_at=None)
     badges, grants = badges_of(ranking), Redemption.objects.count()
@@ -140,11 +140,11 @@ def test_a_publish_retried_after_a_partial_one_makes_no_second_badge_or_grant(fe
 def test_the_alliances_offered_fee_reduction_is_granted_else_one_made_for_the_winners(fengming, notices):
     # given an alliance whose catalogue has no property-fee reduction
     alliance = fengming.alliance
-    first = ranking_make(alliance, H1, scores=_twelve_scores(fengming.stores))
+    first = ranking_snapshot_make(alliance, H1, scores=_twelve_scores(fengming.stores))
 
     # when two rankings are published
     ranking_published(ranking=first, by=fengming.police_admin)
-    second = ranking_make(alliance, date(2025, 7, 1), scores=_twelve_scores(fengming.stores))
+    second = ranking_snapshot_make(alliance, date(2025, 7, 1), scores=_twelve_scores(fengming.stores))
     ranking_published(ranking=second, by=fengming.police_admin)
 
     # then one voucher was made for them, priced 0 and not offered for points
@@ -154,7 +154,7 @@ def test_the_alliances_offered_fee_reduction_is_granted_else_one_made_for_the_wi
 
     # and when the alliance offers its own, the next ranking's winners get that one
     offered = Reward.objects.create(alliance=alliance, kind=Reward.Kind.FEE_REDUCTION, name="物业费八折", price=500)
-    third = ranking_make(alliance, date(2025, 1, 1), scores=_twelve_scores(fengming.stores))
+    third = ranking_snapshot_make(alliance, date(2025, 1, 1), scores=_twelve_scores(fengming.stores))
     ranking_published(ranking=third, by=fengming.police_admin)
     assert Redemption.objects.filter(reward=offered).count() == 10
 
@@ -162,7 +162,7 @@ def test_the_alliances_offered_fee_reduction_is_granted_else_one_made_for_the_wi
 def test_a_held_back_store_gets_nothing_and_the_eleventh_moves_up(fengming, notices):
     # given the first store held back, with a reason
     stores = fengming.stores
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(stores))
     entry_held_back(ranking=ranking, store=stores[0], by=fengming.police_admin, reason="消防检查未通过")
 
     # when the ranking is published
@@ -180,7 +180,7 @@ def test_a_held_back_store_gets_nothing_and_the_eleventh_moves_up(fengming, noti
 def test_a_released_store_competes_again(fengming, notices):
     # given a store held back, then released before publishing
     stores = fengming.stores
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(stores))
     entry_held_back(ranking=ranking, store=stores[0], by=fengming.police_admin)
     entry_released(ranking=ranking, store=stores[0], by=fengming.police_admin)
 
@@ -195,7 +195,7 @@ def test_a_released_store_competes_again(fengming, notices):
 
 def test_holding_back_needs_a_reason(fengming):
     # given a computed ranking
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
 
     # when a store is held back with a blank reason, then it is refused naming the field
     with pytest.raises(ApplicationError) as refused:
@@ -207,7 +207,7 @@ def test_holding_back_needs_a_reason(fengming):
 def test_holding_back_or_releasing_after_publishing_is_refused(fengming, notices):
     # given a published ranking, one store held back before
     stores = fengming.stores
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(stores))
     entry_held_back(ranking=ranking, store=stores[11], by=fengming.police_admin)
     ranking_published(ranking=ranking, by=fengming.police_admin)
 
@@ -226,7 +226,7 @@ def test_holding_back_or_releasing_after_publishing_is_refused(fengming, notices
 
 def test_only_police_admins_of_the_jurisdiction_publish_or_hold_back(fengming, user_factory, notices):
     # given a computed ranking, an alliance admin who is no police admin, and another jurisdiction's police admin
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
     alliance_admin = fengming.stores[0].owner
     member_add(fengming.alliance, alliance_admin, MemberRole.ADMIN)
     stranger = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER])
@@ -245,7 +245,7 @@ def test_only_police_admins_of_the_jurisdiction_publish_or_hold_back(fengming, u
 
 def test_certificates_are_made_after_commit_once_per_badge(fengming, notices, django_capture_on_commit_callbacks):
     # given a computed ranking
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
 
     # when it is published and the transaction commits (the task runs eagerly in tests)
     with django_capture_on_commit_callbacks(execute=True):
@@ -267,7 +267,7 @@ def test_a_badge_is_shown_during_the_period_after_the_ranked_one_only(fengming, 
     last = last_period_start(timezone.localdate())
     before = date(last.year - 1, 7, 1) if last.month == 1 else date(last.year, 1, 1)
     for start in (before, last):
-        ranking = ranking_make(fengming.alliance, start, scores=_twelve_scores(fengming.stores))
+        ranking = ranking_snapshot_make(fengming.alliance, start, scores=_twelve_scores(fengming.stores))
         ranking_published(ranking=ranking, by=fengming.police_admin)
 
     # then only the last one's badges are current: valid from the day after it ended until the end of this half-year
@@ -289,9 +289,9 @@ def _admin_client(user) -> Client:
 
 def test_the_admin_action_publishes_through_the_service(fengming, notices, user_factory):
     # given a computed ranking, and another jurisdiction's ranking
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
     other = build_street(user_factory, name="青平果联盟", slug="qingpingguo", people=False)
-    foreign = ranking_make(other.alliance, H1, scores=[])
+    foreign = ranking_snapshot_make(other.alliance, H1, scores=[])
 
     # when the police admin selects both and runs the publish action
     response = _admin_client(fengming.police_admin).post(
@@ -308,7 +308,7 @@ def test_the_admin_action_publishes_through_the_service(fengming, notices, user_
 
 def test_holding_back_on_the_admin_site_needs_a_reason_and_is_recorded(fengming, notices):
     # given a computed ranking
-    ranking = ranking_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
+    ranking = ranking_snapshot_make(fengming.alliance, H1, scores=_twelve_scores(fengming.stores))
     entry = entry_of(ranking, fengming.stores[0])
     client = _admin_client(fengming.police_admin)
     url = f"/admin/alliance/safestorerankingentry/{entry.pk}/change/"

@@ -19,8 +19,8 @@ from tests.factories.safe_store_awards import (
     last_period_start,
     merchant_stores_make,
     period_before,
-    ranking_make,
     ranking_published,
+    ranking_snapshot_make,
 )
 from tests.fixtures.street import build_street
 
@@ -34,7 +34,7 @@ def fengming(db, user_factory):
     street.stores = merchant_stores_make(street.alliance, user_factory, 11)
     for store in street.stores:
         store_verified(store=store, by=admin)
-    street.ranking = ranking_make(
+    street.ranking = ranking_snapshot_make(
         street.alliance,
         last_period_start(timezone.localdate()),
         scores=[(store, 100.0 - number) for number, store in enumerate(street.stores)],
@@ -84,7 +84,7 @@ def test_publish_takes_no_body_and_another_alliances_ranking_is_not_found(fengmi
     # given another alliance's ranking, in another jurisdiction
     client = login(fengming.police_admin)
     other = build_street(user_factory, name="忠义联盟", slug="zhongyi", people=False)
-    other_ranking = ranking_make(other.alliance, fengming.ranking.period_start, scores=[])
+    other_ranking = ranking_snapshot_make(other.alliance, fengming.ranking.period_start, scores=[])
 
     # when the ranking is published with a body, or through the wrong alliance's path
     with_body = client.post_json(_ranking_url(fengming, "/publish"), {"force": True})
@@ -139,7 +139,7 @@ def test_holding_back_is_refused_to_a_merchant(fengming, login):
 def test_the_store_shows_its_badge_in_the_list_and_alone(fengming, login):
     # given the last half-year's ranking published, and an older one too
     ranking_published(ranking=fengming.ranking, by=fengming.police_admin)
-    older = ranking_make(
+    older = ranking_snapshot_make(
         fengming.alliance,
         period_before(fengming.ranking.period_start),
         scores=[(fengming.stores[10], 100.0)],

@@ -1,7 +1,7 @@
 """Safe Store rankings ready to publish, and the steps that publish them, for the award tests.
 
 The ranking computation (``alliance.services.safe_store_rankings``) is written beside these; until the award tests
-need a ranking computed from scored events, :func:`ranking_make` writes the computed snapshot directly, as that
+need a ranking computed from scored events, :func:`ranking_snapshot_make` writes the computed snapshot directly, as that
 computation stores it: one ``SafeStoreRanking`` (status computed) and one entry per store, ranked by score (equal
 scores share a rank, the next rank skipping, as SQL's ``RANK()``)."""
 
@@ -21,7 +21,9 @@ from alliance.services.safe_store_awards import (
 from tests.factories.alliance import MemberRole, member_add, store_make
 
 
-def ranking_make(alliance: Alliance, period_start: date, scores: Sequence[tuple[Store, float]]) -> SafeStoreRanking:
+def ranking_snapshot_make(
+    alliance: Alliance, period_start: date, scores: Sequence[tuple[Store, float]]
+) -> SafeStoreRanking:
     """The computed (unpublished) ranking of ``alliance`` for the half-year starting ``period_start``, with one
     entry per ``(store, score)``."""
     ranking = SafeStoreRanking.objects.create(
