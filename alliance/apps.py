@@ -10,3 +10,8 @@ class AllianceConfig(AppConfig):
         # Register this app's share of the personal-data export and account deletion (accounts/personal_data.py),
         # and who is in a police admin's jurisdiction (accounts/jurisdiction.py: accounts does not import alliance).
         from alliance import jurisdiction, personal_data  # noqa: F401
+        from alliance.demo_city import demo_city_part_register
+        from alliance.demo_safe_stores import seed_rewards_and_safe_stores
+
+        # The demo city's rewards and Fengming Golden Street's last half-year ranking (manage.py seed_demo).
+        demo_city_part_register("Safe Stores of Fengming Golden Street (凤鸣金街)", seed_rewards_and_safe_stores)

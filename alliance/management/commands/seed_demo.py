@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections import Counter
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -54,6 +55,9 @@ class DemoAlliance(NamedTuple):
     office: str
     street: str
     centre: tuple[Decimal, Decimal]  # latitude, longitude of the middle of the street
+    # When the alliance was founded: before the last half-year, so that the demo has a Safe Store ranking to show
+    # (a ranking covers the alliances that existed before its period ended).
+    founded: date
 
 
 ALLIANCES = (
@@ -65,6 +69,7 @@ ALLIANCES = (
         office=QINGGUO_OFFICE,
         street="常州市天宁区青果巷",
         centre=(Decimal("31.777000"), Decimal("119.956000")),
+        founded=date(2023, 3, 1),
     ),
     DemoAlliance(
         slug=FENGMING,
@@ -76,6 +81,7 @@ ALLIANCES = (
         office=FENGMING_WORKSTATION,
         street="徐州市丰县凤鸣金街",
         centre=(Decimal("34.696000"), Decimal("116.595000")),
+        founded=date(2024, 4, 1),
     ),
 )
 
@@ -214,6 +220,7 @@ def seed_alliances(stations: dict[str, Station], created: Counter[str]) -> dict[
                 "area_description": demo.area,
                 "station": stations[demo.station],
                 "office": stations[demo.office],
+                "created_at": datetime.combine(demo.founded, time(9), tzinfo=timezone.get_default_timezone()),
             },
         )
         created["alliances"] += is_new
