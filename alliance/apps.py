@@ -1,4 +1,7 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,3 +13,8 @@ class AllianceConfig(AppConfig):
         # Register this app's share of the personal-data export and account deletion (accounts/personal_data.py),
         # and who is in a police admin's jurisdiction (accounts/jurisdiction.py: accounts does not import alliance).
         from alliance import jurisdiction, personal_data  # noqa: F401
+
+        # Points evidence sources named by the environment (the tests' and the benchmark's, in the worker processes
+        # they start); the apps above register theirs from their own ready().
+        for module in settings.POINTS_EVIDENCE_MODULES:
+            import_module(module)

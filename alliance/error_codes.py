@@ -52,6 +52,11 @@ class AllianceErrorCode(StrEnum):
     NOT_ALLIANCE_MEMBER = "not_alliance_member"
     OWNER_NOT_STAFF = "owner_not_staff"
 
+    # points ledger
+    POINTS_BELOW_HELD = "points_below_held"
+    POINTS_ALREADY_REVERSED = "points_already_reversed"
+    POINTS_DAILY_CAP_REACHED = "points_daily_cap_reached"
+
 
 # Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),
 # the same for every app; a field error carries one of this app's codes.

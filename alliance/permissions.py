@@ -84,3 +84,19 @@ def can_manage_store_staff(user, store, access) -> bool:
 
 def can_verify_store(user, access) -> bool:
     return can_manage_alliance(user, access)
+
+
+def can_correct_points(user, access) -> bool:
+    """Points corrections and the alliance's points rules: police admins whose jurisdiction holds the alliance (an
+    alliance admin is often a merchant of it, and would be correcting their own street's accounts)."""
+    return access is not None and access.in_jurisdiction and is_police_admin(user)
+
+
+def can_read_points_ledger(user, access) -> bool:
+    return can_correct_points(user, access)
+
+
+def can_award_merchant_contribution(user, access) -> bool:
+    """A merchant's contribution (a camera lent, a stall given to a patrol post) is seen by those who run the
+    alliance: its admins and the police admins of its jurisdiction."""
+    return can_manage_alliance(user, access)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
-from alliance.apis import alliances, invites, joining, members, stations, stores
+from alliance.apis import alliances, invites, joining, members, points, stations, stores
 
 A = "alliances/<id:alliance_id>"
 
@@ -40,4 +40,20 @@ urlpatterns = [
     path("stores/<id:store_id>/photo", stores.StorePhotoApi.as_view(), name="store-photo"),
     path("stores/<id:store_id>/staff", stores.StoreStaffApi.as_view(), name="store-staff"),
     path("stores/<id:store_id>/staff/<id:user_id>", stores.StoreStaffDetailApi.as_view(), name="store-staff-detail"),
+]
+
+# The points ledger (alliance/apis/points.py).
+urlpatterns += [
+    path("me/points", points.MyPointsListApi.as_view(), name="my-points"),
+    path("me/points/history", points.MyPointsHistoryApi.as_view(), name="my-points-history"),
+    path(f"{A}/leaderboard", points.AllianceLeaderboardApi.as_view(), name="alliance-leaderboard"),
+    path(f"{A}/leaderboard/me", points.AllianceLeaderboardMeApi.as_view(), name="alliance-leaderboard-me"),
+    path(f"{A}/points/rules", points.AlliancePointsRulesApi.as_view(), name="alliance-points-rules"),
+    path(f"{A}/points/corrections", points.AlliancePointsCorrectionApi.as_view(), name="alliance-points-corrections"),
+    path(
+        f"{A}/points/contributions",
+        points.AlliancePointsContributionApi.as_view(),
+        name="alliance-points-contributions",
+    ),
+    path(f"{A}/points/ledger", points.AlliancePointsLedgerApi.as_view(), name="alliance-points-ledger"),
 ]

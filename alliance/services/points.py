@@ -1,14 +1,34 @@
-"""The points ledger's writes. (The settling of evidence is filled in by the ledger's helper; the two functions
-below are the one way an entry is written, shared by awards, corrections and reward redemptions.)"""
+"""The points ledger's writes: the one way an entry is written (:func:`points_entry_write`, shared by corrections and
+reward redemptions), the settling of evidence in batches (:func:`points_settle`), corrections and merchant
+contributions by the police."""
 
 from __future__ import annotations
 
+import math
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from alliance.models import PointsAccount, PointsEntry
+from accounts.models import User
+from alliance.error_codes import AllianceErrorCode
+from alliance.models import Alliance, AllianceMembership, PointsAccount, PointsEntry, PointsReason, PointsRule
+from alliance.models.points import RULED_REASONS
+from alliance.permissions import can_award_merchant_contribution, can_correct_points
+from alliance.points_evidence import PointsClaim, points_claims_for
+from alliance.selectors.alliances import AllianceAccess
+from config.errors import ApplicationError
+
+# A re-award after a reversal (an incident accepted, rejected, accepted again) is a new entry: its key is the
+# claim's key with "#2", "#3"... so the first award and its reversal stay in the ledger as they were.
+REAWARD_SEPARATOR = "#"
+REVERSAL_PREFIX = "reversal:"
 
 
 def points_account_lock(*, user_id: int, alliance_id: int) -> PointsAccount:
@@ -52,7 +72,355 @@ def points_entry_write(
     return entry
 
 
+# --- rules ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    amount: int
+    daily_cap: int | None
+
+
+def points_rules_for(*, alliance_ids) -> dict[tuple[int, str], Rule]:
+    """The rules of these alliances, (alliance id, reason) -> Rule, the settings' defaults where none is set."""
+    found = {
+        (row.alliance_id, row.reason): Rule(row.amount, row.daily_cap)
+        for row in PointsRule.objects.filter(alliance_id__in=set(alliance_ids))
+    }
+    for alliance_id in set(alliance_ids):
+        for reason, default in settings.POINTS_DEFAULT_RULES.items():
+            found.setdefault((alliance_id, reason), Rule(default["amount"], default["daily_cap"]))
+    return found
+
+
+def points_for_units(units: float, amount: int) -> int:
+    """Half up, not Python's round-half-even: 1.5 hours at 1 point an hour earn 2 points, as people count."""
+    return math.floor(units * amount + 0.5)
+
+
+# --- settling evidence in batches ---------------------------------------------------------------------------------
+
+
+def _lock_accounts(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Make the missing accounts (one INSERT ... ON CONFLICT DO NOTHING) and lock them all in one statement, in id
+    order, so two batches sharing people queue rather than deadlock. Returns (user, alliance) -> account id.
+    (The statement filters by users and alliances apart, so it may lock a person's account in another alliance of
+    the batch too: harmless, and it keeps the statement simple on both databases.)"""
+    if not pairs:
+        return {}
+    PointsAccount.objects.bulk_create(
+        [PointsAccount(user_id=user_id, alliance_id=alliance_id) for user_id, alliance_id in sorted(pairs)],
+        ignore_conflicts=True,
+    )
+    rows = (
+        PointsAccount.objects.select_for_update()
+        .filter(user_id__in={user for user, _ in pairs}, alliance_id__in={alliance for _, alliance in pairs})
+        .order_by("pk")
+        .values_list("pk", "user_id", "alliance_id")
+    )
+    return {(user_id, alliance_id): pk for pk, user_id, alliance_id in rows}
+
+
+def _entries_of_rows(source: str, ids: list[int]) -> list[dict]:
+    """The awards already in the ledger for these rows of the source, each with whether an entry reverses it (the
+    ledger's own reversal or a police correction)."""
+    return list(
+        PointsEntry.objects.filter(unique_key__startswith=f"{source}:", source_id__in=ids)
+        .annotate(is_reversed=Exists(PointsEntry.objects.filter(reverses_id=OuterRef("pk"))))
+        .values(
+            "pk",
+            "user_id",
+            "alliance_id",
+            "amount",
+            "unique_key",
+            "source_type",
+            "source_id",
+            "earned_on",
+            "is_reversed",
+        )
+    )
+
+
+def _claim_key(unique_key: str) -> str:
+    return unique_key.split(REAWARD_SEPARATOR, 1)[0]
+
+
+def _used_today(claims: list[PointsClaim], rules) -> dict[tuple, int]:
+    """What the ledger already holds, per (person, alliance, reason, local day) of the capped claims: the awards of
+    that reason on that day that were not reversed. One grouped query for the batch."""
+    capped = [c for c in claims if rules[(c.alliance_id, c.reason)].daily_cap is not None]
+    if not capped:
+        return {}
+    reversed_ = PointsEntry.objects.filter(reverses_id=OuterRef("pk"))
+    rows = (
+        PointsEntry.objects.filter(
+            user_id__in={c.user_id for c in capped},
+            alliance_id__in={c.alliance_id for c in capped},
+            reason__in={c.reason for c in capped},
+            earned_on__in={timezone.localdate(c.happened_at) for c in capped},
+        )
+        .filter(~Exists(reversed_))
+        .values("user_id", "alliance_id", "reason", "earned_on")
+        .annotate(used=Sum("amount"))
+    )
+    return {(r["user_id"], r["alliance_id"], r["reason"], r["earned_on"]): r["used"] for r in rows}
+
+
+def _balances_move(deltas: dict[int, int]) -> None:
+    """Move many balances in one statement: a join with a VALUES list on PostgreSQL, a CASE elsewhere (SQLite)."""
+    deltas = {pk: delta for pk, delta in deltas.items() if delta}
+    if not deltas:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(PointsAccount._meta.db_table)
+        values = ", ".join(["(%s::bigint, %s::integer)"] * len(deltas))
+        params = [now] + [x for pair in sorted(deltas.items()) for x in pair]
+        sql = (
+            f"UPDATE {table} AS account SET balance = account.balance + moved.delta, updated_at = %s "  # noqa: S608 - our own table; values are parameters
+            f"FROM (VALUES {values}) AS moved(id, delta) WHERE account.id = moved.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    PointsAccount.objects.filter(pk__in=deltas).update(
+        balance=F("balance")
+        + Case(*[When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()], output_field=IntegerField()),
+        updated_at=now,
+    )
+
+
+def _ledger_writes(source: str, claims: list[PointsClaim], awards: list[dict], rules) -> list[PointsEntry]:
+    """The entries that make the ledger match ``claims``: the missing awards (capped) and the reversals."""
+    reversed_ids = {award["pk"] for award in awards if award["is_reversed"]}
+    by_claim: dict[str, list[dict]] = defaultdict(list)
+    for award in awards:
+        by_claim[_claim_key(award["unique_key"])].append(award)
+    claimed = {claim.unique_key for claim in claims}
+    now = timezone.now()
+    writes: list[PointsEntry] = []
+
+    # Awards whose evidence is gone (a report rejected after acceptance) are reversed, once each.
+    for award in awards:
+        if award["pk"] in reversed_ids or _claim_key(award["unique_key"]) in claimed:
+            continue
+        writes.append(
+            PointsEntry(
+                user_id=award["user_id"],
+                alliance_id=award["alliance_id"],
+                amount=-award["amount"],
+                reason=PointsReason.REVERSAL,
+                source_type=award["source_type"],
+                source_id=award["source_id"],
+                unique_key=f"{REVERSAL_PREFIX}{award['unique_key']}",
+                reverses_id=award["pk"],
+                # The day of the award it cancels: a month's board then counts neither.
+                earned_on=award["earned_on"],
+                created_at=now,
+            )
+        )
+
+    used = _used_today(claims, rules)
+    for claim in sorted(claims, key=lambda c: (c.happened_at, c.unique_key)):
+        previous = by_claim.get(claim.unique_key, [])
+        if any(award["pk"] not in reversed_ids for award in previous):
+            continue  # awarded and standing: a second run changes nothing
+        rule = rules[(claim.alliance_id, claim.reason)]
+        amount = points_for_units(claim.units, rule.amount)
+        earned_on = timezone.localdate(claim.happened_at)
+        if rule.daily_cap is not None:
+            day = (claim.user_id, claim.alliance_id, claim.reason, earned_on)
+            amount = min(amount, max(0, rule.daily_cap - used.get(day, 0)))
+            used[day] = used.get(day, 0) + amount
+        if amount <= 0:
+            continue  # the day's cap is full: no zero entries
+        key = claim.unique_key if not previous else f"{claim.unique_key}{REAWARD_SEPARATOR}{len(previous) + 1}"
+        writes.append(
+            PointsEntry(
+                user_id=claim.user_id,
+                alliance_id=claim.alliance_id,
+                amount=amount,
+                reason=claim.reason,
+                source_type=claim.source_type,
+                source_id=claim.source_id,
+                unique_key=key,
+                earned_on=earned_on,
+                created_at=now,
+            )
+        )
+    return writes
+
+
 def points_settle(*, source: str, ids: list[int]) -> int:
-    """Make the ledger match the evidence of these rows: write the missing entries, reverse those whose evidence
-    is gone. Returns the number of entries written."""
-    raise NotImplementedError
+    """Make the ledger match the evidence of these rows: write the missing awards (capped per day), reverse those
+    whose evidence is gone. Returns the number of entries written. Running it again changes nothing.
+
+    One transaction with a constant number of statements for the whole batch, whatever its size: the accounts
+    involved are made and locked together, the claims read again under the locks (evidence may have changed while
+    we waited: an incident rejected meanwhile earns nothing), the ledger's entries for these rows and the day's
+    totals for the caps read once, then one INSERT of the entries and one UPDATE of the balances, so the
+    invariant of :func:`points_entry_write` (entries and balance move together) holds for the batch."""
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        first = points_claims_for(source, ids)
+        needed = {(c.user_id, c.alliance_id) for c in first}
+        needed |= {(e["user_id"], e["alliance_id"]) for e in _entries_of_rows(source, ids)}
+        accounts = _lock_accounts(needed)
+        while True:
+            claims = points_claims_for(source, ids)
+            entries = _entries_of_rows(source, ids)
+            more = {(c.user_id, c.alliance_id) for c in claims} | {(e["user_id"], e["alliance_id"]) for e in entries}
+            if more <= accounts.keys():
+                break
+            # The evidence names someone new since the first read: lock them too and read again.
+            accounts.update(_lock_accounts(more - accounts.keys()))
+        for claim in claims:
+            if not claim.unique_key.startswith(f"{source}:"):
+                raise ValueError(f"claim key {claim.unique_key!r} does not start with {source!r}:")
+        rules = points_rules_for(alliance_ids={c.alliance_id for c in claims})
+        writes = _ledger_writes(source, claims, entries, rules)
+        if not writes:
+            return 0
+        PointsEntry.objects.bulk_create(writes)
+        deltas: dict[int, int] = defaultdict(int)
+        for entry in writes:
+            deltas[accounts[(entry.user_id, entry.alliance_id)]] += entry.amount
+        _balances_move(deltas)
+    return len(writes)
+
+
+# --- the police's entries -----------------------------------------------------------------------------------------
+
+
+def _person_in_alliance_or_invalid(*, alliance: Alliance, user_id: int, field: str = "user") -> User:
+    person = User.objects.filter(pk=user_id, alliance_memberships__alliance=alliance).first()
+    if person is None and not PointsAccount.objects.filter(alliance=alliance, user_id=user_id).exists():
+        raise ApplicationError.invalid(field, _("This person has no points in the alliance."))
+    return person or User.objects.get(pk=user_id)
+
+
+def points_correct(
+    *,
+    actor: User,
+    access: AllianceAccess,
+    user_id: int,
+    note: str,
+    amount: int | None = None,
+    reverses_id: int | None = None,
+) -> PointsEntry:
+    """A police admin of the alliance's jurisdiction corrects a person's points with a reason: an amount either way,
+    or the reversal of one award (``reverses_id``: its opposite amount). Nothing is edited: the correction is a new
+    entry, keyed by a fresh uuid (a retried request is answered by the Idempotency-Key record, not by a second
+    entry). It never takes the balance below what pending reward requests hold."""
+    if not can_correct_points(actor, access):
+        raise ApplicationError.permission_denied(_("Only police admins of the alliance's jurisdiction correct points."))
+    note = note.strip()
+    if not note:
+        raise ApplicationError.invalid("note", _("Say why the points are corrected."))
+    _person_in_alliance_or_invalid(alliance=access.alliance, user_id=user_id)
+    with transaction.atomic():
+        account = points_account_lock(user_id=user_id, alliance_id=access.alliance.pk)
+        reverses = None
+        if reverses_id is not None:
+            reverses = _reversible_or_invalid(account=account, entry_id=reverses_id)
+            if amount is not None and amount != -reverses.amount:
+                raise ApplicationError.invalid("amount", _("A reversal takes the opposite of the entry's points."))
+            amount = -reverses.amount
+        if not amount:
+            raise ApplicationError.invalid("amount", _("Give a number of points other than zero."))
+        if account.balance + amount < account.held:
+            raise ApplicationError(
+                AllianceErrorCode.POINTS_BELOW_HELD,
+                _("The correction would leave less than the points held for pending reward requests."),
+                status_code=400,
+                fields={"amount": [_("At most %(points)s points can be taken.") % {"points": account.available}]},
+            )
+        return points_entry_write(
+            account=account,
+            amount=amount,
+            reason=PointsReason.CORRECTION,
+            unique_key=f"correction:{uuid.uuid4()}",
+            earned_on=reverses.earned_on if reverses else timezone.localdate(),
+            note=note,
+            reverses=reverses,
+            created_by=actor,
+        )
+
+
+def _reversible_or_invalid(*, account: PointsAccount, entry_id: int) -> PointsEntry:
+    """An award of this person in this alliance that nothing reversed yet (checked under the account's lock)."""
+    entry = (
+        PointsEntry.objects.filter(
+            pk=entry_id, user_id=account.user_id, alliance_id=account.alliance_id, reason__in=RULED_REASONS
+        )
+        .annotate(is_reversed=Exists(PointsEntry.objects.filter(reverses_id=OuterRef("pk"))))
+        .first()
+    )
+    if entry is None:
+        raise ApplicationError.invalid("reverses", _("No award of this person in the alliance has this id."))
+    if entry.is_reversed:
+        raise ApplicationError(
+            AllianceErrorCode.POINTS_ALREADY_REVERSED,
+            _("This entry was already reversed."),
+            status_code=400,
+            fields={"reverses": [_("This entry was already reversed.")]},
+        )
+    return entry
+
+
+def points_merchant_contribution_award(*, actor: User, access: AllianceAccess, user_id: int, note: str) -> PointsEntry:
+    """A police admin of the jurisdiction, or an alliance admin, awards a merchant of the alliance for a
+    contribution (the alliance's rule: amount and daily cap). Refused when the day's cap is full."""
+    if not can_award_merchant_contribution(actor, access):
+        raise ApplicationError.permission_denied(_("Only the alliance's admins and police admins award points."))
+    note = note.strip()
+    if not note:
+        raise ApplicationError.invalid("note", _("Say what the merchant contributed."))
+    is_merchant = AllianceMembership.objects.filter(
+        alliance=access.alliance, user_id=user_id, role=AllianceMembership.Role.MERCHANT
+    ).exists()
+    if not is_merchant:
+        raise ApplicationError.invalid("user", _("This person is not a merchant of the alliance."))
+    reason = PointsReason.MERCHANT_CONTRIBUTION
+    rule = points_rules_for(alliance_ids={access.alliance.pk})[(access.alliance.pk, reason)]
+    today = timezone.localdate()
+    with transaction.atomic():
+        account = points_account_lock(user_id=user_id, alliance_id=access.alliance.pk)
+        amount = rule.amount
+        if rule.daily_cap is not None:
+            used = (
+                PointsEntry.objects.filter(user_id=user_id, alliance=access.alliance, reason=reason, earned_on=today)
+                .filter(~Exists(PointsEntry.objects.filter(reverses_id=OuterRef("pk"))))
+                .aggregate(used=Sum("amount"))["used"]
+                or 0
+            )
+            amount = min(amount, rule.daily_cap - used)
+        if amount <= 0:
+            raise ApplicationError(
+                AllianceErrorCode.POINTS_DAILY_CAP_REACHED,
+                _("The merchant has reached today's cap for contributions."),
+                status_code=400,
+            )
+        return points_entry_write(
+            account=account,
+            amount=amount,
+            reason=reason,
+            unique_key=f"merchant_contribution:{uuid.uuid4()}",
+            earned_on=today,
+            note=note,
+            created_by=actor,
+        )
+
+
+def points_rule_set(*, actor: User, access: AllianceAccess, reason: str, amount: int, daily_cap: int | None):
+    """Police admins of the jurisdiction set an alliance's rule for one reason."""
+    if not can_correct_points(actor, access):
+        raise ApplicationError.permission_denied(_("Only police admins of the alliance's jurisdiction set the rules."))
+    rule, _created = PointsRule.objects.update_or_create(
+        alliance=access.alliance,
+        reason=reason,
+        defaults={"amount": amount, "daily_cap": daily_cap, "updated_by": actor, "updated_at": timezone.now()},
+    )
+    return rule
