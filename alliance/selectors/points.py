@@ -139,7 +139,7 @@ def points_leaderboard_rank_of(*, alliance, role: str, period: BoardPeriod, user
     """(rank, points) of ``user`` on the board: the rank RANK() gives them, i.e. one more than the number of people
     with more points; None when they are not on the board (not of that role, or nothing earned)."""
     board = _board_points(alliance=alliance, role=role, period=period)
-    mine = board.filter(user_id=user.pk).first()
+    mine = board.filter(user_id=user.pk).order_by("user_id").first()
     if mine is None:
         return None, 0
     ahead = board.filter(points__gt=mine["points"]).count()

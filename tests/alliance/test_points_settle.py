@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 
 from alliance.models import PointsAccount, PointsEntry, PointsRule
 from alliance.tasks import catch_up_points_task, reconcile_points_task, settle_points_task
-from tests.alliance.points_fixtures import ledger_street, test_evidence  # noqa: F401 - fixtures
 from tests.alliance.points_sources import claim
 from tests.factories.points import points_entry_make, points_settle, redemption_requested_make
 
