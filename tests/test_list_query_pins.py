@@ -48,6 +48,7 @@ from tests.factories.patrol import (
 from tests.factories.patrol import shift_make as patrol_shift_make
 from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.patrol import zone_make as patrol_zone_make
+from tests.factories.points import points_entry_make
 from tests.factories.reports import comment_make, dispute_make, incident_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
@@ -286,6 +287,27 @@ def _on_duty(world: World, first: int, count: int) -> None:
         signup.save()
 
 
+def _points_accounts(world: World, first: int, count: int) -> None:
+    """The patroller's points in more alliances."""
+    for number in range(first, first + count):
+        alliance = alliance_make(
+            name=f"第{number}联盟", slug=f"pin-{number}", station=world.street.station, founder=world.admin
+        )
+        points_entry_make(user=world.patroller, alliance=alliance, amount=number)
+
+
+def _points_history(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        points_entry_make(user=world.patroller, alliance=world.street.alliance, amount=number)
+
+
+def _points_board(world: World, first: int, count: int) -> None:
+    """Volunteers earning this month: each a row of the board and of the ledger."""
+    for number in range(first, first + count):
+        person = world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)
+        points_entry_make(user=person, alliance=world.street.alliance, amount=number)
+
+
 def _nothing(world: World, first: int, count: int) -> None:
     pass
 
@@ -330,6 +352,12 @@ LIST_PINS: dict[str, Pin] = {
     ),
     "v1_alliances_shifts_list": Pin("/api/v1/alliances/{alliance}/shifts", _admin, _shifts, 7),
     "v1_me_shifts_list": Pin("/api/v1/me/shifts", lambda w: w.patroller, _shifts, 4),
+    "v1_me_points_list": Pin("/api/v1/me/points", lambda w: w.patroller, _points_accounts, 4),
+    "v1_me_points_history_list": Pin("/api/v1/me/points/history", lambda w: w.patroller, _points_history, 4),
+    "alliances_points_leaderboard": Pin(
+        "/api/v1/alliances/{alliance}/leaderboard", lambda w: w.patroller, _points_board, 6
+    ),
+    "v1_alliances_points_ledger_list": Pin("/api/v1/alliances/{alliance}/points/ledger", _admin, _points_board, 6),
 }
 
 
