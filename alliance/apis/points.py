@@ -19,7 +19,7 @@ from alliance.models.points import RULED_REASONS
 from alliance.permissions import can_read_points_ledger
 from alliance.selectors import alliances as alliance_selectors
 from alliance.selectors import points as selectors
-from alliance.services.points import points_correct, points_merchant_contribution_award, points_rule_set
+from alliance.services.points_corrections import points_correct, points_merchant_contribution_award, points_rule_set
 from config.errors import ApplicationError
 from config.filters import IdFilter
 from config.pagination import DefaultCursorPagination

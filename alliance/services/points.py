@@ -1,29 +1,22 @@
 """The points ledger's writes: the one way an entry is written (:func:`points_entry_write`, shared by corrections and
-reward redemptions), the settling of evidence in batches (:func:`points_settle`), corrections and merchant
-contributions by the police."""
+reward redemptions), the rules in force, and the settling of evidence in batches (:func:`points_settle`). The
+police's own entries (corrections, merchant contributions) are in ``points_corrections``."""
 
 from __future__ import annotations
 
 import math
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from accounts.models import User
-from alliance.error_codes import AllianceErrorCode
-from alliance.models import Alliance, AllianceMembership, PointsAccount, PointsEntry, PointsReason, PointsRule
-from alliance.models.points import RULED_REASONS
-from alliance.permissions import can_award_merchant_contribution, can_correct_points
+from alliance.models import PointsAccount, PointsEntry, PointsReason, PointsRule
 from alliance.points_evidence import PointsClaim, points_claims_for
-from alliance.selectors.alliances import AllianceAccess
-from config.errors import ApplicationError
 
 # A re-award after a reversal (an incident accepted, rejected, accepted again) is a new entry: its key is the
 # claim's key with "#2", "#3"... so the first award and its reversal stay in the ledger as they were.
@@ -123,22 +116,28 @@ def _lock_accounts(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
 
 def _entries_of_rows(source: str, ids: list[int]) -> list[dict]:
     """The awards already in the ledger for these rows of the source, each with whether an entry reverses it (the
-    ledger's own reversal or a police correction)."""
-    return list(
-        PointsEntry.objects.filter(unique_key__startswith=f"{source}:", source_id__in=ids)
-        .annotate(is_reversed=Exists(PointsEntry.objects.filter(reverses_id=OuterRef("pk"))))
-        .values(
-            "pk",
-            "user_id",
-            "alliance_id",
-            "amount",
-            "unique_key",
-            "source_type",
-            "source_id",
-            "earned_on",
-            "is_reversed",
-        )
-    )
+    ledger's own reversal or a police correction) and whether that was a police correction. Two plain index reads
+    (by evidence id, then the reversals by the awards' ids), the source told apart by the key's prefix in Python:
+    a ``LIKE 'source:%'`` in the statement leads PostgreSQL to walk the key index over every entry the source ever
+    wrote, and an EXISTS per row is planned as a scan of the whole ledger while its statistics lag behind."""
+    prefix = f"{source}:"
+    fields = ("pk", "user_id", "alliance_id", "amount", "unique_key", "source_type", "source_id", "earned_on")
+    awards = [
+        row
+        for row in PointsEntry.objects.filter(source_id__in=ids).order_by().values(*fields)
+        if row["unique_key"].startswith(prefix)
+    ]
+    if not awards:
+        return awards
+    reversed_by: dict[int, set[str]] = defaultdict(set)
+    for reversed_id, reason in PointsEntry.objects.filter(
+        reverses_id__in=[award["pk"] for award in awards]
+    ).values_list("reverses_id", "reason"):
+        reversed_by[reversed_id].add(reason)
+    for award in awards:
+        award["is_reversed"] = award["pk"] in reversed_by
+        award["is_corrected"] = PointsReason.CORRECTION in reversed_by.get(award["pk"], ())
+    return awards
 
 
 def _claim_key(unique_key: str) -> str:
@@ -147,23 +146,25 @@ def _claim_key(unique_key: str) -> str:
 
 def _used_today(claims: list[PointsClaim], rules) -> dict[tuple, int]:
     """What the ledger already holds, per (person, alliance, reason, local day) of the capped claims: the awards of
-    that reason on that day that were not reversed. One grouped query for the batch."""
+    that reason on that day net of their reversals (a reversal, or a correction reversing one, is dated the day of
+    the award it cancels and counts under that award's reason). One grouped query for the batch."""
     capped = [c for c in claims if rules[(c.alliance_id, c.reason)].daily_cap is not None]
     if not capped:
         return {}
-    reversed_ = PointsEntry.objects.filter(reverses_id=OuterRef("pk"))
+    reasons = {c.reason for c in capped}
     rows = (
         PointsEntry.objects.filter(
             user_id__in={c.user_id for c in capped},
             alliance_id__in={c.alliance_id for c in capped},
-            reason__in={c.reason for c in capped},
             earned_on__in={timezone.localdate(c.happened_at) for c in capped},
         )
-        .filter(~Exists(reversed_))
-        .values("user_id", "alliance_id", "reason", "earned_on")
+        .filter(Q(reason__in=reasons) | Q(reverses__reason__in=reasons))
+        .annotate(ruled=Coalesce("reverses__reason", "reason"))
+        .order_by()
+        .values("user_id", "alliance_id", "ruled", "earned_on")
         .annotate(used=Sum("amount"))
     )
-    return {(r["user_id"], r["alliance_id"], r["reason"], r["earned_on"]): r["used"] for r in rows}
+    return {(r["user_id"], r["alliance_id"], r["ruled"], r["earned_on"]): r["used"] for r in rows}
 
 
 def _balances_move(deltas: dict[int, int]) -> None:
@@ -220,11 +221,17 @@ def _ledger_writes(source: str, claims: list[PointsClaim], awards: list[dict], r
             )
         )
 
-    used = _used_today(claims, rules)
+    pending: dict[str, PointsClaim] = {}
     for claim in sorted(claims, key=lambda c: (c.happened_at, c.unique_key)):
         previous = by_claim.get(claim.unique_key, [])
         if any(award["pk"] not in reversed_ids for award in previous):
             continue  # awarded and standing: a second run changes nothing
+        if any(award["is_corrected"] for award in previous):
+            continue  # a police admin took this award back: their decision stands while the evidence does
+        pending.setdefault(claim.unique_key, claim)  # (a source naming the same evidence twice earns once)
+    used = _used_today(list(pending.values()), rules)
+    for claim in pending.values():
+        previous = by_claim.get(claim.unique_key, [])
         rule = rules[(claim.alliance_id, claim.reason)]
         amount = points_for_units(claim.units, rule.amount)
         earned_on = timezone.localdate(claim.happened_at)
@@ -264,10 +271,9 @@ def points_settle(*, source: str, ids: list[int]) -> int:
     if not ids:
         return 0
     with transaction.atomic():
-        first = points_claims_for(source, ids)
-        needed = {(c.user_id, c.alliance_id) for c in first}
-        needed |= {(e["user_id"], e["alliance_id"]) for e in _entries_of_rows(source, ids)}
-        accounts = _lock_accounts(needed)
+        # Lock the accounts the evidence names now; an award to reverse whose person no longer appears in it is
+        # found under the locks, and its account locked in a second round (rare: evidence gone or moved).
+        accounts = _lock_accounts({(c.user_id, c.alliance_id) for c in points_claims_for(source, ids)})
         while True:
             claims = points_claims_for(source, ids)
             entries = _entries_of_rows(source, ids)
@@ -289,138 +295,3 @@ def points_settle(*, source: str, ids: list[int]) -> int:
             deltas[accounts[(entry.user_id, entry.alliance_id)]] += entry.amount
         _balances_move(deltas)
     return len(writes)
-
-
-# --- the police's entries -----------------------------------------------------------------------------------------
-
-
-def _person_in_alliance_or_invalid(*, alliance: Alliance, user_id: int, field: str = "user") -> User:
-    person = User.objects.filter(pk=user_id, alliance_memberships__alliance=alliance).first()
-    if person is None and not PointsAccount.objects.filter(alliance=alliance, user_id=user_id).exists():
-        raise ApplicationError.invalid(field, _("This person has no points in the alliance."))
-    return person or User.objects.get(pk=user_id)
-
-
-def points_correct(
-    *,
-    actor: User,
-    access: AllianceAccess,
-    user_id: int,
-    note: str,
-    amount: int | None = None,
-    reverses_id: int | None = None,
-) -> PointsEntry:
-    """A police admin of the alliance's jurisdiction corrects a person's points with a reason: an amount either way,
-    or the reversal of one award (``reverses_id``: its opposite amount). Nothing is edited: the correction is a new
-    entry, keyed by a fresh uuid (a retried request is answered by the Idempotency-Key record, not by a second
-    entry). It never takes the balance below what pending reward requests hold."""
-    if not can_correct_points(actor, access):
-        raise ApplicationError.permission_denied(_("Only police admins of the alliance's jurisdiction correct points."))
-    note = note.strip()
-    if not note:
-        raise ApplicationError.invalid("note", _("Say why the points are corrected."))
-    _person_in_alliance_or_invalid(alliance=access.alliance, user_id=user_id)
-    with transaction.atomic():
-        account = points_account_lock(user_id=user_id, alliance_id=access.alliance.pk)
-        reverses = None
-        if reverses_id is not None:
-            reverses = _reversible_or_invalid(account=account, entry_id=reverses_id)
-            if amount is not None and amount != -reverses.amount:
-                raise ApplicationError.invalid("amount", _("A reversal takes the opposite of the entry's points."))
-            amount = -reverses.amount
-        if not amount:
-            raise ApplicationError.invalid("amount", _("Give a number of points other than zero."))
-        if account.balance + amount < account.held:
-            raise ApplicationError(
-                AllianceErrorCode.POINTS_BELOW_HELD,
-                _("The correction would leave less than the points held for pending reward requests."),
-                status_code=400,
-                fields={"amount": [_("At most %(points)s points can be taken.") % {"points": account.available}]},
-            )
-        return points_entry_write(
-            account=account,
-            amount=amount,
-            reason=PointsReason.CORRECTION,
-            unique_key=f"correction:{uuid.uuid4()}",
-            earned_on=reverses.earned_on if reverses else timezone.localdate(),
-            note=note,
-            reverses=reverses,
-            created_by=actor,
-        )
-
-
-def _reversible_or_invalid(*, account: PointsAccount, entry_id: int) -> PointsEntry:
-    """An award of this person in this alliance that nothing reversed yet (checked under the account's lock)."""
-    entry = (
-        PointsEntry.objects.filter(
-            pk=entry_id, user_id=account.user_id, alliance_id=account.alliance_id, reason__in=RULED_REASONS
-        )
-        .annotate(is_reversed=Exists(PointsEntry.objects.filter(reverses_id=OuterRef("pk"))))
-        .first()
-    )
-    if entry is None:
-        raise ApplicationError.invalid("reverses", _("No award of this person in the alliance has this id."))
-    if entry.is_reversed:
-        raise ApplicationError(
-            AllianceErrorCode.POINTS_ALREADY_REVERSED,
-            _("This entry was already reversed."),
-            status_code=400,
-            fields={"reverses": [_("This entry was already reversed.")]},
-        )
-    return entry
-
-
-def points_merchant_contribution_award(*, actor: User, access: AllianceAccess, user_id: int, note: str) -> PointsEntry:
-    """A police admin of the jurisdiction, or an alliance admin, awards a merchant of the alliance for a
-    contribution (the alliance's rule: amount and daily cap). Refused when the day's cap is full."""
-    if not can_award_merchant_contribution(actor, access):
-        raise ApplicationError.permission_denied(_("Only the alliance's admins and police admins award points."))
-    note = note.strip()
-    if not note:
-        raise ApplicationError.invalid("note", _("Say what the merchant contributed."))
-    is_merchant = AllianceMembership.objects.filter(
-        alliance=access.alliance, user_id=user_id, role=AllianceMembership.Role.MERCHANT
-    ).exists()
-    if not is_merchant:
-        raise ApplicationError.invalid("user", _("This person is not a merchant of the alliance."))
-    reason = PointsReason.MERCHANT_CONTRIBUTION
-    rule = points_rules_for(alliance_ids={access.alliance.pk})[(access.alliance.pk, reason)]
-    today = timezone.localdate()
-    with transaction.atomic():
-        account = points_account_lock(user_id=user_id, alliance_id=access.alliance.pk)
-        amount = rule.amount
-        if rule.daily_cap is not None:
-            used = (
-                PointsEntry.objects.filter(user_id=user_id, alliance=access.alliance, reason=reason, earned_on=today)
-                .filter(~Exists(PointsEntry.objects.filter(reverses_id=OuterRef("pk"))))
-                .aggregate(used=Sum("amount"))["used"]
-                or 0
-            )
-            amount = min(amount, rule.daily_cap - used)
-        if amount <= 0:
-            raise ApplicationError(
-                AllianceErrorCode.POINTS_DAILY_CAP_REACHED,
-                _("The merchant has reached today's cap for contributions."),
-                status_code=400,
-            )
-        return points_entry_write(
-            account=account,
-            amount=amount,
-            reason=reason,
-            unique_key=f"merchant_contribution:{uuid.uuid4()}",
-            earned_on=today,
-            note=note,
-            created_by=actor,
-        )
-
-
-def points_rule_set(*, actor: User, access: AllianceAccess, reason: str, amount: int, daily_cap: int | None):
-    """Police admins of the jurisdiction set an alliance's rule for one reason."""
-    if not can_correct_points(actor, access):
-        raise ApplicationError.permission_denied(_("Only police admins of the alliance's jurisdiction set the rules."))
-    rule, _created = PointsRule.objects.update_or_create(
-        alliance=access.alliance,
-        reason=reason,
-        defaults={"amount": amount, "daily_cap": daily_cap, "updated_by": actor, "updated_at": timezone.now()},
-    )
-    return rule

@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from alliance.models import PointsAccount, PointsEntry, PointsRule
+from alliance.selectors.alliances import alliance_access_for
 from alliance.tasks import catch_up_points_task, reconcile_points_task, settle_points_task
 from tests.alliance.points_sources import claim
-from tests.factories.points import points_entry_make, points_settle, redemption_requested_make
+from tests.factories.points import points_correct, points_entry_make, points_settle, redemption_requested_make
 
 NOV_10 = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 NOV_10_LATE = datetime(2026, 11, 10, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai: still the 10th there
@@ -196,9 +197,9 @@ def test_a_batch_takes_the_same_few_statements_whatever_its_size(test_evidence, 
     small = _settle_queries(test_evidence, street, 1, 4)
     large = _settle_queries(test_evidence, street, 101, 40)
 
-    # then both take the same statements: savepoint, accounts made, entries read, accounts locked, entries read
-    # again, rules, the caps' day totals, one INSERT, one UPDATE, release
-    assert small == large == 10
+    # then both take the same statements: savepoint, accounts made, accounts locked, entries of the rows, rules,
+    # the caps' day totals, one INSERT, one UPDATE, release
+    assert small == large == 9
 
 
 def test_the_nightly_reconciliation_reports_every_difference_and_changes_nothing(ledger_street, caplog):
@@ -250,3 +251,33 @@ def test_a_claim_keyed_outside_its_source_is_refused(test_evidence, ledger_stree
     with pytest.raises(ValueError):
         points_settle(source="test_evidence", ids=[1])
     assert not PointsEntry.objects.exists()
+
+
+def test_an_award_a_police_admin_took_back_is_not_given_again_by_the_next_settling(test_evidence, ledger_street):
+    # given an award whose evidence stands, taken back by a police admin's correction (a check-in by a stand-in)
+    street = ledger_street
+    test_evidence[1] = [claim(user=street.volunteer, alliance=street.alliance, evidence_id=1, units=2)]
+    points_settle(source="test_evidence", ids=[1])
+    award = PointsEntry.objects.get(unique_key="test_evidence:1")
+    access = alliance_access_for(user=street.police_admin, alliance=street.alliance)
+    points_correct(
+        actor=street.police_admin, access=access, user_id=street.volunteer.pk, note="代签", reverses_id=award.pk
+    )
+
+    # when the evidence is settled again (the nightly catch-up), and once more after it is gone
+    again = points_settle(source="test_evidence", ids=[1])
+    del test_evidence[1]
+    gone = points_settle(source="test_evidence", ids=[1])
+
+    # then the police's decision stands: no re-award, and no second reversal
+    assert (again, gone) == (0, 0)
+    assert _balance(street.volunteer, street.alliance) == 0 == _sum(street.volunteer, street.alliance)
+
+
+def test_the_same_evidence_named_twice_in_a_batch_earns_once(test_evidence, ledger_street):
+    street = ledger_street
+    twice = claim(user=street.volunteer, alliance=street.alliance, evidence_id=1)
+    test_evidence[1] = [twice, twice]
+
+    assert points_settle(source="test_evidence", ids=[1]) == 1
+    assert _balance(street.volunteer, street.alliance) == 10

@@ -8,14 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from alliance.models import PointsEntry, Redemption, Reward
-from alliance.services.points import (
-    points_account_lock,
-    points_correct,
-    points_entry_write,
-    points_merchant_contribution_award,
-    points_rule_set,
-    points_settle,
-)
+from alliance.services.points import points_account_lock, points_entry_write, points_settle
+from alliance.services.points_corrections import points_correct, points_merchant_contribution_award, points_rule_set
 
 __all__ = [
     "points_correct",
