@@ -101,10 +101,22 @@ def _lock_accounts(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     the batch too: harmless, and it keeps the statement simple on both databases.)"""
     if not pairs:
         return {}
-    PointsAccount.objects.bulk_create(
-        [PointsAccount(user_id=user_id, alliance_id=alliance_id) for user_id, alliance_id in sorted(pairs)],
-        ignore_conflicts=True,
-    )
+    if connection.vendor == "postgresql":
+        # The ORM's bulk_create prepares a model per row: a third of the batch's time at 1,000 people.
+        users, alliances = zip(*sorted(pairs), strict=True)
+        table = connection.ops.quote_name(PointsAccount._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, alliance_id, balance, held, updated_at) "  # noqa: S608 - our own table
+                "SELECT made.user_id, made.alliance_id, 0, 0, %s "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS made(user_id, alliance_id) ON CONFLICT DO NOTHING",
+                [timezone.now(), list(users), list(alliances)],
+            )
+    else:
+        PointsAccount.objects.bulk_create(
+            [PointsAccount(user_id=user_id, alliance_id=alliance_id) for user_id, alliance_id in sorted(pairs)],
+            ignore_conflicts=True,
+        )
     rows = (
         PointsAccount.objects.select_for_update()
         .filter(user_id__in={user for user, _ in pairs}, alliance_id__in={alliance for _, alliance in pairs})
@@ -168,21 +180,21 @@ def _used_today(claims: list[PointsClaim], rules) -> dict[tuple, int]:
 
 
 def _balances_move(deltas: dict[int, int]) -> None:
-    """Move many balances in one statement: a join with a VALUES list on PostgreSQL, a CASE elsewhere (SQLite)."""
+    """Move many balances in one statement: a join with the arrays of ids and amounts on PostgreSQL, a CASE
+    elsewhere (SQLite)."""
     deltas = {pk: delta for pk, delta in deltas.items() if delta}
     if not deltas:
         return
     now = timezone.now()
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(PointsAccount._meta.db_table)
-        values = ", ".join(["(%s::bigint, %s::integer)"] * len(deltas))
-        params = [now] + [x for pair in sorted(deltas.items()) for x in pair]
-        sql = (
-            f"UPDATE {table} AS account SET balance = account.balance + moved.delta, updated_at = %s "  # noqa: S608 - our own table; values are parameters
-            f"FROM (VALUES {values}) AS moved(id, delta) WHERE account.id = moved.id"
-        )
+        ids, amounts = zip(*sorted(deltas.items()), strict=True)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(
+                f"UPDATE {table} AS account SET balance = account.balance + moved.delta, updated_at = %s "  # noqa: S608 - our own table
+                "FROM unnest(%s::bigint[], %s::integer[]) AS moved(id, delta) WHERE account.id = moved.id",
+                [now, list(ids), list(amounts)],
+            )
         return
     PointsAccount.objects.filter(pk__in=deltas).update(
         balance=F("balance")
@@ -191,34 +203,36 @@ def _balances_move(deltas: dict[int, int]) -> None:
     )
 
 
-def _ledger_writes(source: str, claims: list[PointsClaim], awards: list[dict], rules) -> list[PointsEntry]:
-    """The entries that make the ledger match ``claims``: the missing awards (capped) and the reversals."""
+def _ledger_writes(source: str, claims: list[PointsClaim], awards: list[dict], rules) -> list[dict]:
+    """The entries that make the ledger match ``claims`` (as the columns of :data:`ENTRY_COLUMNS`): the missing
+    awards (capped) and the reversals."""
     reversed_ids = {award["pk"] for award in awards if award["is_reversed"]}
     by_claim: dict[str, list[dict]] = defaultdict(list)
     for award in awards:
         by_claim[_claim_key(award["unique_key"])].append(award)
     claimed = {claim.unique_key for claim in claims}
     now = timezone.now()
-    writes: list[PointsEntry] = []
+    writes: list[dict] = []
 
     # Awards whose evidence is gone (a report rejected after acceptance) are reversed, once each.
     for award in awards:
         if award["pk"] in reversed_ids or _claim_key(award["unique_key"]) in claimed:
             continue
         writes.append(
-            PointsEntry(
-                user_id=award["user_id"],
-                alliance_id=award["alliance_id"],
-                amount=-award["amount"],
-                reason=PointsReason.REVERSAL,
-                source_type=award["source_type"],
-                source_id=award["source_id"],
-                unique_key=f"{REVERSAL_PREFIX}{award['unique_key']}",
-                reverses_id=award["pk"],
+            {
+                "user_id": award["user_id"],
+                "alliance_id": award["alliance_id"],
+                "amount": -award["amount"],
+                "reason": PointsReason.REVERSAL.value,
+                "source_type": award["source_type"],
+                "source_id": award["source_id"],
+                "unique_key": f"{REVERSAL_PREFIX}{award['unique_key']}",
+                "note": "",
+                "reverses_id": award["pk"],
                 # The day of the award it cancels: a month's board then counts neither.
-                earned_on=award["earned_on"],
-                created_at=now,
-            )
+                "earned_on": award["earned_on"],
+                "created_at": now,
+            }
         )
 
     pending: dict[str, PointsClaim] = {}
@@ -243,19 +257,53 @@ def _ledger_writes(source: str, claims: list[PointsClaim], awards: list[dict], r
             continue  # the day's cap is full: no zero entries
         key = claim.unique_key if not previous else f"{claim.unique_key}{REAWARD_SEPARATOR}{len(previous) + 1}"
         writes.append(
-            PointsEntry(
-                user_id=claim.user_id,
-                alliance_id=claim.alliance_id,
-                amount=amount,
-                reason=claim.reason,
-                source_type=claim.source_type,
-                source_id=claim.source_id,
-                unique_key=key,
-                earned_on=earned_on,
-                created_at=now,
-            )
+            {
+                "user_id": claim.user_id,
+                "alliance_id": claim.alliance_id,
+                "amount": amount,
+                "reason": str(claim.reason),
+                "source_type": claim.source_type,
+                "source_id": claim.source_id,
+                "unique_key": key,
+                "note": "",
+                "reverses_id": None,
+                "earned_on": earned_on,
+                "created_at": now,
+            }
         )
     return writes
+
+
+# The columns a settled entry fills, with their PostgreSQL array types (created_by stays empty: nobody wrote it).
+ENTRY_COLUMNS = {
+    "user_id": "bigint",
+    "alliance_id": "bigint",
+    "amount": "integer",
+    "reason": "varchar",
+    "source_type": "varchar",
+    "source_id": "bigint",
+    "unique_key": "varchar",
+    "note": "varchar",
+    "reverses_id": "bigint",
+    "earned_on": "date",
+    "created_at": "timestamptz",
+}
+
+
+def _entries_insert(writes: list[dict]) -> None:
+    """One INSERT for the batch: on PostgreSQL straight from one array per column (the ORM's bulk_create would
+    prepare a model and every field of it per row, the larger part of a batch's time); elsewhere bulk_create."""
+    if connection.vendor != "postgresql":
+        PointsEntry.objects.bulk_create([PointsEntry(**write) for write in writes])
+        return
+    table = connection.ops.quote_name(PointsEntry._meta.db_table)
+    columns = ", ".join(ENTRY_COLUMNS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in ENTRY_COLUMNS.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608 - our own names
+            [[write[column] for write in writes] for column in ENTRY_COLUMNS],
+        )
 
 
 def points_settle(*, source: str, ids: list[int]) -> int:
@@ -289,9 +337,9 @@ def points_settle(*, source: str, ids: list[int]) -> int:
         writes = _ledger_writes(source, claims, entries, rules)
         if not writes:
             return 0
-        PointsEntry.objects.bulk_create(writes)
+        _entries_insert(writes)
         deltas: dict[int, int] = defaultdict(int)
         for entry in writes:
-            deltas[accounts[(entry.user_id, entry.alliance_id)]] += entry.amount
+            deltas[accounts[(entry["user_id"], entry["alliance_id"])]] += entry["amount"]
         _balances_move(deltas)
     return len(writes)
