@@ -290,3 +290,25 @@ def test_the_police_admin_reads_the_alliances_ledger_by_person(board_street, log
     assert len(everyone) == 9
     assert {row["user"]["id"] for row in one["results"]} == {street.third.pk}
     assert "****" not in one["results"][0]["user"]["phone"]  # police see numbers in full
+
+
+def test_my_points_join_the_export_and_the_ledger_stays_on_the_anonymised_row_after_deletion(board_street, login):
+    # given 甲 with entries in the alliance, and 乙 with their own
+    street = board_street
+    client = login(street.volunteer)
+
+    # when 甲 exports their data, then deletes their account
+    exported = client.get("/api/v1/me/export").json()
+    deleted = client.generic(
+        "DELETE", "/api/v1/me", data=f'{{"confirm_phone": "{street.volunteer.phone}"}}', content_type="application/json"
+    )
+
+    # then the export holds 甲's account and entries, nobody else's
+    assert [(a["alliance"], a["balance"]) for a in exported["points_accounts"]] == [(street.alliance.name, 110)]
+    assert sorted(e["amount"] for e in exported["points_entries"]) == [-30, 40, 100]
+    # and the alliance's ledger keeps the rows, on the anonymised person
+    assert deleted.status_code == 204
+    street.volunteer.refresh_from_db()
+    assert street.volunteer.phone is None
+    assert PointsEntry.objects.filter(user=street.volunteer).count() == 3
+    assert PointsAccount.objects.get(user=street.volunteer).balance == 110
