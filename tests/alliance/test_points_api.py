@@ -210,21 +210,26 @@ def test_a_correction_needs_a_reason_and_never_takes_what_requests_hold(ledger_s
 
 
 def test_members_may_not_correct_and_other_jurisdictions_do_not_see_the_alliance(ledger_street, login, user_factory):
-    # given a volunteer, the alliance's admin... and a police admin of another jurisdiction
+    # given a volunteer, an alliance admin who is a merchant, and a police admin of another jurisdiction
     street = ledger_street
     points_entry_make(user=street.volunteer, alliance=street.alliance, amount=40)
     foreign_admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER])
     build_street(user_factory, name="凤鸣金街联盟", slug="fengming", police_admin=foreign_admin, people=False)
     body = {"user": street.volunteer.pk, "amount": 100, "note": "自己加分"}
 
+    alliance_admin = user_factory(roles=[Role.MERCHANT], display_name="联盟管理员")
+    member_add(street.alliance, alliance_admin, MemberRole.ADMIN)
+
     # when each tries to correct
     volunteer = _correct(login(street.volunteer), street.alliance, body)
+    by_alliance_admin = _correct(login(alliance_admin), street.alliance, body)
     foreign = _correct(login(foreign_admin), street.alliance, body)
     ledger = login(street.volunteer).get(f"/api/v1/alliances/{street.alliance.pk}/points/ledger")
     foreign_ledger = login(foreign_admin).get(f"/api/v1/alliances/{street.alliance.pk}/points/ledger")
 
     # then a member is refused and the other jurisdiction is told nothing exists
     assert volunteer.status_code == 403
+    assert by_alliance_admin.status_code == 403  # corrections are the police's: an admin may be a merchant here
     assert foreign.status_code == 404 and foreign_ledger.status_code == 404
     assert ledger.status_code == 403
     assert PointsAccount.objects.get(user=street.volunteer).balance == 40
