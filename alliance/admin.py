@@ -17,6 +17,9 @@ from alliance.models import (
     AllianceInvite,
     AllianceJoinRequest,
     AllianceMembership,
+    PointsAccount,
+    PointsEntry,
+    PointsRule,
     Redemption,
     Reward,
     Station,
@@ -320,3 +323,50 @@ class RedemptionAdmin(ScopedModelAdmin):
 
 # The Safe Store ranking's admins live beside these, in a module of their own.
 import alliance.admin_safe_stores  # noqa: E402, F401
+
+# --- the points ledger ------------------------------------------------------------------------------------------
+# The ledger is append-only for everyone, superusers included: an entry is corrected by another entry, written by
+# the app (a police admin's correction with its reason), and a balance only ever moves with an entry.
+
+
+class _ReadOnlyLedgerAdmin(ScopedModelAdmin):
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(_ReadOnlyLedgerAdmin):
+    list_display = ["created_at", "user", "alliance", "amount", "reason", "earned_on", "unique_key", "created_by"]
+    list_filter = ["reason", ("alliance", related_only)]
+    search_fields = ["user__phone", "user__display_name", "unique_key"]
+    list_select_related = ["user", "alliance", "created_by"]
+    date_hierarchy = "earned_on"
+
+
+@admin.register(PointsAccount)
+class PointsAccountAdmin(_ReadOnlyLedgerAdmin):
+    list_display = ["user", "alliance", "balance", "held", "updated_at"]
+    list_filter = [("alliance", related_only)]
+    search_fields = ["user__phone", "user__display_name"]
+    list_select_related = ["user", "alliance"]
+
+
+@admin.register(PointsRule)
+class PointsRuleAdmin(ScopedModelAdmin):
+    police_may_add = True
+    police_may_change = True
+    list_display = ["alliance", "reason", "amount", "daily_cap", "updated_by", "updated_at"]
+    list_filter = ["reason", ("alliance", related_only)]
+    autocomplete_fields = ["alliance"]
+    readonly_fields = ["updated_by", "updated_at"]
+    list_select_related = ["alliance", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by, obj.updated_at = request.user, timezone.now()
+        super().save_model(request, obj, form, change)

@@ -1,4 +1,7 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,3 +18,8 @@ class AllianceConfig(AppConfig):
 
         # The demo city's rewards and Fengming Golden Street's last half-year ranking (manage.py seed_demo).
         demo_city_part_register("Safe Stores of Fengming Golden Street (凤鸣金街)", seed_rewards_and_safe_stores)
+
+        # Points evidence sources named by the environment (the tests' and the benchmark's, in the worker processes
+        # they start); the apps above register theirs from their own ready().
+        for module in settings.POINTS_EVIDENCE_MODULES:
+            import_module(module)

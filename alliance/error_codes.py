@@ -62,6 +62,10 @@ class AllianceErrorCode(StrEnum):
     REDEMPTION_NOT_APPROVED = "redemption_not_approved"
     # Safe Store awards (issue 12: h5)
     SAFE_STORE_RANKING_PUBLISHED = "safe_store_ranking_published"
+    # points ledger
+    POINTS_BELOW_HELD = "points_below_held"
+    POINTS_ALREADY_REVERSED = "points_already_reversed"
+    POINTS_DAILY_CAP_REACHED = "points_daily_cap_reached"
 
 
 # Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),

@@ -138,3 +138,19 @@ def can_see_safe_store_details(user, access) -> bool:
 def can_see_store_safety_record(user, store, access, *, is_store_staff: bool) -> bool:
     """A store's score breakdown and its inspections: its owner and staff, the alliance's admins, its police."""
     return store.owner_id == user.pk or is_store_staff or can_see_safe_store_details(user, access)
+
+
+def can_correct_points(user, access) -> bool:
+    """Points corrections and the alliance's points rules: police admins whose jurisdiction holds the alliance (an
+    alliance admin is often a merchant of it, and would be correcting their own street's accounts)."""
+    return access is not None and access.in_jurisdiction and is_police_admin(user)
+
+
+def can_read_points_ledger(user, access) -> bool:
+    return can_correct_points(user, access)
+
+
+def can_award_merchant_contribution(user, access) -> bool:
+    """A merchant's contribution (a camera lent, a stall given to a patrol post) is seen by those who run the
+    alliance: its admins and the police admins of its jurisdiction."""
+    return can_manage_alliance(user, access)

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from accounts.personal_data import PersonalDataPart, personal_data_left_out, personal_data_part_register
-from alliance.models import AllianceJoinRequest, AllianceMembership, Redemption, StationStaff, Store, StoreStaff
+from alliance.models import (
+    AllianceJoinRequest,
+    AllianceMembership,
+    PointsAccount,
+    PointsEntry,
+    Redemption,
+    StationStaff,
+    Store,
+    StoreStaff,
+)
 from alliance.services.members import alliance_ties_end_for_deleted_account
 from alliance.services.rewards import redemptions_cancel_for_deleted_account
 from config.times import api_datetime
@@ -134,3 +143,38 @@ for _field in ("alliance.SafeStoreRanking.published_by", "alliance.SafeStoreRank
 _SAFE_STORE_OFFICIAL_ACT = "an officer's act on a store's inspection or an alliance's ranking weights: its audit trail"
 for _field in ("alliance.StoreInspection.recorded_by", "alliance.SafeStoreWeight.updated_by"):
     personal_data_left_out(_field, why=_SAFE_STORE_OFFICIAL_ACT)
+# --- the points ledger ------------------------------------------------------------------------------------------
+
+
+def _points_accounts(user) -> list[dict]:
+    return [
+        {"alliance": a.alliance.name, "balance": a.balance, "held": a.held, "updated_at": api_datetime(a.updated_at)}
+        for a in PointsAccount.objects.filter(user=user).select_related("alliance").order_by("id")
+    ]
+
+
+def _points_entries(user) -> list[dict]:
+    return [
+        {
+            "alliance": e.alliance.name,
+            "amount": e.amount,
+            "reason": e.reason,
+            "note": e.note,
+            "evidence": {"kind": e.source_type, "id": e.source_id} if e.source_type else None,
+            "earned_on": e.earned_on.isoformat(),
+            "written_at": api_datetime(e.created_at),
+        }
+        for e in PointsEntry.objects.filter(user=user).select_related("alliance").order_by("id")
+    ]
+
+
+# On deletion the ledger is kept: it is the alliance's accounting (balances, leaderboards already published, the
+# rewards paid for with these points), append-only by design. Its rows stay on the anonymised user row, so they no
+# longer name the person.
+personal_data_part_register(
+    PersonalDataPart("points_accounts", _points_accounts, covers=("alliance.PointsAccount.user",))
+)
+personal_data_part_register(PersonalDataPart("points_entries", _points_entries, covers=("alliance.PointsEntry.user",)))
+_POINTS_OFFICIAL_ACT = "a police admin's correction of somebody's points or change of an alliance's points rule"
+for _field in ("alliance.PointsEntry.created_by", "alliance.PointsRule.updated_by"):
+    personal_data_left_out(_field, why=_POINTS_OFFICIAL_ACT)

@@ -1,20 +1,38 @@
 """Periodic and queued work of the alliance app: the points ledger (settled from evidence, reconciled nightly),
 the reward requests' expiry, the Safe Store ranking at the end of each half-year."""
 
-from datetime import date
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
 
 from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+from django.utils import timezone
 
+from alliance.points_evidence import points_recent_ids, points_sources
+from alliance.selectors.points import points_differences
 from alliance.services.points import points_settle
 from alliance.services.rewards import redemptions_expire_due
 from alliance.services.safe_store_awards import safe_store_certificates_make
 from alliance.services.safe_store_rankings import safe_store_rankings_compute_due
 
+logger = logging.getLogger(__name__)
+
 
 # A points award is money-like: acknowledged only once it has run (acks_late), and given back to the queue when
 # its worker dies (reject_on_worker_lost), so a killed worker's batch runs again; the entries' unique keys make the
-# second run write only what the first did not commit.
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+# second run write only what the first did not commit. A deadlock or a lost connection (OperationalError: the
+# batch's transaction rolled back whole) is retried with backoff.
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
 def settle_points_task(source: str, ids: list[int]) -> int:
     return points_settle(source=source, ids=ids)
 
@@ -39,3 +57,28 @@ def make_safe_store_certificates_task(ranking_id: int) -> int:
 def compute_safe_store_rankings_task(today: str | None = None) -> int:
     computed = safe_store_rankings_compute_due(today=date.fromisoformat(today) if today else None)
     return computed.rankings
+
+
+@shared_task
+def reconcile_points_task() -> list[dict]:
+    """Every account's balance against the sum of its entries, and its hold against its pending reward requests.
+    Logs an ERROR per difference and returns them; changes nothing (a difference is a bug to look at, not to
+    paper over)."""
+    differences = points_differences()
+    for difference in differences:
+        logger.error("points account does not match its ledger: %s", difference)
+    return differences
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def catch_up_points_task() -> int:
+    """Settle again the evidence of the last two days of every source, in batches (each its own transaction): an
+    award whose task never reached the broker is written now; the rest changes nothing."""
+    since = timezone.now() - timedelta(days=2)
+    written = 0
+    batch = settings.POINTS_SETTLE_BATCH
+    for source in points_sources():
+        ids = sorted(set(points_recent_ids(source, since)))
+        for start in range(0, len(ids), batch):
+            written += points_settle(source=source, ids=ids[start : start + batch])
+    return written

@@ -6,6 +6,7 @@ from alliance.apis import (
     invites,
     joining,
     members,
+    points,
     rewards,
     safe_store_awards,
     safe_store_rankings,
@@ -108,4 +109,20 @@ urlpatterns += [
     path(
         "stores/<id:store_id>/inspections", store_inspections.StoreInspectionListApi.as_view(), name="store-inspections"
     ),
+]
+
+# The points ledger (alliance/apis/points.py).
+urlpatterns += [
+    path("me/points", points.MyPointsListApi.as_view(), name="my-points"),
+    path("me/points/history", points.MyPointsHistoryApi.as_view(), name="my-points-history"),
+    path(f"{A}/leaderboard", points.AllianceLeaderboardApi.as_view(), name="alliance-leaderboard"),
+    path(f"{A}/leaderboard/me", points.AllianceLeaderboardMeApi.as_view(), name="alliance-leaderboard-me"),
+    path(f"{A}/points/rules", points.AlliancePointsRulesApi.as_view(), name="alliance-points-rules"),
+    path(f"{A}/points/corrections", points.AlliancePointsCorrectionApi.as_view(), name="alliance-points-corrections"),
+    path(
+        f"{A}/points/contributions",
+        points.AlliancePointsContributionApi.as_view(),
+        name="alliance-points-contributions",
+    ),
+    path(f"{A}/points/ledger", points.AlliancePointsLedgerApi.as_view(), name="alliance-points-ledger"),
 ]

@@ -200,10 +200,14 @@ def redis_server():
 
 
 @contextmanager
-def celery_worker(*, beat: bool = False, **env_extra: str | None):
+def celery_worker(*, beat: bool = False, pool: str = "solo", **env_extra: str | None):
     """A Celery worker process (optionally with the beat scheduler) on the broker named by env REDIS_URL (or the
-    embedded file broker under PINGAN_VAR_DIR). Yields the process; its log is ``process.log_tail()``."""
-    args = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"]
+    embedded file broker under PINGAN_VAR_DIR). Yields the process; its log is ``process.log_tail()``.
+    ``pool="prefork"``: production's pool, one child process running the tasks (the solo pool runs them in the
+    worker process itself, which acknowledges nothing while a task runs, whatever the task's acks_late)."""
+    args = [sys.executable, "-m", "celery", "-A", "config", "worker", f"--pool={pool}", "--loglevel=WARNING"]
+    if pool == "prefork":
+        args += ["--concurrency=1"]
     if beat:
         args += ["--beat", "--schedule", os.path.join(tempfile.mkdtemp(), "beat-schedule")]
     log = tempfile.TemporaryFile()

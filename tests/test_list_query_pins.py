@@ -49,6 +49,7 @@ from tests.factories.patrol import (
 from tests.factories.patrol import shift_make as patrol_shift_make
 from tests.factories.patrol import team_make as patrol_team_make
 from tests.factories.patrol import zone_make as patrol_zone_make
+from tests.factories.points import points_entry_make
 from tests.factories.reports import comment_make, dispute_make, incident_make
 from tests.factories.rewards import points_give, redemption_make, reward_make
 from tests.factories.safe_store_awards import badge_make, last_period_start, ranking_snapshot_make
@@ -349,6 +350,27 @@ def _store_inspections(world: World, first: int, count: int) -> None:
         inspection_make(store=world.street.store, by=world.admin)
 
 
+def _points_accounts(world: World, first: int, count: int) -> None:
+    """The patroller's points in more alliances."""
+    for number in range(first, first + count):
+        alliance = alliance_make(
+            name=f"第{number}联盟", slug=f"pin-{number}", station=world.street.station, founder=world.admin
+        )
+        points_entry_make(user=world.patroller, alliance=alliance, amount=number)
+
+
+def _points_history(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        points_entry_make(user=world.patroller, alliance=world.street.alliance, amount=number)
+
+
+def _points_board(world: World, first: int, count: int) -> None:
+    """Volunteers earning this month: each a row of the board and of the ledger."""
+    for number in range(first, first + count):
+        person = world.person(Role.VOLUNTEER, MemberRole.VOLUNTEER)
+        points_entry_make(user=person, alliance=world.street.alliance, amount=number)
+
+
 def _nothing(world: World, first: int, count: int) -> None:
     pass
 
@@ -409,6 +431,12 @@ LIST_PINS: dict[str, Pin] = {
     "v1_alliances_rewards_list": Pin("/api/v1/alliances/{alliance}/rewards", lambda w: w.patroller, _rewards, 5),
     "v1_alliances_redemptions_list": Pin("/api/v1/alliances/{alliance}/redemptions", _admin, _redemptions, 6),
     "v1_me_redemptions_list": Pin("/api/v1/me/redemptions", lambda w: w.patroller, _redemptions, 4),
+    "v1_me_points_list": Pin("/api/v1/me/points", lambda w: w.patroller, _points_accounts, 4),
+    "v1_me_points_history_list": Pin("/api/v1/me/points/history", lambda w: w.patroller, _points_history, 4),
+    "alliances_points_leaderboard": Pin(
+        "/api/v1/alliances/{alliance}/leaderboard", lambda w: w.patroller, _points_board, 6
+    ),
+    "v1_alliances_points_ledger_list": Pin("/api/v1/alliances/{alliance}/points/ledger", _admin, _points_board, 6),
 }
 
 

@@ -148,6 +148,8 @@ class PointsEntry(models.Model):
             models.Index(fields=["user", "alliance", "reason", "earned_on"], name="points_entry_cap"),
             models.Index(fields=["alliance", "created_at"], name="points_entry_alliance_time"),
             models.Index(fields=["source_type", "source_id"], name="points_entry_source"),
+            # The settling of a batch finds the entries of its rows by id and key prefix, without the kind.
+            models.Index(fields=["source_id"], name="points_entry_source_id"),
         ]
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="points_entry_not_zero")]
 

@@ -9,6 +9,7 @@ Redis without any other change.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -145,7 +146,12 @@ LIVE_EVENTS_PROCESS_HOLDS_SOCKETS = False
 # jobs the same way production does, with nothing to install.
 if REDIS_URL:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task taken by a worker that died (acks_late: never acknowledged) goes back to the queue after this long.
+    # Longer than any task runs; the points kill test shortens it so the next worker takes the batch at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("PINGAN_CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "unacked_restore_interval": min(10, env.int("PINGAN_CELERY_VISIBILITY_TIMEOUT", default=3600)),
+    }
 else:
     CELERY_BROKER_URL = "pingan-files://"
     _broker_dir = VAR_DIR / "broker"
@@ -183,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-redemptions": {"task": "alliance.tasks.expire_redemptions_task", "schedule": 60.0},
     # Safe Store ranking: the half-year just ended, once per alliance (the unique key decides; hourly to catch up).
     "compute-safe-store-rankings": {"task": "alliance.tasks.compute_safe_store_rankings_task", "schedule": 60 * 60},
+    # Points: every balance and hold checked against the ledger (reports, changes nothing), then the last two days'
+    # evidence settled again (awards whose task never reached the broker). Asia/Shanghai, the quiet hours.
+    "reconcile-points": {"task": "alliance.tasks.reconcile_points_task", "schedule": crontab(hour=3, minute=30)},
+    "catch-up-points": {"task": "alliance.tasks.catch_up_points_task", "schedule": crontab(hour=4, minute=0)},
 }
 
 # --- patrol (check-in, checkpoint scans, check-out) ----------------------------------------------------------------
@@ -373,6 +383,11 @@ POINTS_DEFAULT_RULES = {
     "merchant_contribution": {"amount": 10, "daily_cap": None},
 }
 # A reward request nobody decided within this many days expires, and its points return.
+# Modules imported when the alliance app starts that register points evidence sources of their own: the tests' and
+# the benchmark's sources, for worker processes they start (the real sources register from their apps' ready()).
+POINTS_EVIDENCE_MODULES = env.list("PINGAN_POINTS_EVIDENCE_MODULES", default=[])
+# Evidence ids per settling batch (one transaction each) in the nightly catch-up.
+POINTS_SETTLE_BATCH = 1000
 REDEMPTION_REQUEST_DAYS = env.int("PINGAN_REDEMPTION_REQUEST_DAYS", default=14)
 # The weight of each part of a store's score, for an alliance whose police have not set their own
 # (alliance.SafeStoreWeight). Incidents count their severity; patrol hours count hours.

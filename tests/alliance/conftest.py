@@ -67,3 +67,7 @@ def member_of(user_factory):
         return user
 
     return _member_of
+
+
+# The points ledger's fixtures (its own evidence source, a street run by its police admin).
+from tests.alliance.points_fixtures import ledger_street, test_evidence  # noqa: E402, F401
