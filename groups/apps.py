@@ -19,6 +19,10 @@ class GroupsConfig(AppConfig):
         alliance_membership_hooks.register(contact_groups_follow_membership)
         # The demo city's patrol (manage.py seed_demo, alliance/demo_city.py).
         demo_city_part_register("Patrol of Fengming Golden Street (凤鸣金街)", seed_fengming_patrol)
+        # Then last week's nights of its team, settled into the points ledger (groups/demo_points.py).
+        from groups.demo_points import seed_fengming_points
+
+        demo_city_part_register("Points of Fengming Golden Street's volunteers", seed_fengming_points)
         # The police see live who goes on or off duty by the switch (alliance/hooks.py), as they see check-ins.
         from groups.services.patrol_on_duty import on_duty_follows_duty_switch
 
