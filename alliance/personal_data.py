@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from accounts.personal_data import PersonalDataPart, personal_data_left_out, personal_data_part_register
 from alliance.models import (
     AllianceJoinRequest,
@@ -9,6 +11,8 @@ from alliance.models import (
     PointsAccount,
     PointsEntry,
     Redemption,
+    SafeStoreBadge,
+    SafeStoreRankingEntry,
     StationStaff,
     Store,
     StoreStaff,
@@ -83,6 +87,49 @@ personal_data_part_register(
 # A store stays with its alliance when its owner leaves (it is the shop, not the person); the owner link remains on
 # the anonymised row, so nothing names the person any more.
 personal_data_part_register(PersonalDataPart("stores_owned", _stores_owned, covers=("alliance.Store.owner",)))
+
+
+def _own_store_ids(user):
+    """The stores the person owns or works in: their Safe Store rankings are about them."""
+    return Store.objects.filter(Q(owner=user) | Q(staff__user=user)).values("pk")
+
+
+def _safe_store_rankings(user) -> list[dict]:
+    return [
+        {
+            "store": e.store.name,
+            "alliance": e.ranking.alliance.name,
+            "period_start": e.ranking.period_start.isoformat(),
+            "period_end": e.ranking.period_end.isoformat(),
+            "rank": e.rank,
+            "score": e.score,
+            "held_back": e.held_back,
+            "held_back_reason": e.held_back_reason,
+        }
+        for e in SafeStoreRankingEntry.objects.filter(store__in=_own_store_ids(user))
+        .select_related("store", "ranking__alliance")
+        .order_by("-ranking__period_start", "store_id")
+    ]
+
+
+def _safe_store_badges(user) -> list[dict]:
+    return [
+        {
+            "store": b.store.name,
+            "place": b.place,
+            "valid_from": b.valid_from.isoformat(),
+            "valid_until": b.valid_until.isoformat(),
+        }
+        for b in SafeStoreBadge.objects.filter(store__in=_own_store_ids(user))
+        .select_related("store")
+        .order_by("-valid_from", "place")
+    ]
+
+
+# A store's ranking and badge are about the shop (they stay with it), but they are the record of its owner's and
+# staff's conduct too, so each of them sees them in their export. No foreign key of theirs: nothing to erase.
+personal_data_part_register(PersonalDataPart("safe_store_rankings", _safe_store_rankings))
+personal_data_part_register(PersonalDataPart("safe_store_badges", _safe_store_badges))
 personal_data_part_register(PersonalDataPart("store_posts", _store_posts, covers=("alliance.StoreStaff.user",)))
 personal_data_part_register(PersonalDataPart("station_posts", _station_posts, covers=("alliance.StationStaff.user",)))
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.personal_data import personal_data_export
 from alliance.error_codes import AllianceErrorCode
 from alliance.hooks import person_notice_hooks
 from alliance.models import Redemption, Reward, SafeStoreBadge, SafeStoreRanking, SafeStoreRankingEntry
@@ -329,3 +330,27 @@ def test_holding_back_on_the_admin_site_needs_a_reason_and_is_recorded(fengming,
     ranking_published(ranking=ranking, by=fengming.police_admin)
     late = client.post(url, {"held_back_reason": ""})
     assert late.status_code == 200 and entry_of(ranking, fengming.stores[0]).held_back
+
+
+def test_a_merchants_export_holds_their_stores_rankings_and_badges(fengming, notices):
+    # given a published ranking where the merchant's store came first, and the one before where it was held back
+    stores = fengming.stores
+    ranking = ranking_snapshot_make(fengming.alliance, H1, _twelve_scores(stores))
+    ranking_published(ranking=ranking, by=fengming.police_admin)
+    earlier = ranking_snapshot_make(fengming.alliance, date(2025, 7, 1), _twelve_scores(stores))
+    entry_held_back(ranking=earlier, store=stores[0], by=fengming.police_admin, reason="消防检查未通过")
+    owner = stores[0].owner
+
+    # when the merchant exports their data
+    exported = personal_data_export(user=owner)
+
+    # then their store's place in each ranking, the hold-back and its reason, and the badge are in it
+    rankings = exported["safe_store_rankings"]
+    assert [(r["store"], r["period_start"], r["rank"], r["held_back"]) for r in rankings] == [
+        (stores[0].name, "2026-01-01", 1, False),
+        (stores[0].name, "2025-07-01", 1, True),
+    ]
+    assert rankings[1]["held_back_reason"] == "消防检查未通过"
+    assert [(b["store"], b["place"]) for b in exported["safe_store_badges"]] == [(stores[0].name, 1)]
+    # and another merchant's export holds only their own store
+    assert {r["store"] for r in personal_data_export(user=stores[1].owner)["safe_store_rankings"]} == {stores[1].name}
