@@ -31,7 +31,7 @@ from alliance.models import (
     StoreScorePart,
 )
 from alliance.selectors.alliances import alliance_access_for
-from alliance.selectors.safe_store_scores import safe_store_previous_period
+from alliance.selectors.safe_store_scores import safe_store_period, safe_store_previous_period
 from alliance.services.rewards import reward_create
 from alliance.services.safe_store_awards import (
     safe_store_certificates_make,
@@ -84,8 +84,13 @@ def seed_rewards_and_safe_stores(*, alliances: dict[str, Alliance], created: Cou
     for alliance in alliances.values():
         _seed_rewards(alliance, police_admin, created)
     alliance = alliances[FENGMING]
-    start, end = safe_store_previous_period(timezone.localdate())
+    today = timezone.localdate()
+    start, end = safe_store_previous_period(today)
     _seed_half_year(alliance, start, end, created)
+    # The half-year under way so far, for its live preview: the same stores, half as busy, up to yesterday.
+    current_start, _current_end = safe_store_period(today)
+    if today > current_start:
+        _seed_half_year(alliance, current_start, today - timedelta(days=1), created, share=0.5)
     ranking = _seed_ranking(alliance, start, police_admin, created)
     safe_store_certificates_make(ranking_id=ranking.pk)
     winners = ranking.badges.select_related("store__owner").order_by("place")
@@ -119,13 +124,15 @@ def _on_day(start: date, days: int, hour: int = 10) -> datetime:
     return datetime.combine(start + timedelta(days=days), time(hour), tzinfo=timezone.get_default_timezone())
 
 
-def _seed_half_year(alliance: Alliance, start: date, end: date, created: Counter[str]) -> None:
+def _seed_half_year(alliance: Alliance, start: date, end: date, created: Counter[str], share: float = 1.0) -> None:
+    """The evidence of ``HALF_YEAR`` (times ``share``) spread over ``start`` .. ``end``, each under a key of its own."""
     inspector = User.objects.get(phone=INSPECTOR)
-    days = (end - start).days
+    days = max((end - start).days, 1)
     for store in Store.objects.filter(alliance=alliance, name__in=HALF_YEAR).order_by("pk"):
-        passed, reports, flags, hours, active_days, severity, fixed, late = HALF_YEAR[store.name]
-        # The spring fire-safety check of every store on the street (the inspection's own service).
-        inspected_at = _on_day(start, 75)
+        passed, *counts = HALF_YEAR[store.name]
+        reports, flags, hours, active_days, severity, fixed, late = (round(count * share) for count in counts)
+        # The fire-safety check of every store on the street (the inspection's own service).
+        inspected_at = _on_day(start, min(75, days // 2))
         if not StoreInspection.objects.filter(store=store, inspected_at=inspected_at).exists():
             store_inspection_create(
                 store=store,
@@ -153,7 +160,7 @@ def _seed_half_year(alliance: Alliance, start: date, end: date, created: Counter
                     part=part,
                     value=value,
                     occurred_at=_on_day(start, (n * 7 + store.pk) % days, hour=12),
-                    unique_key=f"demo:{part}:store:{store.pk}:{n}",
+                    unique_key=f"demo:{start:%Y%m}:{part}:store:{store.pk}:{n}",
                 )
                 for part, values in spread
                 for n, value in enumerate(values)
