@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from django.utils import timezone
-
 from accounts.models import User
 from alliance.demo_city import DemoLogin
 from alliance.management.commands.seed_demo import FENGMING
@@ -23,7 +21,7 @@ from alliance.models import Alliance, Redemption, Reward
 from alliance.selectors.alliances import alliance_access_for
 from alliance.services.points import points_settle
 from alliance.services.rewards import redemption_approve, redemption_fulfil, redemption_request
-from groups.demo_patrol import NIGHT_MINUTES, NIGHT_SHIFT, NIGHT_STARTS, TEAM
+from groups.demo_patrol import NIGHT_MINUTES, NIGHT_SHIFT, TEAM, tonight_starts
 from groups.models import Shift, ShiftSignup, ShiftTemplate, SlotRole
 
 POLICE_ADMIN = "+8613800000001"
@@ -50,8 +48,8 @@ def seed_fengming_points(*, alliances: dict[str, Alliance], created: Counter[str
 
 
 def _night(nights_ago: int) -> datetime:
-    day = timezone.localdate() - timedelta(days=nights_ago)
-    return datetime.combine(day, NIGHT_STARTS, tzinfo=timezone.get_default_timezone())
+    """The start of a night before tonight's shift (which may be on now: seeded at 01:30, tonight began yesterday)."""
+    return tonight_starts() - timedelta(days=nights_ago)
 
 
 def _seed_last_week(template: ShiftTemplate, created: Counter[str]) -> list[ShiftSignup]:
