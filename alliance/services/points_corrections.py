@@ -20,6 +20,11 @@ from alliance.selectors.alliances import AllianceAccess
 from alliance.services.points import points_account_lock, points_entry_write, points_rules_for
 from config.errors import ApplicationError
 
+# The bounds of a points rule, in the API and the admin site alike: an amount near the integer limit overflows an
+# entry (and fails the settle of the whole batch it is in, every retry).
+POINTS_RULE_MAX_AMOUNT = 100_000
+POINTS_RULE_MAX_DAILY_CAP = 1_000_000
+
 
 def _person_in_alliance_or_invalid(*, alliance: Alliance, user_id: int, field: str = "user") -> User:
     person = User.objects.filter(pk=user_id, alliance_memberships__alliance=alliance).first()
