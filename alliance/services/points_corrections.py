@@ -48,6 +48,10 @@ def points_correct(
     entry). It never takes the balance below what pending reward requests hold."""
     if not can_correct_points(actor, access):
         raise ApplicationError.permission_denied(_("Only police admins of the alliance's jurisdiction correct points."))
+    if user_id == actor.pk:
+        # A police admin is often a member too (the founder is the first admin): their own points, spendable on
+        # rewards they may approve themselves, are corrected by a colleague.
+        raise ApplicationError.permission_denied(_("Nobody corrects their own points: ask another police admin."))
     note = note.strip()
     if not note:
         raise ApplicationError.invalid("note", _("Say why the points are corrected."))
