@@ -33,7 +33,7 @@ from alliance.selectors.alliances import alliance_access_for
 from alliance.services.alliances import office_fits_station
 from alliance.services.members import alliance_duty_set
 from alliance.services.points_corrections import POINTS_RULE_MAX_AMOUNT, POINTS_RULE_MAX_DAILY_CAP
-from alliance.services.rewards import REWARD_FIELDS, redemption_approve, redemption_reject
+from alliance.services.rewards import REWARD_FIELDS, REWARD_FOR_NOTHING, redemption_approve, redemption_reject
 from config.errors import ApplicationError
 
 related_only = admin.RelatedOnlyFieldListFilter  # a filter's choices come from the rows listed: nobody else's
@@ -236,6 +236,8 @@ class RewardAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("is_active") and cleaned.get("price") is not None and cleaned["price"] < 1:
+            self.add_error("price", REWARD_FOR_NOTHING)
         opened, now = cleaned.get("stock_when_opened"), self.instance.stock
         if self.instance.pk and "stock" in cleaned and cleaned["stock"] != opened and opened != now:
             self.add_error(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from alliance.models import PointsEntry, PointsRule
+from alliance.models import PointsEntry, PointsRule, Reward
+from alliance.services.safe_store_awards import safe_store_fee_reduction
+from tests.factories.rewards import reward_street_build
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +49,38 @@ def test_a_police_admin_does_not_correct_their_own_points(ledger_street, login):
     # then it is refused, and nothing is written
     assert response.status_code == 403, response.content
     assert not PointsEntry.objects.filter(user=street.police_admin).exists()
+
+
+def test_the_safe_stores_free_fee_reduction_is_never_put_on_offer(user_factory, login):
+    # given the property-fee reduction voucher made for the Safe Store winners: priced 0, not offered
+    shop = reward_street_build(user_factory)
+    Reward.objects.filter(pk=shop.reward.pk).update(is_active=False)  # (an offered reduction would be granted instead)
+    voucher = safe_store_fee_reduction(alliance=shop.street.alliance)
+    assert (voucher.price, voucher.is_active) == (0, False)
+    client = login(shop.police_admin)
+    path = f"/api/v1/alliances/{shop.street.alliance.pk}/rewards/{voucher.pk}"
+
+    # when an admin offers it as it is (every member could then take fee reductions for nothing)
+    response = client.patch(path, {"is_active": True}, content_type="application/json")
+
+    # then it is refused, and stays off the catalogue; offered at a price it is fine
+    assert response.status_code == 400 and "price" in response.json()["fields"], response.content
+    voucher.refresh_from_db()
+    assert not voucher.is_active
+    priced = client.patch(path, {"is_active": True, "price": 500}, content_type="application/json")
+    assert priced.status_code == 200 and priced.json()["price"] == 500
+
+
+def test_the_admin_site_offers_no_reward_for_nothing(user_factory):
+    shop = reward_street_build(user_factory)
+    client = _admin(shop.police_admin)
+    form = {"alliance": shop.street.alliance.pk, "kind": "goods", "name": "手电筒", "description": "", "price": 0}
+
+    # when a police admin adds a reward on offer priced 0
+    response = client.post(
+        "/admin/alliance/reward/add/", {**form, "stock": "", "per_person_limit": "", "is_active": "on"}
+    )
+
+    # then the form comes back with the error, and nothing is added
+    assert response.status_code == 200 and "price" in response.context["adminform"].form.errors
+    assert not Reward.objects.filter(name="手电筒").exists()
