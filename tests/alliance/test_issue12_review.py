@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from alliance.models import PointsEntry, PointsRule, Reward
+from alliance.models import PointsEntry, PointsRule, Reward, StoreInspection
 from alliance.services.safe_store_awards import safe_store_fee_reduction
 from tests.factories.rewards import reward_street_build
 
@@ -84,3 +84,19 @@ def test_the_admin_site_offers_no_reward_for_nothing(user_factory):
     # then the form comes back with the error, and nothing is added
     assert response.status_code == 200 and "price" in response.context["adminform"].form.errors
     assert not Reward.objects.filter(name="手电筒").exists()
+
+
+def test_the_admin_site_refuses_an_inspection_in_year_1(ledger_street, login):
+    # given a police admin adding an inspection of the street's store on the admin site
+    store = ledger_street.store
+    form = {"store": store.pk, "kind": "fire_safety", "result": "passed", "note": ""}
+
+    # when its time is 1 January of year 1 (stored, it is 1 BC in UTC: every read of the store's inspections failed)
+    response = _admin(ledger_street.police_admin).post(
+        "/admin/alliance/storeinspection/add/", {**form, "inspected_at_0": "0001-01-01", "inspected_at_1": "00:00:00"}
+    )
+
+    # then the form comes back with the error, and the store's inspections still read
+    assert response.status_code == 200 and "inspected_at" in response.context["adminform"].form.errors
+    assert not StoreInspection.objects.exists()
+    assert login(ledger_street.police_admin).get(f"/api/v1/stores/{store.pk}/inspections").status_code == 200
