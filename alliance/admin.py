@@ -7,6 +7,7 @@ officers) is done in the app, whose services check those rules; here police corr
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.validators import MaxValueValidator
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,8 @@ from alliance.permissions import can_go_on_duty, can_go_on_duty_by_switch
 from alliance.selectors.alliances import alliance_access_for
 from alliance.services.alliances import office_fits_station
 from alliance.services.members import alliance_duty_set
-from alliance.services.rewards import REWARD_FIELDS, redemption_approve, redemption_reject
+from alliance.services.points_corrections import POINTS_RULE_MAX_AMOUNT, POINTS_RULE_MAX_DAILY_CAP
+from alliance.services.rewards import REWARD_FIELDS, REWARD_FOR_NOTHING, redemption_approve, redemption_reject
 from config.errors import ApplicationError
 
 related_only = admin.RelatedOnlyFieldListFilter  # a filter's choices come from the rows listed: nobody else's
@@ -234,6 +236,8 @@ class RewardAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("is_active") and cleaned.get("price") is not None and cleaned["price"] < 1:
+            self.add_error("price", REWARD_FOR_NOTHING)
         opened, now = cleaned.get("stock_when_opened"), self.instance.stock
         if self.instance.pk and "stock" in cleaned and cleaned["stock"] != opened and opened != now:
             self.add_error(
@@ -357,8 +361,20 @@ class PointsAccountAdmin(_ReadOnlyLedgerAdmin):
     list_select_related = ["user", "alliance"]
 
 
+class PointsRuleAdminForm(forms.ModelForm):
+    """The API's bounds: the model's fields would take two billion points an hour."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, highest in (("amount", POINTS_RULE_MAX_AMOUNT), ("daily_cap", POINTS_RULE_MAX_DAILY_CAP)):
+            if name in self.fields:
+                self.fields[name].validators.append(MaxValueValidator(highest))
+                self.fields[name].widget.attrs["max"] = highest
+
+
 @admin.register(PointsRule)
 class PointsRuleAdmin(ScopedModelAdmin):
+    form = PointsRuleAdminForm
     police_may_add = True
     police_may_change = True
     list_display = ["alliance", "reason", "amount", "daily_cap", "updated_by", "updated_at"]

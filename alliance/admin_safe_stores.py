@@ -18,6 +18,8 @@ from alliance.services.safe_store_awards import (
 from alliance.services.safe_store_rankings import SAFE_STORE_WEIGHT_LIMIT
 from alliance.services.store_inspections import INSPECTED_IN_THE_FUTURE, store_inspection_create
 from config.errors import ApplicationError
+from config.filters import EARLIEST
+from config.serializer_fields import BoundedDateTimeField
 
 related_only = admin.RelatedOnlyFieldListFilter
 
@@ -31,6 +33,9 @@ class StoreInspectionAdminForm(forms.ModelForm):
         inspected_at = self.cleaned_data["inspected_at"]
         if inspected_at and inspected_at > timezone.now():
             raise forms.ValidationError(INSPECTED_IN_THE_FUTURE)
+        # Year 1 local is 1 BC in UTC: stored, it broke every read of the store's inspections.
+        if inspected_at and timezone.localtime(inspected_at).replace(tzinfo=None) < EARLIEST:
+            raise forms.ValidationError(BoundedDateTimeField.default_error_messages["out_of_range"])
         return inspected_at
 
 

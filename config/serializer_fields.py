@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.converters import MAX_ID
+from config.filters import EARLIEST, LATEST, MAX_OFFSET
 from config.geojson import MAX_POINTS
 
 
@@ -21,6 +22,22 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A time in a request body within the years 2000 to 2100, with a real UTC offset (the bounds of
+    ``config.filters.BoundedIsoDateTimeField``): DRF's own field answers 500 to a naive year 1 (its check that the
+    local time exists overflows), and a time near year 1 stored with an offset cannot be read back."""
+
+    default_error_messages = {
+        "out_of_range": _("Enter a time between the years 2000 and 2100, with a real UTC offset."),
+    }
+
+    def enforce_timezone(self, value):
+        offset = value.utcoffset()
+        if not EARLIEST <= value.replace(tzinfo=None) <= LATEST or (offset is not None and abs(offset) > MAX_OFFSET):
+            self.fail("out_of_range")
+        return super().enforce_timezone(value)
 
 
 class IdField(serializers.IntegerField):

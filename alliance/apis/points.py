@@ -19,7 +19,13 @@ from alliance.models.points import RULED_REASONS
 from alliance.permissions import can_read_points_ledger
 from alliance.selectors import alliances as alliance_selectors
 from alliance.selectors import points as selectors
-from alliance.services.points_corrections import points_correct, points_merchant_contribution_award, points_rule_set
+from alliance.services.points_corrections import (
+    POINTS_RULE_MAX_AMOUNT,
+    POINTS_RULE_MAX_DAILY_CAP,
+    points_correct,
+    points_merchant_contribution_award,
+    points_rule_set,
+)
 from config.errors import ApplicationError
 from config.filters import IdFilter
 from config.pagination import DefaultCursorPagination
@@ -217,8 +223,8 @@ class PointsRulesOutput(serializers.Serializer):
 
 class PointsRuleInput(InputSerializer):
     reason = NamedChoiceField(choices=RULED_CHOICES, enum_name="PointsRuledReasonEnum")
-    amount = serializers.IntegerField(min_value=0, max_value=100_000)
-    daily_cap = serializers.IntegerField(min_value=0, max_value=1_000_000, allow_null=True)
+    amount = serializers.IntegerField(min_value=0, max_value=POINTS_RULE_MAX_AMOUNT)
+    daily_cap = serializers.IntegerField(min_value=0, max_value=POINTS_RULE_MAX_DAILY_CAP, allow_null=True)
 
 
 class AlliancePointsRulesApi(APIView):

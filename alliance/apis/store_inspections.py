@@ -14,7 +14,7 @@ from alliance.selectors.alliances import store_access_or_404
 from alliance.selectors.safe_stores import store_inspections, store_safety_record_access
 from alliance.services.store_inspections import store_inspection_record
 from config.errors import ApplicationError
-from config.serializer_fields import NamedChoiceField, StrictCharField
+from config.serializer_fields import BoundedDateTimeField, NamedChoiceField, StrictCharField
 from config.serializers import InputSerializer
 
 
@@ -42,7 +42,7 @@ class StoreInspectionListApi(generics.ListAPIView):
         kind = NamedChoiceField(choices=StoreInspection.Kind.choices, enum_name="StoreInspectionKindEnum")
         result = NamedChoiceField(choices=StoreInspection.Result.choices, enum_name="StoreInspectionResultEnum")
         note = StrictCharField(max_length=500, required=False, allow_blank=True)
-        inspected_at = serializers.DateTimeField(required=False, help_text="When it took place (now if absent).")
+        inspected_at = BoundedDateTimeField(required=False, help_text="When it took place (now if absent).")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

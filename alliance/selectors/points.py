@@ -61,8 +61,9 @@ def points_rules_of_alliance(*, alliance) -> list[RuleRow]:
 
 # --- leaderboards -------------------------------------------------------------------------------------------------
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-HALF = re.compile(r"^(\d{4})H([12])$")
+# ASCII digits and no year 0 (``date`` has none: year 0000 was a 500; ``\d`` took Arabic-Indic digits too).
+MONTH = re.compile(r"^([1-9][0-9]{3})-(0[1-9]|1[0-2])$")
+HALF = re.compile(r"^([1-9][0-9]{3})H([12])$")
 BOARD_ROLES = (AllianceMembership.Role.VOLUNTEER, AllianceMembership.Role.MERCHANT)
 
 

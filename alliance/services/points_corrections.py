@@ -20,6 +20,11 @@ from alliance.selectors.alliances import AllianceAccess
 from alliance.services.points import points_account_lock, points_entry_write, points_rules_for
 from config.errors import ApplicationError
 
+# The bounds of a points rule, in the API and the admin site alike: an amount near the integer limit overflows an
+# entry (and fails the settle of the whole batch it is in, every retry).
+POINTS_RULE_MAX_AMOUNT = 100_000
+POINTS_RULE_MAX_DAILY_CAP = 1_000_000
+
 
 def _person_in_alliance_or_invalid(*, alliance: Alliance, user_id: int, field: str = "user") -> User:
     person = User.objects.filter(pk=user_id, alliance_memberships__alliance=alliance).first()
@@ -43,6 +48,10 @@ def points_correct(
     entry). It never takes the balance below what pending reward requests hold."""
     if not can_correct_points(actor, access):
         raise ApplicationError.permission_denied(_("Only police admins of the alliance's jurisdiction correct points."))
+    if user_id == actor.pk:
+        # A police admin is often a member too (the founder is the first admin): their own points, spendable on
+        # rewards they may approve themselves, are corrected by a colleague.
+        raise ApplicationError.permission_denied(_("Nobody corrects their own points: ask another police admin."))
     note = note.strip()
     if not note:
         raise ApplicationError.invalid("note", _("Say why the points are corrected."))

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from alliance.error_codes import AllianceErrorCode
@@ -34,6 +35,7 @@ from config.errors import ApplicationError
 
 REWARD_FIELDS = ("kind", "name", "description", "price", "stock", "per_person_limit", "is_active")
 SWEEP_BATCH = 500
+REWARD_FOR_NOTHING = gettext_lazy("A reward on offer costs at least 1 point.")
 
 
 def reward_grant(*, reward: Reward, user: User, granted_for: str) -> Redemption:
@@ -99,6 +101,9 @@ def reward_update(*, actor: User, access: AllianceAccess, reward: Reward, **chan
     reward = Reward.objects.select_for_update().get(pk=reward.pk)
     for name, value in changes.items():
         setattr(reward, name, value)
+    if reward.is_active and reward.price < 1:
+        # The Safe Store winners' voucher is priced 0 because it is only ever granted: offered, anybody takes it.
+        raise ApplicationError.invalid("price", str(REWARD_FOR_NOTHING))
     reward.save(update_fields=list(changes) or None)
     return reward
 

@@ -104,6 +104,9 @@ def test_my_rank_is_the_rank_the_board_gives_me(board_street, login):
         {"period": "half_year", "month": "2026-11"},
         {"role": "admin"},
         {"period": "year"},
+        {"month": "0000-01"},  # no year 0 in the calendar: was a 500
+        {"period": "half_year", "half": "0000H1"},
+        {"month": "\u0662\u0660\u0662\u0666-11"},  # Arabic-Indic digits are not YYYY
     ],
 )
 def test_a_bad_period_or_role_is_a_400_naming_it(board_street, login, query):

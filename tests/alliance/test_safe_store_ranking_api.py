@@ -210,6 +210,23 @@ def test_an_inspection_cannot_be_recorded_by_others_or_in_the_future(shop_street
     assert login(shop_street.other_merchant).get(path).status_code in (403, 404)
 
 
+@pytest.mark.parametrize(
+    "inspected_at",
+    ["0001-01-01T00:00:00", "0001-01-01T00:00:00+08:00", "1066-10-14T09:00:00+00:00", "2020-01-01T00:00:00+19:00"],
+)
+def test_an_inspection_at_an_impossible_time_is_a_400(shop_street, login, inspected_at):
+    path = f"/api/v1/stores/{shop_street.store.pk}/inspections"
+    client = login(shop_street.police_admin)
+
+    # when the police send a time no inspection can have (year 1 answered 500, and a stored one broke the list)
+    response = client.post_json(path, {"kind": "fire_safety", "result": "passed", "inspected_at": inspected_at})
+
+    # then it is refused, nothing is recorded, and the store's inspections still read
+    assert response.status_code == 400 and "inspected_at" in response.json()["fields"], response.content
+    assert not StoreInspection.objects.exists()
+    assert client.get(path).status_code == 200
+
+
 def test_a_backdated_inspection_counts_when_it_happened(shop_street):
     inspection = inspection_make(
         store=shop_street.store,
