@@ -6,13 +6,19 @@ ids beyond the database's integer range and forged cursors all answer a clear 4x
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
+import pkgutil
 
 import pytest
 from django.conf import settings
+from rest_framework import serializers
 
 from accounts.models import Role
 from alliance.models import Alliance, Station
+from config.serializer_fields import BoundedDateTimeField
+from config.serializers import InputSerializer
 from groups.models import Message
 from reports.models import Incident
 from tests.factories.alliance import member_add, station_staff_post
@@ -516,3 +522,32 @@ def _snapshot() -> dict:
         "groups": list(GroupMembership.objects.values_list("group_id", "user_id").order_by("id")),
         "messages": list(Message.objects.values_list("id", "deleted_at").order_by("id")),
     }
+
+
+def _input_serializers():
+    """Every input serializer of the apps' HTTP endpoints (module level and nested in the views)."""
+    found = set()
+    for app in ("accounts", "alliance", "groups", "reports"):
+        package = importlib.import_module(f"{app}.apis")
+        modules = [package]
+        if hasattr(package, "__path__"):
+            modules += [importlib.import_module(f"{app}.apis.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
+        for module in modules:
+            for _name, value in inspect.getmembers(module, inspect.isclass):
+                for candidate in [value, *(c for _n, c in inspect.getmembers(value, inspect.isclass))]:
+                    if issubclass(candidate, InputSerializer):
+                        found.add(candidate)
+    return found
+
+
+def test_every_time_a_request_sends_is_bounded():
+    # DRF's own DateTimeField answers 500 to a naive year 1 (its local-time check overflows), and a time near year 1
+    # stored with an offset cannot be read back: every input takes config's BoundedDateTimeField instead.
+    unbounded = [
+        f"{serializer.__module__}.{serializer.__qualname__}.{name}"
+        for serializer in _input_serializers()
+        for name, field in serializer().fields.items()
+        if isinstance(field, serializers.DateTimeField) and not isinstance(field, BoundedDateTimeField)
+    ]
+    assert len(_input_serializers()) > 50  # the walk finds the apps' inputs
+    assert unbounded == []

@@ -22,7 +22,7 @@ from config.coordinates import COORDINATE_SYSTEMS
 from config.errors import ApplicationError
 from config.images import image_prepare
 from config.json_input import LimitedJSONParser
-from config.serializer_fields import IdField, NamedChoiceField, StrictCharField
+from config.serializer_fields import BoundedDateTimeField, IdField, NamedChoiceField, StrictCharField
 from config.serializers import InputSerializer
 from groups.checkpoint_codes import CODE_MAX_LENGTH, checkpoint_code_for, checkpoint_png_base64
 from groups.models import PatrolAttempt, PatrolLogEntry, ShiftSignup
@@ -61,7 +61,7 @@ class PositionInput(InputSerializer):
     longitude = FiniteFloatField(min_value=-180, max_value=180)
     coordinate_system = coordinate_system_field()
     accuracy = FiniteFloatField(source="accuracy_metres", min_value=0, max_value=100_000, help_text="Metres")
-    device_time = serializers.DateTimeField(help_text="The phone's clock, ISO 8601 with its offset")
+    device_time = BoundedDateTimeField(help_text="The phone's clock, ISO 8601 with its offset")
     mock_location = serializers.BooleanField(required=False, default=False)
     client_id = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
 
@@ -79,7 +79,7 @@ class LogInput(InputSerializer):
     latitude = FiniteFloatField(min_value=-90, max_value=90, required=False)
     longitude = FiniteFloatField(min_value=-180, max_value=180, required=False)
     coordinate_system = coordinate_system_field()
-    device_time = serializers.DateTimeField(required=False)
+    device_time = BoundedDateTimeField(required=False)
     client_id = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
@@ -221,7 +221,7 @@ class BatchItemInput(InputSerializer):
     kind = NamedChoiceField(choices=KINDS, enum_name="PatrolBatchItemKindEnum")
     client_id = StrictCharField(max_length=64)
     shift = IdField()
-    device_time = serializers.DateTimeField()
+    device_time = BoundedDateTimeField()
     latitude = FiniteFloatField(min_value=-90, max_value=90, required=False)
     longitude = FiniteFloatField(min_value=-180, max_value=180, required=False)
     coordinate_system = coordinate_system_field()

@@ -20,7 +20,7 @@ from alliance.apis.outputs import AlliancePersonOutput, person_context
 from alliance.selectors.alliances import alliance_access_or_404
 from config.filters import IdFilter
 from config.pagination import DefaultCursorPagination
-from config.serializer_fields import IdField, NamedChoiceField, StrictCharField
+from config.serializer_fields import BoundedDateTimeField, IdField, NamedChoiceField, StrictCharField
 from config.serializers import InputSerializer, NoBodyInput, no_body
 from groups.models import Shift, ShiftSignup, ShiftSwapRequest, SlotRole
 from groups.selectors import patrol_rosters as selectors
@@ -175,8 +175,8 @@ def _window_from(query) -> dict:
 class PatrolTeamShiftCreateApi(APIView):
     class ShiftCreateInput(InputSerializer):
         name = StrictCharField(max_length=100)
-        starts_at = serializers.DateTimeField()
-        ends_at = serializers.DateTimeField()
+        starts_at = BoundedDateTimeField()
+        ends_at = BoundedDateTimeField()
         zone = IdField()
         route = IdField(required=False, allow_null=True)
         slots = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=50), allow_empty=False)

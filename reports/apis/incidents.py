@@ -24,7 +24,7 @@ from config.filters import BoundedIsoDateTimeFilter, IdFilter, StrictBooleanFilt
 from config.json_input import LimitedJSONParser
 from config.openapi import ALREADY_REPORTED_RESPONSE
 from config.pagination import DefaultCursorPagination
-from config.serializer_fields import StrictCharField
+from config.serializer_fields import BoundedDateTimeField, StrictCharField
 from reports.apis.case_photos import MAX_PHOTOS, PHOTO_SIZE_PARAMETER, case_photo_response, case_photos_prepare
 from reports.apis.group_messages import group_message_or_404
 from reports.apis.incident_serializers import (
@@ -83,7 +83,7 @@ class IncidentReportApi(APIView):
     class IncidentReportInput(LocationInputMixin):
         category = incident_category_field()
         description = StrictCharField(max_length=services.MAX_DESCRIPTION)
-        occurred_at = serializers.DateTimeField(required=False)
+        occurred_at = BoundedDateTimeField(required=False)
         is_anonymous = serializers.BooleanField(required=False, default=False)
         client_id = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
         photos = serializers.ListField(

@@ -198,6 +198,8 @@ def test_another_alliances_shift_is_not_found(login, duty, other_street):
         {"coordinate_system": "bd09"},
         {"accuracy": -1},
         {"device_time": "yesterday"},
+        {"device_time": "0001-01-01T00:00:00"},  # DRF's own field answered 500 to a naive year 1
+        {"device_time": "0001-01-01T00:00:00+08:00"},
         {"mock": True},
     ],
 )

@@ -578,3 +578,23 @@ def test_one_person_signing_up_for_two_overlapping_shifts_at_once_gets_one(patro
     refused = [r for r in results if r != "confirmed"]
     assert len(refused) == 1 and refused[0].code == "shift_overlap"
     assert ShiftSignup.objects.filter(user=volunteer, status="confirmed").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("starts_at", ["0001-01-01T22:00:00", "0001-01-01T22:00:00+08:00", "2027-01-01T22:00:00+19:00"])
+def test_an_ad_hoc_shift_at_an_impossible_time_is_a_400(login, patrol, starts_at):
+    # when a leader sends a start no shift can have (a naive year 1 answered 500 in DRF's own field)
+    response = login(patrol.leader).post_json(
+        f"/api/v1/patrol-teams/{patrol.team.pk}/shifts",
+        {
+            "name": "临时加班",
+            "starts_at": starts_at,
+            "ends_at": "2027-01-02T02:00:00+08:00",
+            "zone": patrol.zone.pk,
+            "slots": {"mobile": 2},
+        },
+    )
+
+    # then it is refused naming the field, and no shift is made
+    assert response.status_code == 400 and "starts_at" in response.json()["fields"], response.content
+    assert not Shift.objects.filter(name="临时加班").exists()
