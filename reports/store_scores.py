@@ -6,8 +6,9 @@ The store's security status:
   store), its value the category's severity; and a flag at a store (``Dispute.store``) resolved as anything but a
   false alarm. Removed when the report is rejected after acceptance or merged away as a duplicate.
 - ``hidden_danger_fixed`` / ``hidden_danger_overdue``: a hidden danger near a store resolved within
-  ``settings.SAFE_STORE_HIDDEN_DANGER_FIX_DAYS`` of its acceptance, or later. Recorded on resolution only (one never
-  resolved scores nothing yet); reopening it ("not fixed") removes it until it is resolved again.
+  ``settings.SAFE_STORE_HIDDEN_DANGER_FIX_DAYS`` of its acceptance, or later. Recorded on resolution, and (one never
+  resolved is found overdue by a sweep once its days have passed); reopening it ("not fixed") removes it until it
+  is resolved again.
 
 The merchant's contribution:
 - ``report_accepted``: an accepted report whose reporter owns or staffs stores of the alliance, +1 for each. Not for
@@ -25,8 +26,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
-from alliance.models import StoreScorePart
+from alliance.models import StoreScoreEvent, StoreScorePart
 from alliance.selectors.store_scores import stores_near
 from alliance.services.store_scores import (
     StoreScore,
@@ -135,6 +137,43 @@ def incident_resolved_store_scores(*, incident: Incident) -> None:
             for store_id in _near(incident)
         ]
     )
+
+
+# A hidden danger being dealt with: accepted, not yet resolved.
+_OPEN = (Incident.Status.ACCEPTED, Incident.Status.ASSIGNED, Incident.Status.IN_PROGRESS)
+
+
+def hidden_dangers_overdue_record(*, now=None) -> int:
+    """Hidden dangers still open past their days allowed count as overdue for the stores near them
+    (``hidden_dangers_overdue_task``, every ten minutes). Once: the key is the one a late resolution writes, so
+    fixing it afterwards adds nothing, and a second sweep finds its rows there. Dated by the sweep that confirmed
+    it, like every event here. Returns how many hidden dangers were newly found overdue."""
+    now = now or timezone.now()
+    due = now - timedelta(days=settings.SAFE_STORE_HIDDEN_DANGER_FIX_DAYS)
+    overdue = Incident.objects.filter(
+        category=Incident.Category.HIDDEN_DANGER, status__in=_OPEN, accepted_at__lte=due, resolved_at__isnull=True
+    )
+    found = 0
+    # Few at a time (the hidden dangers left open too long), each two reads by index and at most one INSERT.
+    for incident in overdue.order_by("pk").iterator():
+        keys = {store_id: f"{_OVERDUE}:incident:{incident.pk}:store:{store_id}" for store_id in _near(incident)}
+        if not keys or StoreScoreEvent.objects.filter(unique_key__in=keys.values()).exists():
+            continue  # near no store, or counted by an earlier sweep
+        store_score_events_record(
+            scores=[
+                StoreScore(
+                    store_id=store_id,
+                    alliance_id=incident.alliance_id,
+                    part=_OVERDUE,
+                    value=1,
+                    occurred_at=now,
+                    unique_key=key,
+                )
+                for store_id, key in keys.items()
+            ]
+        )
+        found += 1
+    return found
 
 
 def incident_reopened_store_scores(*, incident_id: int) -> None:

@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-outbox": {"task": "groups.tasks.purge_outbox_task", "schedule": 60 * 60},
     # The escalation ladder: flags nobody acknowledged or resolved in time climb a level (exactly once).
     "escalate-due-disputes": {"task": "reports.tasks.escalate_due_disputes_task", "schedule": 10.0},
+    # The Safe Store score: a hidden danger left open past its days allowed counts as overdue (once, by key).
+    "hidden-dangers-overdue": {"task": "reports.tasks.hidden_dangers_overdue_task", "schedule": 10 * 60.0},
     # Patrol: a check-out forgotten past the shift's end (+ grace) is closed with capped hours, exactly once.
     "close-forgotten-check-outs": {"task": "groups.tasks.close_forgotten_check_outs_task", "schedule": 60.0},
     # Patrol rosters: shifts over the rolling horizon (idempotent), reminders and no-show checks (exactly once).

@@ -21,7 +21,7 @@ from reports.services.incident_workflow import (
     incident_resolve,
     incident_start,
 )
-from reports.store_scores import INCIDENT_SEVERITY, incident_accepted_store_scores
+from reports.store_scores import INCIDENT_SEVERITY, hidden_dangers_overdue_record, incident_accepted_store_scores
 from tests.factories.alliance import MemberRole, member_add, store_make, store_staff_make
 from tests.factories.reports import dispute_make, incident_make
 
@@ -196,6 +196,28 @@ def test_a_hidden_danger_resolved_late_is_overdue_and_reopening_it_takes_it_back
     # and when its reporter reopens it ("not fixed"), it counts as neither until resolved again
     incident_reopen(actor=street.other_merchant, incident=incident, reason="还在")
     assert not StoreScoreEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_hidden_danger_left_open_past_its_days_counts_overdue_once_even_when_fixed_later(street, settings):
+    # given a hidden danger accepted 8 days ago (the setting allows 7), still not fixed, and one accepted yesterday
+    settings.SAFE_STORE_HIDDEN_DANGER_FIX_DAYS = 7
+    late = _accepted(street, category="hidden_danger")
+    Incident.objects.filter(pk=late.pk).update(accepted_at=timezone.now() - timedelta(days=8))
+    recent = _accepted(street, category="hidden_danger", metres_north=5)
+    Incident.objects.filter(pk=recent.pk).update(accepted_at=timezone.now() - timedelta(days=1))
+
+    # when the periodic sweep runs, twice
+    first, second = hidden_dangers_overdue_record(), hidden_dangers_overdue_record()
+
+    # then the late one counts as overdue for the store near it, once, and the recent one not yet
+    assert (first, second) == (1, 0)
+    assert scores("hidden_danger_overdue") == {street.store.pk: 1}
+
+    # and when it is fixed at last, it still counts once, as overdue
+    late.refresh_from_db()
+    _resolved(street, late)
+    assert scores("hidden_danger_overdue") == {street.store.pk: 1} and scores("hidden_danger_fixed") == {}
 
 
 @pytest.mark.django_db
