@@ -6,8 +6,8 @@ The store's security status:
   store), its value the category's severity; and a flag at a store (``Dispute.store``) resolved as anything but a
   false alarm. Removed when the report is rejected after acceptance or merged away as a duplicate.
 - ``hidden_danger_fixed`` / ``hidden_danger_overdue``: a hidden danger near a store resolved within
-  ``settings.SAFE_STORE_HIDDEN_DANGER_FIX_DAYS`` of its acceptance, or later. Recorded on resolution, and (one never
-  resolved is found overdue by a sweep once its days have passed); reopening it ("not fixed") removes it until it
+  ``settings.SAFE_STORE_HIDDEN_DANGER_FIX_DAYS`` of its acceptance, or later. Recorded on resolution; one never
+  resolved is found overdue by a sweep once its days have passed; reopening it ("not fixed") removes it until it
   is resolved again.
 
 The merchant's contribution:
