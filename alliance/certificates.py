@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pylopdf_fonts_zh_cn
-from fpdf import FPDF
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_FAMILY = "NotoSerifSC"
 PAGE_WIDTH_MM = 297  # A4 landscape
@@ -72,6 +75,10 @@ def _centred(pdf: FPDF, text: str, *, size: float, height: float, colour=(0, 0, 
 
 def safe_store_certificate_pdf(content: CertificateContent) -> bytes:
     """The certificate as PDF bytes (A4 landscape), the font embedded as a subset."""
+    # Imported here, not at module level: fpdf2 (with fontTools) costs every process a quarter of a second at start-up
+    # (the admin and the tasks import this module), and only the certificate task and the download use it.
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_title(f"平安门店证书 {content.store_name} {content.period_zh}")
     pdf.set_author(content.station_name)
