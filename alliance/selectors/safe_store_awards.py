@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from alliance.models import SafeStoreBadge, SafeStoreRanking, SafeStoreRankingEntry, Store
 from alliance.selectors.alliances import AllianceAccess, StoreAccess, alliance_access_or_404, store_access_or_404
+from alliance.selectors.safe_store_scores import safe_store_period
 
 CURRENT_BADGES_ATTRIBUTE = "current_safe_store_badges"
 
@@ -31,7 +32,7 @@ def period_label(period_start: date) -> str:
 
 def half_year_end(day: date) -> date:
     """The last day of the half-year ``day`` falls in."""
-    return date(day.year, 6, 30) if day.month <= 6 else date(day.year, 12, 31)
+    return safe_store_period(day)[1]
 
 
 def badge_validity(ranking: SafeStoreRanking) -> tuple[date, date]:
