@@ -164,3 +164,34 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class DeviceRegistration(models.Model):
+    """A phone's push token. A token belongs to whoever registered it last (a phone changes hands, or two people
+    share one): registering moves it. A token the provider calls dead is deleted (``accounts/push.py``)."""
+
+    class Platform(models.TextChoices):
+        ANDROID = "android", _("Android")
+        IOS = "ios", _("iOS")
+
+    class Provider(models.TextChoices):
+        JPUSH = "jpush", _("JPush (Android in mainland China)")
+        APNS = "apns", _("Apple Push Notification service")
+        FCM = "fcm", _("Firebase Cloud Messaging (outside mainland China)")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="devices"
+    )
+    platform = models.CharField(_("platform"), max_length=8, choices=Platform.choices)
+    provider = models.CharField(_("push provider"), max_length=8, choices=Provider.choices)
+    token = models.CharField(_("token"), max_length=255)
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        constraints = [models.UniqueConstraint(fields=["provider", "token"], name="one_owner_per_push_token")]
+        indexes = [models.Index(fields=["user"], name="device_user")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.token[:12]}"

@@ -108,3 +108,42 @@ class PersonNoticeHooks:
 
 
 person_notice_hooks = PersonNoticeHooks()
+
+
+class AlertDeliveryReceiver(Protocol):
+    def on_alert_sent(self, *, alert, event: dict) -> None:
+        """``alert`` goes out now (inside the send's transaction): tell its audience's online people ``event`` and
+        post its card in the contact groups it names."""
+
+    def on_alert_reminder(self, *, alert, event: dict) -> None:
+        """Remind the audience's online people who have not acknowledged ``alert``."""
+
+    def on_alert_withdrawn(self, *, alert, event: dict) -> None:
+        """``alert`` was withdrawn: its audience's apps drop it, its cards say so."""
+
+
+class AlertDeliveryHooks:
+    """How an alert reaches sockets and contact groups without ``alliance`` importing ``groups``: ``groups``
+    registers ``groups.alert_delivery.AlertDelivery`` (the live event through every server's hub, the cards)."""
+
+    def __init__(self) -> None:
+        self._receivers: list[AlertDeliveryReceiver] = []
+
+    def register(self, receiver: AlertDeliveryReceiver) -> None:
+        if receiver not in self._receivers:
+            self._receivers.append(receiver)
+
+    def alert_sent(self, *, alert, event: dict) -> None:
+        for receiver in self._receivers:
+            receiver.on_alert_sent(alert=alert, event=event)
+
+    def alert_reminder(self, *, alert, event: dict) -> None:
+        for receiver in self._receivers:
+            receiver.on_alert_reminder(alert=alert, event=event)
+
+    def alert_withdrawn(self, *, alert, event: dict) -> None:
+        for receiver in self._receivers:
+            receiver.on_alert_withdrawn(alert=alert, event=event)
+
+
+alert_delivery_hooks = AlertDeliveryHooks()

@@ -1,6 +1,20 @@
 """The alliance app's models, one module per domain: the alliances themselves (police units, alliances, members,
-invites, stores), the points ledger, the rewards catalogue and the half-yearly Safe Store ranking."""
+invites, stores), the points ledger, the rewards catalogue and the half-yearly Safe Store ranking, and
+the alerts and safety tips the police publish."""
 
+from alliance.models.alerts import (
+    Alert,
+    AlertAudience,
+    AlertImage,
+    AlertKind,
+    AlertPushBatch,
+    AlertReceipt,
+    AudienceKind,
+    Tip,
+    TipOccurrence,
+    TipSchedule,
+    TipTopic,
+)
 from alliance.models.alliances import (
     Alliance,
     AllianceInvite,
@@ -25,6 +39,17 @@ from alliance.models.safe_stores import (
 )
 
 __all__ = [
+    "Alert",
+    "AlertAudience",
+    "AlertImage",
+    "AlertKind",
+    "AlertPushBatch",
+    "AlertReceipt",
+    "AudienceKind",
+    "Tip",
+    "TipOccurrence",
+    "TipSchedule",
+    "TipTopic",
     "Alliance",
     "AllianceInvite",
     "AllianceJoinRequest",
