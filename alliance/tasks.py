@@ -87,7 +87,7 @@ def catch_up_points_task() -> int:
     return written
 
 
-# --- alerts ---------------------------------------------------------------------------------------------------------
+# --- alerts ----
 
 
 # Alerts published for later go out when their time comes (``sent_at`` under the row lock: once, with any number of

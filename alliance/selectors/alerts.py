@@ -128,7 +128,7 @@ def alerts_uncounted(*, older_than) -> list[int]:
     return list(uncounted.order_by("pk").values_list("pk", flat=True)[:50])
 
 
-# --- reach -----------------------------------------------------------------------------------------------------------
+# --- reach ----
 
 
 @dataclass(frozen=True)

@@ -395,7 +395,7 @@ def alert_audience_count(*, alert_id: int) -> int | None:
     return count
 
 
-# --- points: an acknowledgement is evidence (alliance/points_evidence.py) -------------------------------------------
+# --- points: an acknowledgement is evidence (alliance/points_evidence.py) ----
 
 
 def alert_acknowledged_claims(ids: list[int]) -> list[PointsClaim]:
@@ -424,7 +424,7 @@ def alert_receipts_acknowledged_since(since: datetime) -> list[int]:
 points_evidence_register(ALERT_ACKNOWLEDGED, alert_acknowledged_claims, recent_ids=alert_receipts_acknowledged_since)
 
 
-# --- images ---------------------------------------------------------------------------------------------------------
+# --- images ----
 
 ALERT_IMAGE_MAX_BYTES = 5 * 1024 * 1024
 ALERT_IMAGE_MAX_SIDE = 1600
