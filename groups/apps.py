@@ -32,5 +32,13 @@ class GroupsConfig(AppConfig):
         from groups.alliance_notices import person_notice_send
 
         person_notice_hooks.register(person_notice_send)
+        # Alerts: the audience kinds that live here (zones, contact groups) and the live and card delivery
+        # (alliance/alert_audience.py, alliance/hooks.py: alliance does not import groups).
+        from alliance.hooks import alert_delivery_hooks
+        from groups.alert_audience import alert_audience_kinds_register
+        from groups.alert_delivery import alert_delivery
+
+        alert_audience_kinds_register()
+        alert_delivery_hooks.register(alert_delivery)
         # The patrol's evidence for the points ledger: verified hours, completed rounds (alliance/points_evidence.py).
         from groups import points_evidence  # noqa: F401

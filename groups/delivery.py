@@ -6,6 +6,12 @@ topic when its first local socket needs it. An event then crosses Redis once per
 process hands the already-serialised text to each of its sockets. Events for people arrive once per process on the
 ``users`` topic with the recipients' ids (groups/events.py); the hub hands them to those people's local sockets.
 
+Some events name no recipients because who they reach depends on who is connected where: an alert's live event
+crosses once, on the ``alerts`` topic, and each hub asks the database which of ITS people are in the audience
+(groups/alert_delivery.py). Such broadcast topics are registered with :func:`hub_broadcast_register`; every hub
+joins them at start, and hands their messages, in order, to the registered handler on a task of their own, so a
+handler waiting on the database holds up neither the group lines nor a connecting socket.
+
 The hub only moves events. Ordering, duplicates and gaps are each socket's business (groups/consumers.py): every
 message event carries its group's sequence number, so a socket that finds a hole fills it from the database.
 
@@ -20,6 +26,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from channels.db import database_sync_to_async
@@ -38,6 +45,16 @@ OUTBOX_RELAY_SECONDS = 1.0
 
 class Subscriber(Protocol):
     async def hub_event(self, message: dict) -> None: ...
+
+
+BroadcastHandler = Callable[["Hub", dict], Awaitable[None]]
+_broadcast_handlers: dict[str, BroadcastHandler] = {}
+
+
+def hub_broadcast_register(topic: str, handler: BroadcastHandler) -> None:
+    """Every hub joins ``topic`` at start and hands each of its messages to ``await handler(hub, message)``, one
+    message after the other. Called from an ``AppConfig.ready()``, before any hub starts."""
+    _broadcast_handlers[topic] = handler
 
 
 def _crosses_the_layer(topic: str) -> bool:
@@ -60,6 +77,7 @@ class Hub:
         self.lock = asyncio.Lock()
         self.relay_loop: asyncio.AbstractEventLoop | None = None
         self.relay_task: asyncio.Task | None = None
+        self.broadcasts: asyncio.Queue | None = None
 
     def relay_outbox_here(self) -> None:
         """In-process layer only: relay the outbox from this server's event loop every second (once per loop)."""
@@ -94,9 +112,15 @@ class Hub:
         self.loop = loop
         self.layer = get_channel_layer()
         self.channel_name = await self.layer.new_channel("hub.")
-        self.tasks = [loop.create_task(self._read()), loop.create_task(self._refresh())]
+        self.broadcasts = asyncio.Queue()
+        self.tasks = [
+            loop.create_task(self._read()),
+            loop.create_task(self._refresh()),
+            loop.create_task(self._handle_broadcasts()),
+        ]
         try:
-            await self.layer.group_add(USERS_TOPIC, self.channel_name)
+            for topic in _listened_topics():
+                await self.layer.group_add(topic, self.channel_name)
         except Exception:  # noqa: BLE001 - Redis is down as the first socket connects: join once it is back
             logger.warning("live delivery: the channel layer is unreachable; retrying", exc_info=True)
             self.tasks.append(loop.create_task(self._resubscribe()))
@@ -129,6 +153,18 @@ class Hub:
     def local_count(self, topic: str) -> int:
         return len(self.subscribers.get(topic, ()))
 
+    def local_user_ids(self) -> list[int]:
+        """The people with a socket in this process (read from the hub's own table: no database, no Redis)."""
+        prefix = user_topic("")
+        return [int(topic.removeprefix(prefix)) for topic in self.subscribers if topic.startswith(prefix)]
+
+    async def hand_to_users(self, user_ids, message: dict) -> None:
+        """Hand ``message`` to every local socket of these people, as events addressed to people are handed."""
+        sockets = self.subscribers
+        await self._hand(
+            [subscriber for user_id in user_ids for subscriber in sockets.get(user_topic(user_id), ())], message
+        )
+
     def heard_all_after(self, topic: str, read_at: float, seq: int) -> bool:
         """Whether a socket that read ``seq`` as the topic's last seq at ``read_at`` (monotonic, taken before the
         read) and has now subscribed here can miss no line of it, without reading the seq again.
@@ -156,15 +192,34 @@ class Hub:
             if seq is not None:
                 topic = message.get("topic")
                 self.last_seq[topic] = max(seq, self.last_seq.get(topic, 0))
-            for count, subscriber in enumerate(self._recipients(message), 1):
-                try:
-                    await subscriber.hub_event(message)
-                except Exception:  # noqa: BLE001 - one broken socket must not stop delivery to the others
-                    logger.exception("live delivery: a socket failed to take an event")
-                if count % YIELD_EVERY == 0:
-                    # Let the reactor write what is framed so far: the first phones get the line while the rest
-                    # are framed, instead of all waiting for the thousandth (bench/ws_fanout.py).
-                    await asyncio.sleep(0)
+            if message.get("topic") in _broadcast_handlers:
+                self.broadcasts.put_nowait(message)  # its handler finds the recipients (see the module docstring)
+                continue
+            await self._hand(self._recipients(message), message)
+
+    async def _hand(self, subscribers: list[Subscriber], message: dict) -> None:
+        for count, subscriber in enumerate(subscribers, 1):
+            try:
+                await subscriber.hub_event(message)
+            except Exception:  # noqa: BLE001 - one broken socket must not stop delivery to the others
+                logger.exception("live delivery: a socket failed to take an event")
+            if count % YIELD_EVERY == 0:
+                # Let the reactor write what is framed so far: the first phones get the line while the rest
+                # are framed, instead of all waiting for the thousandth (bench/ws_fanout.py).
+                await asyncio.sleep(0)
+
+    async def _handle_broadcasts(self) -> None:
+        """One broadcast message after the other, in the order they arrived (an alert's withdrawal never overtakes
+        the alert), beside the read loop."""
+        while True:
+            message = await self.broadcasts.get()
+            handler = _broadcast_handlers.get(message.get("topic"))
+            try:
+                await handler(self, message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the database is away: this event is lost here, the next one may not be
+                logger.exception("live delivery: handling a %s event failed", message.get("topic"))
 
     def _recipients(self, message: dict) -> list[Subscriber]:
         if message.get("topic") == USERS_TOPIC:
@@ -173,7 +228,7 @@ class Hub:
         return list(self.subscribers.get(message.get("topic"), ()))
 
     def _joined_topics(self) -> list[str]:
-        return [USERS_TOPIC, *(topic for topic in self.subscribers if _crosses_the_layer(topic))]
+        return [*_listened_topics(), *(topic for topic in self.subscribers if _crosses_the_layer(topic))]
 
     async def _resubscribe(self) -> None:
         """After an outage: a restarted Redis has forgotten every group, so join them all again, retrying until it
@@ -198,6 +253,11 @@ class Hub:
                     await self.layer.group_add(topic, self.channel_name)
                 except Exception:  # noqa: BLE001
                     logger.exception("live delivery: refreshing topic %s failed", topic)
+
+
+def _listened_topics() -> list[str]:
+    """The topics every hub joins at start, whatever its sockets: events for people, and the broadcasts."""
+    return [USERS_TOPIC, *_broadcast_handlers]
 
 
 hub = Hub()

@@ -50,6 +50,9 @@ RELAY_BATCH = 200
 # An unsent outbox row younger than this is probably being sent by the request that wrote it (_relay_written).
 IN_FLIGHT_SECONDS = 10
 USERS_TOPIC = "users"  # every process's hub listens here for events addressed to people (groups/delivery.py)
+# Every process's hub listens here too: an alert's live event, sent once for all processes, each hub finding which
+# of its own sockets are in the audience (groups/alert_delivery.py).
+ALERTS_TOPIC = "alerts"
 PUBLISH_TIMEOUT_SECONDS = 5.0
 
 
@@ -86,17 +89,20 @@ def _delivered_elsewhere() -> bool:
     return _in_process_layer() and not relays_in_process()
 
 
-def event_publish(*, topics: list[str], event: dict, durable: bool = False, ephemeral: bool = False) -> None:
+def event_publish(
+    *, topics: list[str], event: dict, durable: bool = False, ephemeral: bool = False, routing: dict | None = None
+) -> None:
     """Send ``event`` to every socket subscribed to ``topics`` once the current transaction commits.
 
     The event is serialised once here; each server process receives it once and fans it out to its own sockets
     (groups/delivery.py). ``durable``: through the outbox, written in the caller's transaction. ``ephemeral``: lost
     if the channel layer is down (typing). Otherwise published after commit and kept in the outbox if that fails.
+    ``routing``: plain values the hubs read beside the event (which alert, for whom), never sent to a socket.
     """
     if not topics:
         return
     payload = json.dumps(event, ensure_ascii=False, cls=ApiJSONEncoder)
-    meta = {"group": event.get("group"), "seq": event.get("seq")}
+    meta = {"group": event.get("group"), "seq": event.get("seq"), **(routing or {})}
     if _delivered_elsewhere():
         if not ephemeral:
             OutboxEvent.objects.create(topics=topics, payload=payload, meta=meta)  # the server relays it

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from config.asgi import application
 from groups import delivery, events
-from groups.events import USERS_TOPIC, event_publish, group_topic, user_topic
+from groups.events import ALERTS_TOPIC, USERS_TOPIC, event_publish, group_topic, user_topic
 
 
 @pytest.mark.django_db(transaction=True)
@@ -136,9 +136,10 @@ def test_a_hub_that_starts_while_redis_is_down_joins_the_users_topic_once_it_is_
 
     reading = asyncio.run(scenario())
 
-    # then the hub keeps reading and joins the users topic once Redis answers (a person's topic is local only)
+    # then the hub keeps reading and joins the users and alerts topics once Redis answers (a person's topic is local
+    # only)
     assert reading
-    assert layer.joined == [USERS_TOPIC]
+    assert layer.joined == [USERS_TOPIC, ALERTS_TOPIC]
 
 
 class RecordingLayer:
@@ -190,7 +191,7 @@ def test_a_process_joins_each_group_topic_once_and_no_layer_group_per_person(mon
 
     # then the layer saw one join and one leave of the group, and nothing per person: events for people cross on
     # the users topic, so a join per socket would be a Redis round trip per connect for nothing
-    assert layer.joined == [USERS_TOPIC, group_topic(5)]
+    assert layer.joined == [USERS_TOPIC, ALERTS_TOPIC, group_topic(5)]
     assert layer.left == [group_topic(5)]
 
 
