@@ -46,20 +46,3 @@ def test_a_person_in_two_alliances_of_the_audience_counts_once(user_factory):
     assert counted == 4
     alert.refresh_from_db()
     assert alert.targeted_count == 4
-
-
-def test_the_count_is_taken_once_and_roles_narrow_it(user_factory):
-    # given: an alert to the street's merchants only, counted once already
-    street = build_street(user_factory, name="青果巷联盟", slug="qingguo")
-    alert = _sent_alert(station=street.station, spec=AudienceSpec(alliances=[street.alliance.pk], roles=["merchant"]))
-    first = alert_audience_count(alert_id=alert.pk)
-    member_add(street.alliance, user_factory(roles=[Role.MERCHANT]), MemberRole.MERCHANT)
-
-    # when: counted again (a retried task, the sweep)
-    again = alert_audience_count(alert_id=alert.pk)
-
-    # then: the two merchants when it went out; the later one does not change it
-    assert first == 2
-    assert again is None
-    alert.refresh_from_db()
-    assert alert.targeted_count == 2
