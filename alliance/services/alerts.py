@@ -461,3 +461,23 @@ def alert_image_remove(*, actor, alert: Alert, image: AlertImage) -> None:
     name, storage = image.image.name, image.image.storage
     image.delete()
     transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- scheduled safety tips (alliance/services/tips.py) ----------------------------------------------------------------
+
+
+def alert_publish_scheduled(*, station, content: AlertContent) -> Alert:
+    """Create and send at once an alert no person publishes: a tip schedule's occurrence, under the schedule's row
+    lock, in the caller's transaction (the sweep ``tip_occurrences_send_due``). The police admin who made the
+    schedule was checked then (the audience within their jurisdiction); ``created_by`` and ``published_by`` stay
+    empty, which is how the inbox and the admin tell a scheduled tip from an alert someone wrote."""
+    now = timezone.now()
+    alert = Alert(station=station, created_by=None)
+    _content_apply(alert, content)
+    alert.status = Alert.Status.PUBLISHED
+    alert.published_at = now
+    alert.publish_at = now
+    alert.save()
+    _audience_keys_write(alert=alert, spec=content.audience)
+    _send_locked(alert, now=now)  # a row made in this transaction: nobody else can see it, let alone lock it
+    return alert
