@@ -58,7 +58,7 @@ class TipScheduleOutput(serializers.Serializer):
     name = serializers.CharField()
     topics = serializers.ListField(child=_topic_field(), help_text="Empty: every topic")
     audience = serializers.SerializerMethodField()
-    time_of_day = serializers.TimeField(format="%H:%M", help_text="Local time, Asia/Shanghai")
+    time_of_day = serializers.SerializerMethodField()
     weekdays = serializers.ListField(
         child=serializers.IntegerField(), help_text="ISO: 1 Monday to 7 Sunday; empty: daily"
     )
@@ -68,6 +68,11 @@ class TipScheduleOutput(serializers.Serializer):
     next_run_at = serializers.DateTimeField(allow_null=True, help_text="null: paused, or no run left")
     last_tip = serializers.IntegerField(source="last_tip_id", allow_null=True)
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "19:00"})
+    def get_time_of_day(self, schedule) -> str:
+        """Local wall-clock time (Asia/Shanghai), "HH:MM": not an RFC 3339 time, which would need an offset."""
+        return schedule.time_of_day.strftime("%H:%M")
 
     @extend_schema_field(AudienceSpecOutput)
     def get_audience(self, schedule) -> dict:
