@@ -4,15 +4,17 @@ and the police admins' endpoints scoped to their jurisdiction with strict input.
 
 from __future__ import annotations
 
+import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, User
 from alliance.alert_audience import AudienceSpec
 from alliance.models import Alert, AlertKind, Tip, TipOccurrence, TipSchedule, TipTopic
 from alliance.selectors.alerts import inbox_for
@@ -22,7 +24,7 @@ from alliance.services.tips import (
     tip_schedule_next_run,
 )
 from alliance.tasks import send_due_tips_task
-from alliance.tip_library import STARTER_TIPS, tip_library_seed
+from alliance.tip_library import EVENING_TIP, STARTER_TIPS, tip_library_seed
 from tests.factories.alliance import MemberRole
 from tests.factories.tips import schedule_make, tip_make
 
@@ -469,3 +471,27 @@ def test_a_schedule_for_another_jurisdictions_unit_is_not_found(city, login):
     response = login(city.admin_x).post_json("/api/v1/tip-schedules", _schedule_body(city, station=city.station_y.pk))
 
     assert response.status_code == 404 and not TipSchedule.objects.exists()
+
+
+def test_the_demo_citys_evening_tip_goes_out_on_its_own_once():
+    # given the demo city (its starter library and the evening schedule of Qingguo Lane)
+    call_command("seed_demo", "--quiet", stdout=io.StringIO())
+    schedule = TipSchedule.objects.get(name=EVENING_TIP)
+    merchant = User.objects.get(phone="+8613800000101")  # 蒋老板 of 青果巷银丝面馆
+    volunteer = User.objects.get(phone="+8613800000031")  # 王阿姨, a Qingguo volunteer
+    assert (schedule.time_of_day, schedule.weekdays, schedule.audience["roles"]) == (time(19, 0), [], ["merchant"])
+    local = timezone.localtime(schedule.next_run_at)
+    assert (local.hour, local.minute) == (19, 0)
+
+    # when its time comes and the sweep runs twice (a second beat)
+    due = schedule.next_run_at
+    first = tip_occurrences_send_due(now=due + timedelta(seconds=3))
+    TipSchedule.objects.filter(pk=schedule.pk).update(next_run_at=due)
+    second = tip_occurrences_send_due(now=due + timedelta(seconds=4))
+
+    # then one starter tip went out, to Qingguo's merchants only
+    assert (first, second) == (1, 0)
+    [alert] = Alert.objects.filter(kind=AlertKind.SAFETY_TIP)
+    assert [each.pk for each in inbox_for(user=merchant).alerts] == [alert.pk]
+    assert list(inbox_for(user=volunteer).alerts) == []
+    assert alert.title in {title_zh for _topic, title_zh, *_rest in STARTER_TIPS}
