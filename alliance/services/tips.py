@@ -140,6 +140,8 @@ class TipScheduleFields:
 
 
 SCHEDULE_FIELDS = frozenset(f.name for f in fields(TipScheduleFields))
+# What decides when a schedule runs: a change to any of these works the next run out again.
+TIMING_FIELDS = ("time_of_day", "weekdays", "starts_on", "ends_on", "is_active")
 
 
 def _local_run(day: date, time_of_day: time) -> datetime:
@@ -233,19 +235,31 @@ def tip_schedule_create(*, actor, station: Station, values: TipScheduleFields) -
 
 @transaction.atomic
 def tip_schedule_update(*, actor, schedule: TipSchedule, **changes) -> TipSchedule:
-    """Change any of ``SCHEDULE_FIELDS``; the next run is worked out again from now (a schedule moved from 19:00 to
-    20:00 at 19:30 runs at 20:00 today; one resumed after a pause does not send the runs it paused over)."""
+    """Change any of ``SCHEDULE_FIELDS``. When the timing changes the next run is worked out again from now (a
+    schedule moved from 19:00 to 20:00 at 19:30 runs at 20:00 today; one resumed after a pause does not send the runs
+    it paused over); otherwise it stays, so renaming a schedule at 19:00:10 does not skip the run the sweep is about
+    to send."""
     unknown = set(changes) - SCHEDULE_FIELDS
     if unknown:
         raise TypeError(f"tip_schedule_update() does not change {sorted(unknown)}")
     units = _station_check(actor=actor, station=schedule.station)
     schedule = TipSchedule.objects.select_for_update().get(pk=schedule.pk)
-    values = replace(TipScheduleFields.of(schedule), **changes)
+    before = TipScheduleFields.of(schedule)
+    values = replace(before, **changes)
     _schedule_check(units=units, values=values)
+    timing_changed = any(_timing(before, name) != _timing(values, name) for name in TIMING_FIELDS)
     _schedule_apply(schedule, values)
-    schedule.next_run_at = _next_run_or_refuse(values, now=timezone.now())
+    if timing_changed:
+        schedule.next_run_at = _next_run_or_refuse(values, now=timezone.now())
     schedule.save()
     return schedule
+
+
+def _timing(values: TipScheduleFields, name: str):
+    value = getattr(values, name)
+    if name == "weekdays":
+        return sorted(set(value))
+    return value.replace(tzinfo=None) if name == "time_of_day" else value
 
 
 def tip_schedule_pause(*, actor, schedule: TipSchedule) -> TipSchedule:

@@ -391,6 +391,26 @@ def test_a_police_admin_schedules_pauses_and_resumes_an_evening_tip(city, login)
     assert resumed.json()["next_run_at"] == body["next_run_at"]
 
 
+def test_renaming_a_schedule_keeps_a_due_run_and_retiming_it_starts_from_now(city, login, evening):
+    # given a schedule whose run came a few seconds ago and has not been swept yet
+    schedule, _merchant, _volunteer = evening
+    due = timezone.now() - timedelta(seconds=10)
+    _due(schedule, due)
+    client = login(city.admin_x)
+    url = f"/api/v1/tip-schedules/{schedule.pk}"
+
+    # when admin X renames it, then moves it to 07:00
+    renamed = client.patch(url, {"name": "夜市提示"}, format="json")
+    renamed_run = TipSchedule.objects.get(pk=schedule.pk).next_run_at
+    retimed = client.patch(url, {"time_of_day": "07:00"}, format="json")
+
+    # then the rename leaves the due run for the sweep, and the new time counts from now
+    assert renamed.status_code == 200 and renamed_run == due
+    next_run = datetime.fromisoformat(retimed.json()["next_run_at"])
+    assert timezone.now() < next_run <= timezone.now() + timedelta(days=1)
+    assert timezone.localtime(next_run).time() == time(7, 0)
+
+
 def test_a_schedules_runs_are_listed_with_their_tips(city, login, evening):
     # given a schedule that has run once
     schedule, _merchant, _volunteer = evening
