@@ -77,20 +77,26 @@ def _require_police_admin(actor) -> frozenset[int]:
     return jurisdiction_station_ids(user=actor)
 
 
-def _content_check(*, content: AlertContent, unit_ids: frozenset[int]) -> None:
-    if content.audience.is_empty():
+def alert_audience_check(*, spec: AudienceSpec, unit_ids: frozenset[int]) -> None:
+    """An audience names at least one place, and only places that exist within ``unit_ids`` (a jurisdiction): the
+    one check of alerts and tip schedules alike."""
+    if spec.is_empty():
         raise field_error(
             AllianceErrorCode.ALERT_AUDIENCE_EMPTY,
             "audience",
             _("Choose at least one police unit, alliance, patrol zone or contact group."),
         )
-    outside = audience_targets_outside(content.audience, unit_ids=unit_ids)
+    outside = audience_targets_outside(spec, unit_ids=unit_ids)
     if outside:
         raise ApplicationError(
             AllianceErrorCode.ALERT_AUDIENCE_OUTSIDE,
             _("Some of the audience does not exist or lies outside your jurisdiction."),
             fields={f"audience.{name}": [str(target_id) for target_id in ids] for name, ids in outside.items()},
         )
+
+
+def _content_check(*, content: AlertContent, unit_ids: frozenset[int]) -> None:
+    alert_audience_check(spec=content.audience, unit_ids=unit_ids)
     if content.topic and content.kind != AlertKind.SAFETY_TIP:
         raise field_error(AllianceErrorCode.ALERT_TOPIC_NOT_TIP, "topic", _("Only safety tips have a topic."))
     if content.case_example and content.kind != AlertKind.ANTI_FRAUD:

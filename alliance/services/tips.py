@@ -23,12 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_police_admin
-from alliance.alert_audience import AudienceSpec, audience_targets_outside
+from alliance.alert_audience import AudienceSpec
 from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.models import Alert, AlertKind, Station, Tip, TipOccurrence, TipSchedule
 from alliance.selectors.alliances import jurisdiction_station_ids
 from alliance.selectors.tips import tip_rotation
-from alliance.services.alerts import AlertContent, alert_publish_scheduled
+from alliance.services.alerts import AlertContent, alert_audience_check, alert_publish_scheduled
 from config.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -170,21 +170,9 @@ def tip_schedule_next_run(schedule: TipSchedule | TipScheduleFields, after: date
 def _schedule_check(*, units: frozenset[int] | None, values: TipScheduleFields) -> None:
     """The audience as an alert's is checked (``alliance/services/alerts.py``: the same codes and words), and dates
     that leave a run."""
-    if values.audience.is_empty():
-        raise field_error(
-            AllianceErrorCode.ALERT_AUDIENCE_EMPTY,
-            "audience",
-            _("Choose at least one police unit, alliance, patrol zone or contact group."),
-        )
     if units is None:  # a superuser: every unit there is, so only targets that do not exist are refused
         units = frozenset(Station.objects.values_list("pk", flat=True))
-    outside = audience_targets_outside(values.audience, unit_ids=units)
-    if outside:
-        raise ApplicationError(
-            AllianceErrorCode.ALERT_AUDIENCE_OUTSIDE,
-            _("Some of the audience does not exist or lies outside your jurisdiction."),
-            fields={f"audience.{name}": [str(target_id) for target_id in ids] for name, ids in outside.items()},
-        )
+    alert_audience_check(spec=values.audience, unit_ids=units)
     if values.starts_on is not None and values.ends_on is not None and values.ends_on < values.starts_on:
         raise field_error(
             AllianceErrorCode.TIP_SCHEDULE_ENDS_BEFORE_START, "ends_on", _("A schedule cannot end before it starts.")
