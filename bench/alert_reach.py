@@ -162,7 +162,7 @@ for round_ in range(REPEAT + 1):  # round 0 warms up and counts the statements; 
         with CaptureQueriesContext(connection) as queries:
             value = call()
         figures["statements"][name] = len(queries)
-        figures["rows"][name] = value.__dict__ if name == "reach" else len(value)
+        figures["rows"][name] = value.__dict__ if name == "reach" else len(value) if isinstance(value, list) else 1
 if PLANS:
     sql, params = alert_unread_stores(alert=alert).order_by().query.sql_with_params()
     with connection.cursor() as cursor:
