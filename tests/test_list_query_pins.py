@@ -466,7 +466,8 @@ LIST_PINS: dict[str, Pin] = {
     "v1_alliances_points_ledger_list": Pin("/api/v1/alliances/{alliance}/points/ledger", _admin, _points_board, 6),
     "v1_alerts_list": Pin("/api/v1/alerts", _admin, _alerts, 7),
     "v1_alerts_unread_stores_list": Pin("/api/v1/alerts/{alert}/unread-stores", _admin, _unread_stores, 7),
-    "v1_me_alerts_list": Pin("/api/v1/me/alerts", lambda w: w.street.merchant, _alerts, 6),
+    # A person's keys read two more: the zones their stores lie in or their teams patrol, and their contact groups.
+    "v1_me_alerts_list": Pin("/api/v1/me/alerts", lambda w: w.street.merchant, _alerts, 8),
 }
 
 
