@@ -111,3 +111,15 @@ def remind_alerts_task() -> int:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def count_alert_audience_task(alert_id: int) -> int | None:
     return alert_audience_count(alert_id=alert_id)
+
+
+# --- safety tips (alliance/services/tips.py) -------------------------------------------------------------------------
+
+from alliance.services.tips import tip_occurrences_send_due  # noqa: E402  (its own section: merged beside the others)
+
+
+# Tip schedules whose next run has come: each occurrence is a row unique per (schedule, time), inserted before the
+# tip goes out, so a second beat or a redelivered message sends nothing twice; a long outage sends the latest run only.
+@shared_task
+def send_due_tips_task() -> int:
+    return tip_occurrences_send_due()

@@ -199,6 +199,8 @@ CELERY_BEAT_SCHEDULE = {
     # acknowledge, once per alert (ack_reminded_at).
     "send-due-alerts": {"task": "alliance.tasks.send_due_alerts_task", "schedule": 10.0},
     "remind-alerts": {"task": "alliance.tasks.remind_alerts_task", "schedule": 30.0},
+    # Safety tips on their schedules (exactly once per run: a unique (schedule, time) row before anything is sent).
+    "send-due-tips": {"task": "alliance.tasks.send_due_tips_task", "schedule": 30.0},
 }
 
 # --- patrol (check-in, checkpoint scans, check-out) ----------------------------------------------------------------
