@@ -16,6 +16,9 @@ class AllianceConfig(AppConfig):
         from alliance.demo_city import demo_city_part_register
         from alliance.demo_safe_stores import seed_rewards_and_safe_stores
 
+        # Acknowledged alerts earn points: the ledger's evidence source lives with the alert services.
+        from alliance.services import alerts  # noqa: F401
+
         # The demo city's rewards and Fengming Golden Street's last half-year ranking (manage.py seed_demo).
         demo_city_part_register("Safe Stores of Fengming Golden Street (凤鸣金街)", seed_rewards_and_safe_stores)
 

@@ -66,6 +66,19 @@ class AllianceErrorCode(StrEnum):
     POINTS_BELOW_HELD = "points_below_held"
     POINTS_ALREADY_REVERSED = "points_already_reversed"
     POINTS_DAILY_CAP_REACHED = "points_daily_cap_reached"
+    # alerts and tips
+    ALERT_AUDIENCE_EMPTY = "alert_audience_empty"
+    ALERT_AUDIENCE_OUTSIDE = "alert_audience_outside"
+    ALERT_TOPIC_NOT_TIP = "alert_topic_not_tip"
+    ALERT_CASE_EXAMPLE_NOT_FRAUD = "alert_case_example_not_fraud"
+    ALERT_REMINDER_WITHOUT_ACK = "alert_reminder_without_ack"
+    ALERT_EXPIRES_BEFORE_PUBLISH = "alert_expires_before_publish"
+    ALERT_ALREADY_SENT = "alert_already_sent"
+    ALERT_NOT_DRAFT = "alert_not_draft"
+    ALERT_NOT_PUBLISHED = "alert_not_published"
+    ALERT_WITHDRAWN = "alert_withdrawn"
+    ALERT_NO_ACK = "alert_no_ack"
+    ALERT_TOO_MANY_IMAGES = "alert_too_many_images"
 
 
 # Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),

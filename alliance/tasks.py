@@ -1,5 +1,6 @@
 """Periodic and queued work of the alliance app: the points ledger (settled from evidence, reconciled nightly),
-the reward requests' expiry, the Safe Store ranking at the end of each half-year."""
+the reward requests' expiry, the Safe Store ranking at the end of each half-year, alerts published for later,
+their acknowledgement reminders and their audience counts."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from alliance.points_evidence import points_recent_ids, points_sources
+from alliance.selectors.alerts import alerts_uncounted
 from alliance.selectors.points import points_differences
+from alliance.services.alerts import alert_audience_count, alerts_remind_due, alerts_send_due
 from alliance.services.points import points_settle
 from alliance.services.rewards import redemptions_expire_due
 from alliance.services.safe_store_awards import safe_store_certificates_make
@@ -82,3 +85,29 @@ def catch_up_points_task() -> int:
         for start in range(0, len(ids), batch):
             written += points_settle(source=source, ids=ids[start : start + batch])
     return written
+
+
+# --- alerts ----
+
+
+# Alerts published for later go out when their time comes (``sent_at`` under the row lock: once, with any number of
+# workers); then the audience of any alert sent a minute ago and still uncounted (its count task never reached the
+# broker) is counted.
+@shared_task
+def send_due_alerts_task() -> int:
+    sent = alerts_send_due()
+    for alert_id in alerts_uncounted(older_than=timedelta(minutes=1)):
+        alert_audience_count(alert_id=alert_id)
+    return sent
+
+
+# The acknowledgement reminder: a deadline column swept every half minute, once per alert (``ack_reminded_at``).
+@shared_task
+def remind_alerts_task() -> int:
+    return alerts_remind_due()
+
+
+# The audience's size as it is when the alert goes out: one count query, off the publish request.
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def count_alert_audience_task(alert_id: int) -> int | None:
+    return alert_audience_count(alert_id=alert_id)

@@ -2,6 +2,7 @@ from django.urls import path
 
 import config.converters  # noqa: F401 - registers <id:...>
 from alliance.apis import (
+    alerts,
     alliances,
     invites,
     joining,
@@ -125,4 +126,23 @@ urlpatterns += [
         name="alliance-points-contributions",
     ),
     path(f"{A}/points/ledger", points.AlliancePointsLedgerApi.as_view(), name="alliance-points-ledger"),
+    # alerts: the police's side, then everyone's inbox
+    path("alerts", alerts.AlertListApi.as_view(), name="alerts"),
+    path("alerts/<id:alert_id>", alerts.AlertDetailApi.as_view(), name="alert-detail"),
+    path("alerts/<id:alert_id>/publish", alerts.AlertPublishApi.as_view(), name="alert-publish"),
+    path("alerts/<id:alert_id>/withdraw", alerts.AlertWithdrawApi.as_view(), name="alert-withdraw"),
+    path("alerts/<id:alert_id>/images", alerts.AlertImageUploadApi.as_view(), name="alert-images"),
+    path("alerts/<id:alert_id>/images/<id:image_id>", alerts.AlertImageApi.as_view(), name="alert-image"),
+    path("alerts/<id:alert_id>/reach", alerts.AlertReachApi.as_view(), name="alert-reach"),
+    path("alerts/<id:alert_id>/unread-stores", alerts.AlertUnreadStoresApi.as_view(), name="alert-unread-stores"),
+    path(
+        "alerts/<id:alert_id>/unread-stores.csv",
+        alerts.AlertUnreadStoresCsvApi.as_view(),
+        name="alert-unread-stores-csv",
+    ),
+    path("me/alerts", alerts.MyAlertListApi.as_view(), name="my-alerts"),
+    path("me/alerts/counts", alerts.MyAlertCountsApi.as_view(), name="my-alerts-counts"),
+    path("me/alerts/<id:alert_id>", alerts.MyAlertDetailApi.as_view(), name="my-alert"),
+    path("me/alerts/<id:alert_id>/read", alerts.MyAlertReadApi.as_view(), name="my-alert-read"),
+    path("me/alerts/<id:alert_id>/acknowledge", alerts.MyAlertAcknowledgeApi.as_view(), name="my-alert-acknowledge"),
 ]

@@ -195,6 +195,10 @@ CELERY_BEAT_SCHEDULE = {
     # evidence settled again (awards whose task never reached the broker). Asia/Shanghai, the quiet hours.
     "reconcile-points": {"task": "alliance.tasks.reconcile_points_task", "schedule": crontab(hour=3, minute=30)},
     "catch-up-points": {"task": "alliance.tasks.catch_up_points_task", "schedule": crontab(hour=4, minute=0)},
+    # Alerts: those published for later go out on time (exactly once: sent_at under the row lock); reminders to
+    # acknowledge, once per alert (ack_reminded_at).
+    "send-due-alerts": {"task": "alliance.tasks.send_due_alerts_task", "schedule": 10.0},
+    "remind-alerts": {"task": "alliance.tasks.remind_alerts_task", "schedule": 30.0},
 }
 
 # --- patrol (check-in, checkpoint scans, check-out) ----------------------------------------------------------------

@@ -14,17 +14,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alliance.selectors.alliances import alliance_access_for
+from config.csv_download import CsvDownloadMixin, csv_response
 from groups.models import PatrolTeam, PatrolTeamMember
 from reports.apis.statistics import (
     PERIOD_PARAMETERS,
-    CsvDownloadMixin,
     FigureChangeOutput,
     NumberField,
     PeriodOutput,
     Scope,
     ScopeAllianceOutput,
     alliance_scope_or_404,
-    csv_response,
     period_from_query,
     station_scope_or_404,
 )

@@ -7,11 +7,9 @@ gets 404, so an id tells nothing. The figures themselves come from the ``reports
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -21,6 +19,7 @@ from rest_framework.views import APIView
 
 from alliance.models import Alliance, Station
 from alliance.selectors.alliances import alliance_access_for
+from config.csv_download import CsvDownloadMixin, csv_response
 from reports.permissions import can_view_case_statistics
 from reports.selectors.police import police_posted_to_alliance
 from reports.statistics.access import alliances_under_station, police_posted_to_station
@@ -266,25 +265,8 @@ class StatisticsOutput(serializers.Serializer):
 # --- views --------------------------------------------------------------------------------------------------------
 
 
-def csv_response(rows: list[list], *, filename: str) -> HttpResponse:
-    """UTF-8 with a byte-order mark: Excel in China opens it as UTF-8 only then."""
-    text = io.StringIO()
-    csv.writer(text).writerows(rows)
-    response = HttpResponse(("\ufeff" + text.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _filename(scope: Scope, period: Period) -> str:
     return f"pingan-statistics-{scope.kind}-{scope.id}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}.csv"
-
-
-class CsvDownloadMixin:
-    """The spreadsheet is the answer whatever the ``Accept`` header says; errors still come as JSON."""
-
-    def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(request, force=True)
 
 
 class AllianceStatisticsApi(APIView):
