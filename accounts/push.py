@@ -519,6 +519,20 @@ def _configuration(name: str) -> tuple:
     return (name, kind, *sorted((key, str(getattr(settings, key))) for key in dir(settings) if key.startswith(prefix)))
 
 
+_REAL_PROVIDERS: dict[str, type] = {"jpush": JPushProvider, "apns": ApnsProvider, "fcm": FcmProvider}
+_DOUBLES: dict[str, type] = {"console": ConsolePushProvider, "recording": RecordingPushProvider}
+
+
+def push_batch_size(name: str) -> int:
+    """Tokens per batch for ``name``'s configured provider, read without making it: a provider missing its
+    credentials fails its own batches when they are sent, not the planning of every provider's."""
+    kind = settings.PUSH_PROVIDERS.get(name, "console")
+    provider_class = _DOUBLES.get(kind) or (_REAL_PROVIDERS.get(name) if kind == name else None)
+    if provider_class is None:
+        raise ValueError(f"Unknown push provider {kind!r} for {name}: use console, recording or {name}")
+    return provider_class.batch_size
+
+
 def get_push_provider(name: str) -> PushProvider:
     """The provider that sends tokens registered with ``name`` (a ``DeviceRegistration.Provider`` value)."""
     configuration = _configuration(name)

@@ -30,7 +30,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import DeviceRegistration
-from accounts.push import PushDeliveryError, PushMessage, PushResult, PushTemporaryError, get_push_provider
+from accounts.push import (
+    PushDeliveryError,
+    PushMessage,
+    PushResult,
+    PushTemporaryError,
+    get_push_provider,
+    push_batch_size,
+)
 from accounts.services import devices_forget_dead
 from alliance.alert_audience import AudienceSpec, audience_user_ids
 from alliance.models import Alert, AlertPushBatch, AlertReceipt
@@ -75,7 +82,7 @@ def _batches(alert: Alert, purpose: str) -> list[AlertPushBatch]:
         by_provider.setdefault(provider, []).append(device_id)
     batches = []
     for provider, device_ids in sorted(by_provider.items()):
-        size = get_push_provider(provider).batch_size
+        size = push_batch_size(provider)
         ids = iter(device_ids)
         while chunk := list(islice(ids, size)):
             batches.append(

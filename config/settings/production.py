@@ -17,6 +17,18 @@ if SMS_PROVIDER == "memory":
     raise ImproperlyConfigured("SMS_PROVIDER=memory keeps codes in memory for tests; production sends them.")
 if "recording" in PUSH_PROVIDERS.values():
     raise ImproperlyConfigured("PUSH_*=recording keeps notifications in memory for tests; production sends them.")
+# A real push provider needs its credentials: missing, every push would fail at the provider, quietly, in a worker.
+_PUSH_CREDENTIALS = {
+    "jpush": ("PUSH_JPUSH_APP_KEY", "PUSH_JPUSH_MASTER_SECRET"),
+    "apns": ("PUSH_APNS_TEAM_ID", "PUSH_APNS_KEY_ID", "PUSH_APNS_PRIVATE_KEY", "PUSH_APNS_TOPIC"),
+    "fcm": ("PUSH_FCM_PROJECT_ID", "PUSH_FCM_SERVICE_ACCOUNT_JSON"),
+}
+for _provider, _names in _PUSH_CREDENTIALS.items():
+    for _name in _names if PUSH_PROVIDERS[_provider] == _provider else ():
+        if not env.str(_name, default="").strip():
+            raise ImproperlyConfigured(
+                f"Set the {_name} environment variable: PUSH_{_provider.upper()}={_provider} needs it."
+            )
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")

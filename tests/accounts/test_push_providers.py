@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,8 +30,10 @@ from accounts.push import (
     PushDeliveryError,
     PushMessage,
     PushTemporaryError,
+    RecordingPushProvider,
     get_push_provider,
 )
+from tests.servers import ROOT
 
 MESSAGE = PushMessage(
     title="防诈预警",
@@ -547,3 +552,35 @@ def test_the_settings_choose_a_real_provider_and_it_is_kept_per_process(settings
 
     # then
     assert isinstance(first, ApnsProvider) and first is second
+
+
+def test_the_batch_size_is_known_without_making_the_provider(settings):
+    # given JPush chosen but its credentials missing
+    settings.PUSH_PROVIDERS = {"jpush": "jpush", "apns": "recording", "fcm": "console"}
+    settings.PUSH_JPUSH_APP_KEY = ""
+
+    # then the planner still learns its batch size (the batches fail when sent, the other providers' do not)
+    assert push.push_batch_size("jpush") == 1000
+    assert push.push_batch_size("apns") == RecordingPushProvider.batch_size
+
+
+def test_production_refuses_a_real_push_provider_without_its_credentials_or_the_recording_one():
+    # given otherwise complete production settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PUSH_"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", DATABASE_URL="postgres://x@127.0.0.1/x",
+               REDIS_URL="redis://127.0.0.1:6379/0", SMS_PROVIDER="console", PINGAN_TRUSTED_PROXY_COUNT="1",
+               DJANGO_SECRET_KEY="s" * 60, DJANGO_ALLOWED_HOSTS="pingan.example")  # fmt: skip
+
+    def check(**push_env):
+        return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env={**env, **push_env},
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    # when APNs is chosen with its key left out, or a test double is chosen
+    apns = check(PUSH_APNS="apns", PUSH_APNS_TEAM_ID="T", PUSH_APNS_KEY_ID="K", PUSH_APNS_TOPIC="cn.pingan.app")
+    recording = check(PUSH_FCM="recording")
+    console = check()
+
+    # then the process does not start, and names what is missing
+    assert apns.returncode != 0 and "PUSH_APNS_PRIVATE_KEY" in apns.stderr
+    assert recording.returncode != 0 and "recording" in recording.stderr
+    assert console.returncode == 0, console.stderr[-500:]
