@@ -67,8 +67,6 @@ def test_console_is_the_default_and_logs_the_message(settings, caplog):
 
 def test_recording_keeps_every_send_and_answers_the_configured_dead_tokens(settings):
     # given
-    push.recorded.clear()
-    push.recording_dead.clear()
     push.recording_dead.add("gone")
 
     # when
@@ -77,7 +75,6 @@ def test_recording_keeps_every_send_and_answers_the_configured_dead_tokens(setti
     # then
     assert push.recorded == [("apns", ["live", "gone"], MESSAGE)]
     assert result.delivered == ["live"] and result.dead == ["gone"]
-    push.recording_dead.clear()
 
 
 def test_an_unknown_provider_setting_is_an_error(settings):

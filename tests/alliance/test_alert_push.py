@@ -28,15 +28,6 @@ pytestmark = pytest.mark.django_db
 APNS_TOKEN = "ab" * 32
 
 
-@pytest.fixture(autouse=True)
-def _fresh_recording():
-    push.recorded.clear()
-    push.recording_dead.clear()
-    yield
-    push.recorded.clear()
-    push.recording_dead.clear()
-
-
 def alert_make(
     street, *, severity="urgent", requires_ack=False, body="冒充客服退款，要求下载会议软件共享屏幕的，都是诈骗。"
 ):
