@@ -220,12 +220,22 @@ def audience_targets_outside(spec: AudienceSpec, *, unit_ids: frozenset[int]) ->
     return outside
 
 
-def audience_described(spec: AudienceSpec) -> dict[str, list[dict]]:
-    """The spec with names, for showing it: {"stations": [{"id", "name"}], ..., "roles": [...]}."""
-    described: dict[str, list[dict]] = {}
+def audience_names(specs: list[AudienceSpec]) -> dict[str, dict[int, str]]:
+    """{spec name: {id: name}} for every place the specs name: one query per kind of place, for a whole page."""
+    names: dict[str, dict[int, str]] = {}
     for name, kind in SPEC_PLACES.items():
+        ids = sorted({target_id for spec in specs for target_id in getattr(spec, name)})
+        names[name] = _resolvers[kind].target_names(target_ids=ids) if ids else {}
+    return names
+
+
+def audience_described(spec: AudienceSpec, names: dict[str, dict[int, str]] | None = None) -> dict[str, list[dict]]:
+    """The spec with names, for showing it: {"stations": [{"id", "name"}], ..., "roles": [...]}. ``names`` from
+    :func:`audience_names` when a page of alerts is shown."""
+    names = audience_names([spec]) if names is None else names
+    described: dict[str, list[dict]] = {}
+    for name in SPEC_PLACES:
         ids = sorted(set(getattr(spec, name)))
-        names = _resolvers[kind].target_names(target_ids=ids) if ids else {}
-        described[name] = [{"id": target_id, "name": names.get(target_id, "")} for target_id in ids]
+        described[name] = [{"id": target_id, "name": names[name].get(target_id, "")} for target_id in ids]
     described["roles"] = sorted(set(spec.roles))
     return described

@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from accounts.personal_data import PersonalDataPart, personal_data_left_out, personal_data_part_register
 from alliance.models import (
+    AlertReceipt,
     AllianceJoinRequest,
     AllianceMembership,
     PointsAccount,
@@ -225,3 +226,34 @@ personal_data_part_register(PersonalDataPart("points_entries", _points_entries, 
 _POINTS_OFFICIAL_ACT = "a police admin's correction of somebody's points or change of an alliance's points rule"
 for _field in ("alliance.PointsEntry.created_by", "alliance.PointsRule.updated_by"):
     personal_data_left_out(_field, why=_POINTS_OFFICIAL_ACT)
+
+
+# --- alerts and tips ---------------------------------------------------------------------------------------------
+
+
+def _alert_receipts(user) -> list[dict]:
+    receipts = AlertReceipt.objects.filter(user=user).select_related("alert").order_by("id")
+    return [
+        {
+            "alert": r.alert.title,
+            "kind": r.alert.kind,
+            "published_at": api_datetime(r.alert.publish_at),
+            "read_at": api_datetime(r.read_at),
+            "acknowledged_at": api_datetime(r.acknowledged_at),
+        }
+        for r in receipts
+    ]
+
+
+# On deletion the receipts stay on the anonymised user row: an alert's reach (read, acknowledged, the stores not
+# reached) is the police's record, and once the row is anonymised it no longer names the person.
+personal_data_part_register(PersonalDataPart("alerts_read", _alert_receipts, covers=("alliance.AlertReceipt.user",)))
+_ALERT_OFFICIAL_ACT = "a police officer writing, publishing or withdrawing an alert: the alert's audit trail"
+for _field in (
+    "alliance.Alert.created_by",
+    "alliance.Alert.published_by",
+    "alliance.Alert.withdrawn_by",
+    "alliance.Tip.created_by",
+    "alliance.TipSchedule.created_by",
+):
+    personal_data_left_out(_field, why=_ALERT_OFFICIAL_ACT)

@@ -473,6 +473,12 @@ def test_the_operations_without_a_body_are_the_ones_expected():
             ("POST", "/api/v1/swap-requests/{swap_id}/withdraw"),
             ("POST", "/api/v1/alliances/{alliance_id}/safe-store-rankings/{ranking_id}/publish"),
             ("DELETE", "/api/v1/alliances/{alliance_id}/safe-store-rankings/{ranking_id}/entries/{entry_id}/hold-back"),
+            ("DELETE", "/api/v1/alerts/{alert_id}"),
+            ("DELETE", "/api/v1/alerts/{alert_id}/images/{image_id}"),
+            ("POST", "/api/v1/alerts/{alert_id}/publish"),
+            ("POST", "/api/v1/alerts/{alert_id}/withdraw"),
+            ("POST", "/api/v1/me/alerts/{alert_id}/acknowledge"),
+            ("POST", "/api/v1/me/alerts/{alert_id}/read"),
         ]
     )
 
@@ -497,6 +503,7 @@ def test_an_operation_without_a_body_refuses_any_field_naming_it(lane, login, us
         **dict.fromkeys(["reward_id", "redemption_id"], 1),
         **dict.fromkeys(["ranking_id", "entry_id"], 1),
         **dict.fromkeys(["device_id"], 1),
+        **dict.fromkeys(["alert_id", "image_id"], 1),
     )
     client = login(admin)
     before = _snapshot()

@@ -24,6 +24,7 @@ from groups.selectors.patrol_rosters import team_access_or_404
 from groups.services.patrol_teams import patrol_team_member_add
 from groups.services.shift_check_ins import shift_check_in
 from tests.factories.accounts import role_granted
+from tests.factories.alerts import alert_make
 from tests.factories.alliance import (
     MemberRole,
     alliance_make,
@@ -77,6 +78,7 @@ class World:
     patroller: object = None  # a volunteer of the alliance, on the team
     safe_store_ranking: object = None
     ranking: object = None  # a final Safe Store ranking of the street's alliance
+    alert: object = None  # an alert to the street's merchants
 
     def person(self, role: str = Role.MERCHANT, alliance_role: str | None = MemberRole.MERCHANT):
         user = self.user_factory(roles=[role])
@@ -385,6 +387,31 @@ def _devices(world: World, first: int, count: int) -> None:
         device_register(user=world.patroller, platform="android", provider="jpush", token=f"pin-device-{number:04d}")
 
 
+def _alerts(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        alert_make(
+            actor=world.admin,
+            station=world.street.station,
+            audience={"alliances": [world.street.alliance.pk]},
+            title=f"提示{number}",
+        )
+
+
+def _street_alert(world: World):
+    if world.alert is None:
+        world.alert = alert_make(
+            actor=world.admin,
+            station=world.street.station,
+            audience={"alliances": [world.street.alliance.pk], "roles": [MemberRole.MERCHANT]},
+        )
+    return world.alert
+
+
+def _unread_stores(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        store_make(owner=world.person(), alliance=world.street.alliance, name=f"未读{number}号店")
+
+
 # operation id -> how to grow its rows and its pin (the most queries a page of it may take).
 LIST_PINS: dict[str, Pin] = {
     "v1_alliance_joins_list": Pin("/api/v1/alliance-joins", lambda w: w.joiner, _joins, 4),
@@ -444,6 +471,9 @@ LIST_PINS: dict[str, Pin] = {
         "/api/v1/alliances/{alliance}/leaderboard", lambda w: w.patroller, _points_board, 6
     ),
     "v1_alliances_points_ledger_list": Pin("/api/v1/alliances/{alliance}/points/ledger", _admin, _points_board, 6),
+    "v1_alerts_list": Pin("/api/v1/alerts", _admin, _alerts, 7),
+    "v1_alerts_unread_stores_list": Pin("/api/v1/alerts/{alert}/unread-stores", _admin, _unread_stores, 7),
+    "v1_me_alerts_list": Pin("/api/v1/me/alerts", lambda w: w.street.merchant, _alerts, 6),
 }
 
 
@@ -517,6 +547,7 @@ def test_a_list_endpoint_makes_as_many_queries_for_10_rows_as_for_2(operation_id
         shift=_patrol_shift(world).pk if "{shift}" in pin.path else 0,
         team=world.patrol_team.pk,
         ranking=_safe_store_ranking(world).pk if "{ranking}" in pin.path else 0,
+        alert=_street_alert(world).pk if "{alert}" in pin.path else 0,
     )
     client = login(pin.viewer(world))
     pin.add(world, 1, 2)

@@ -15,9 +15,11 @@ from PIL import Image
 
 from accounts.models import Role, User
 from alliance.models import Alliance, AllianceMembership, SafeStoreBadge, SafeStoreRankingEntry, StationStaff
+from alliance.services.alerts import alert_image_add
 from config.images import image_prepare
 from groups.models import ContactGroup, GroupMembership, Message, PatrolTeamMember, Shift, SupportPoint
 from groups.services.shift_signups import shift_swap_request
+from tests.factories.alerts import alert_make
 from tests.factories.alliance import (
     MemberRole,
     invite_make,
@@ -230,6 +232,21 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     ranking = ranking_make(alliance=alliance, period_start=date(2025, 1, 1))
 
     side.add(alliance_id=alliance.pk, ranking_id=ranking.pk)
+
+    # Alerts: a draft with a picture, and one published to the alliance's merchants asking for an acknowledgement.
+    draft = alert_make(actor=admin, station=station, audience={"alliances": [alliance.pk]}, publish=False)
+    picture = alert_image_add(actor=admin, alert=draft, upload=png("blue"))
+    published_alert = alert_make(
+        actor=admin,
+        station=station,
+        audience={"alliances": [alliance.pk], "roles": ["merchant"]},
+        severity="urgent",
+        requires_ack=True,
+    )
+    for each in (draft, published_alert):
+        side.add(alert_id=each.pk)
+    side.add(alert_id=draft.pk, image_id=picture.pk)
+
     side.add(team_id=patrol_team.pk)
     for member in PatrolTeamMember.objects.filter(team=patrol_team):
         side.add(team_id=patrol_team.pk, user_id=member.user_id)

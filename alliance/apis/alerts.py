@@ -15,7 +15,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance.alert_audience import AUDIENCE_ROLES, AudienceSpec, audience_described
+from alliance.alert_audience import AUDIENCE_ROLES, AudienceSpec, audience_described, audience_names
 from alliance.error_codes import AllianceErrorCode
 from alliance.models import Alert, AlertKind, Station, TipTopic
 from alliance.selectors import alerts as selectors
@@ -124,7 +124,8 @@ class ManagedAlertOutput(_AlertTextOutput):
 
     @extend_schema_field(AudienceOutput)
     def get_audience(self, alert) -> dict:
-        return AudienceOutput(audience_described(AudienceSpec.from_json(alert.audience))).data
+        names = self.context.get("audience_names")  # a page's names, read once for the page
+        return AudienceOutput(audience_described(AudienceSpec.from_json(alert.audience), names)).data
 
 
 class UnreadStoreOutput(serializers.Serializer):
@@ -159,7 +160,7 @@ class AudienceInput(InputSerializer):
 class AlertInput(InputSerializer):
     station = IdField(help_text="The police unit publishing it (one in your jurisdiction)")
     kind = _kind_field()
-    topic = _topic_field(required=False, allow_blank=True, default="")
+    topic = _topic_field(required=False, help_text="Safety tips only; default other")
     severity = _severity_field(required=False, default=Alert.Severity.NORMAL)
     title = StrictCharField(max_length=120)
     body = StrictCharField(max_length=5000)
@@ -226,6 +227,14 @@ class AlertListApi(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Alert.objects.none()
         return selectors.alerts_managed_by(user=self.request.user)
+
+    def get_serializer(self, *args, **kwargs):
+        if args and isinstance(args[0], list):  # the page: name its audiences' places in one query per kind
+            kwargs["context"] = {
+                **self.get_serializer_context(),
+                "audience_names": audience_names([AudienceSpec.from_json(alert.audience) for alert in args[0]]),
+            }
+        return super().get_serializer(*args, **kwargs)
 
     @extend_schema(
         operation_id="alerts_create",
