@@ -16,7 +16,12 @@ from accounts.push import PushTemporaryError
 from alliance.points_evidence import points_recent_ids, points_sources
 from alliance.selectors.alerts import alerts_uncounted
 from alliance.selectors.points import points_differences
-from alliance.services.alert_push import alert_push_batch_send, alert_push_batches_pending, alert_push_plan
+from alliance.services.alert_push import (
+    alert_push_batch_send,
+    alert_push_batches_pending,
+    alert_push_batches_stale,
+    alert_push_plan,
+)
 from alliance.services.alerts import alert_audience_count, alerts_remind_due, alerts_send_due
 from alliance.services.points import points_settle
 from alliance.services.rewards import redemptions_expire_due
@@ -148,3 +153,14 @@ def push_alert_task(alert_id: int, purpose: str) -> int:
 )
 def send_alert_push_batch_task(self, batch_id: int) -> int | None:
     return alert_push_batch_send(batch_id=batch_id, final_attempt=self.request.retries >= self.max_retries)
+
+
+# The safety net of the two above: a batch still pending a quarter of an hour after its plan lost its task (the
+# broker was down when push_alert_task queued it, or a retry's message was lost); it is queued again. A batch
+# fails for good after alert_push.MAX_ATTEMPTS attempts in all.
+@shared_task
+def resend_stale_push_batches_task() -> int:
+    stale = alert_push_batches_stale()
+    for batch_id in stale:
+        send_alert_push_batch_task.delay(batch_id)
+    return len(stale)

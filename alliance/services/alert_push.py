@@ -15,6 +15,8 @@ Two steps, each a Celery task (``alliance/tasks.py``):
    rest; a refusal marks the batch ``failed`` with ``last_error``. At most once per device, with one window left
    open: a worker killed between the provider's answer and the commit leaves the batch pending, and the redelivered
    task sends it again (a second notification beats none for an urgent alert).
+3. **Safety net** (:func:`alert_push_batches_stale`, swept every five minutes): a batch still pending a quarter of an
+   hour after its plan lost its task and is queued again; after :data:`MAX_ATTEMPTS` in all it is marked failed.
 
 The provider's request runs inside the claiming transaction: the row lock is what keeps a second worker off the
 batch, and a request is bounded by ``accounts.push.REQUEST_TIMEOUT_SECONDS`` per round trip.
@@ -23,6 +25,7 @@ batch, and a request is bounded by ``accounts.push.REQUEST_TIMEOUT_SECONDS`` per
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from itertools import islice
 
 from django.db import transaction
@@ -44,6 +47,11 @@ from alliance.models import Alert, AlertPushBatch, AlertReceipt
 
 logger = logging.getLogger(__name__)
 
+# A batch still pending this long after it was planned lost its task (never queued, or its retries lost): the sweep
+# queues it again. Longer than a batch's own retries take (five backoffs, 155 s, plus the requests' timeouts).
+STALE_AFTER = timedelta(minutes=15)
+# Attempts in all, the sweep's included: then a batch that still fails is marked failed, not queued again.
+MAX_ATTEMPTS = 12
 BODY_CHARS = 100  # of the alert's text in the notification: the phone shows two lines, the inbox the rest
 ERROR_CHARS = 300  # AlertPushBatch.last_error's length
 
@@ -153,6 +161,7 @@ def alert_push_batch_send(*, batch_id: int, final_attempt: bool = False) -> int 
             return None
         alert = Alert.objects.get(pk=batch.alert_id)
         batch.attempts += 1
+        final_attempt = final_attempt or batch.attempts >= MAX_ATTEMPTS
         if not _is_live(alert):
             # Withdrawn (or expired) since the plan: it has left the inboxes, so it does not go to the phones.
             batch.status = AlertPushBatch.Status.FAILED
@@ -189,3 +198,14 @@ def alert_push_batch_send(*, batch_id: int, final_attempt: bool = False) -> int 
         logger.warning("push batch %s: %s (attempt %s)", batch_id, temporary, batch.attempts)
         raise temporary
     return reached
+
+
+def alert_push_batches_stale(*, now=None) -> list[int]:
+    """Batches still pending :data:`STALE_AFTER` after they were planned: their task is lost, queue it again. A batch
+    whose task is merely slow is safe too: the second task skips it while it is claimed, and finds it sent after."""
+    now = now or timezone.now()
+    return list(
+        AlertPushBatch.objects.filter(status=AlertPushBatch.Status.PENDING, created_at__lte=now - STALE_AFTER)
+        .order_by("id")
+        .values_list("id", flat=True)[:1000]
+    )

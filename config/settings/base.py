@@ -199,6 +199,8 @@ CELERY_BEAT_SCHEDULE = {
     # acknowledge, once per alert (ack_reminded_at).
     "send-due-alerts": {"task": "alliance.tasks.send_due_alerts_task", "schedule": 10.0},
     "remind-alerts": {"task": "alliance.tasks.remind_alerts_task", "schedule": 30.0},
+    # Push batches left pending (their task never reached the broker, or its retries were lost) are queued again.
+    "resend-stale-push-batches": {"task": "alliance.tasks.resend_stale_push_batches_task", "schedule": 5 * 60.0},
 }
 
 # --- patrol (check-in, checkpoint scans, check-out) ----------------------------------------------------------------

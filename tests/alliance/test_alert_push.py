@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -20,7 +21,7 @@ from alliance.models import Alert, AlertAudience, AlertPushBatch, AlertReceipt
 from alliance.services import alert_push
 from alliance.services.alert_push import alert_push_batch_send, alert_push_message, alert_push_plan
 from alliance.services.alerts import AlertContent, alert_create, alert_publish
-from alliance.tasks import push_alert_task, send_alert_push_batch_task
+from alliance.tasks import push_alert_task, resend_stale_push_batches_task, send_alert_push_batch_task
 from tests.fixtures.street import build_street
 
 pytestmark = pytest.mark.django_db
@@ -430,3 +431,35 @@ def test_two_workers_on_one_batch_send_it_once(street, phones, monkeypatch):
     assert results == {"first": 1, "second": None}
     assert slow.calls == 1
     assert AlertPushBatch.objects.get(pk=batch.pk).status == "sent"
+
+
+def test_the_sweep_queues_again_a_batch_whose_task_was_lost(street, phones):
+    # given a plan whose send tasks never reached the broker, one batch planned twenty minutes ago
+    alert = alert_make(street)
+    alert_push_plan(alert=alert, purpose="alert")
+    lost = AlertPushBatch.objects.get(alert=alert, provider="jpush")
+    AlertPushBatch.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=20))
+
+    # when the sweep runs
+    queued = resend_stale_push_batches_task.delay().result
+
+    # then the old batch was sent, the fresh ones left to their own tasks
+    assert queued == 1
+    assert _sent_tokens() == {"jpush": ["rid-merchant"]}
+    assert AlertPushBatch.objects.get(pk=lost.pk).status == "sent"
+    assert AlertPushBatch.objects.filter(alert=alert, status="pending").count() == 2
+
+
+def test_a_batch_failing_past_the_attempts_in_all_is_failed_not_queued_again(street, phones, jpush_stand_in):
+    # given a batch that has used up all but one of its attempts
+    jpush_stand_in["statuses"] = [503]
+    batch = _jpush_batch(street)
+    AlertPushBatch.objects.filter(pk=batch.pk).update(attempts=alert_push.MAX_ATTEMPTS - 1)
+
+    # when it is tried once more and fails
+    with pytest.raises(PushTemporaryError):
+        alert_push_batch_send(batch_id=batch.pk)
+
+    # then it is failed for good
+    batch.refresh_from_db()
+    assert batch.status == "failed" and batch.attempts == alert_push.MAX_ATTEMPTS
