@@ -77,7 +77,9 @@ def _is_live(alert: Alert) -> bool:
 
 
 def _audience_devices(alert: Alert, purpose: str):
-    devices = DeviceRegistration.objects.filter(user_id__in=audience_user_ids(AudienceSpec.from_json(alert.audience)))
+    devices = DeviceRegistration.objects.filter(
+        user_id__in=audience_user_ids(AudienceSpec.from_json(alert.audience)), user__is_active=True
+    )
     if purpose == AlertPushBatch.Purpose.REMINDER:
         acknowledged = AlertReceipt.objects.filter(alert=alert, acknowledged_at__isnull=False).values("user_id")
         devices = devices.exclude(user_id__in=acknowledged)

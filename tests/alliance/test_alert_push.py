@@ -463,3 +463,17 @@ def test_a_batch_failing_past_the_attempts_in_all_is_failed_not_queued_again(str
     # then it is failed for good
     batch.refresh_from_db()
     assert batch.status == "failed" and batch.attempts == alert_push.MAX_ATTEMPTS
+
+
+def test_a_deactivated_persons_phone_is_not_pushed(street, phones):
+    # given the other merchant's account deactivated
+    street.other_merchant.is_active = False
+    street.other_merchant.save(update_fields=["is_active"])
+    alert = alert_make(street)
+
+    # when
+    push_alert_task(alert.pk, "alert")
+
+    # then
+    assert APNS_TOKEN not in _sent_tokens().get("apns", [])
+    assert _sent_tokens() == {"fcm": ["fcm-mgr"], "jpush": ["rid-merchant"]}
