@@ -18,18 +18,22 @@ retry sends only the rest; a refusal (bad credentials, a payload the provider wi
 The real providers talk HTTP through httpx, one client per provider per process (made on first use, so a client
 made before a worker forks is never shared): APNs wants one long-lived HTTP/2 connection per sender, and the others
 keep their connections alive between batches. Providers that send one request per device (APNs, FCM) put up to
-``PUSH_PARALLEL_REQUESTS`` of them in flight at once from a few threads; on HTTP/2 they share the connection.
+``PUSH_PARALLEL_REQUESTS`` of them in flight at once: APNs's multiplexed on its one HTTP/2 connection from an event
+loop in a thread of its own, FCM's from a few threads over kept-alive connections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -128,31 +132,60 @@ def _is_temporary_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-def _fan_out(tokens: list[str], send_one: Callable[[str], str]) -> PushResult:
-    """Send one request per token, ``PUSH_PARALLEL_REQUESTS`` in flight. ``send_one`` answers "delivered" or "dead"
-    or raises; the first temporary failure is raised after the others finish, with what was done, and a refusal
-    wins over a temporary failure (retrying it would only be refused again)."""
+def _summed_up(outcomes: list[tuple[str, str | BaseException]]) -> PushResult:
+    """(token, "delivered" | "dead" | the exception) per token, as one result: a refusal raises (retrying would only
+    be refused again), else the first temporary failure raises, each with what was done."""
     done = PushResult()
     temporary: PushTemporaryError | None = None
     refusal: PushDeliveryError | None = None
-    workers = max(1, min(settings.PUSH_PARALLEL_REQUESTS, len(tokens)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
-        futures = [(token, pool.submit(send_one, token)) for token in tokens]
-        for token, future in futures:
-            try:
-                outcome = future.result()
-            except PushTemporaryError as exc:
-                temporary = temporary or exc
-                continue
-            except PushDeliveryError as exc:
-                refusal = refusal or exc
-                continue
+    for token, outcome in outcomes:
+        if isinstance(outcome, PushDeliveryError):
+            refusal = refusal or outcome
+        elif isinstance(outcome, PushTemporaryError):
+            temporary = temporary or outcome
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
             (done.dead if outcome == "dead" else done.delivered).append(token)
     if refusal is not None:
         raise PushDeliveryError(str(refusal), done=done)
     if temporary is not None:
         raise PushTemporaryError(str(temporary), done=done)
     return done
+
+
+def _fan_out(tokens: list[str], send_one: Callable[[str], str]) -> PushResult:
+    """Send one request per token from ``PUSH_PARALLEL_REQUESTS`` threads (HTTP/1.1 connections kept alive)."""
+    workers = max(1, min(settings.PUSH_PARALLEL_REQUESTS, len(tokens)))
+    outcomes: list[tuple[str, str | BaseException]] = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
+        futures = [(token, pool.submit(send_one, token)) for token in tokens]
+        for token, future in futures:
+            try:
+                outcomes.append((token, future.result()))
+            except PushError as exc:
+                outcomes.append((token, exc))
+    return _summed_up(outcomes)
+
+
+class _EventLoopThread:
+    """An asyncio loop running in a daemon thread of this process: the home of a long-lived async client, which a
+    worker's synchronous code hands coroutines to. (httpx's synchronous HTTP/2 is not safe to share between threads:
+    two threads may open streams out of order, which a server answers by closing the connection; on one loop the
+    streams are opened one after another and multiplexed.)"""
+
+    def __init__(self, name: str):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine, *, timeout: float):
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise
 
 
 class JPushProvider:
@@ -245,8 +278,9 @@ class ApnsProvider:
 
     Choices:
     - ONE long-lived HTTP/2 client per process (Apple asks senders to keep their connection open rather than open
-      one per notification); requests for a batch's devices are multiplexed on it, ``PUSH_PARALLEL_REQUESTS`` at a
-      time. An ``http://`` endpoint (the tests' local stand-in) is spoken as HTTP/2 with prior knowledge.
+      one per notification): an ``httpx.AsyncClient`` living on an event loop in a thread of its own, to which
+      ``send`` hands the batch; the batch's requests are multiplexed on its connection, ``PUSH_PARALLEL_REQUESTS`` in
+      flight. An ``http://`` endpoint (the tests' local stand-in) is spoken as HTTP/2 with prior knowledge.
     - The provider token is an ES256 JWT (``iss`` the team id, ``iat``; header ``kid`` the key id) signed with the
       .p8 key, made again after :attr:`TOKEN_LIFETIME_SECONDS`: Apple refuses tokens older than an hour and answers
       ``TooManyProviderTokenUpdates`` to a sender that changes it more often than every 20 minutes. A 403
@@ -275,14 +309,23 @@ class ApnsProvider:
         self._client = None
         self._jwt: tuple[str, float] | None = None
         self._lock = threading.Lock()
+        self._loop: _EventLoopThread | None = None
+
+    def event_loop(self) -> _EventLoopThread:
+        with self._lock:
+            if self._loop is None:
+                self._loop = _EventLoopThread("apns")
+            return self._loop
 
     def client(self):
-        with self._lock:
-            if self._client is None:
-                # Plain http:// is the local stand-in: HTTP/2 with prior knowledge, no HTTP/1.1 to fall back to.
-                plain = self.endpoint.startswith("http://")
-                self._client = _http_client(http2=True, http1=not plain)
-            return self._client
+        """The async client; made on the loop's thread, the only one that uses it."""
+        if self._client is None:
+            import httpx
+
+            # Plain http:// is the local stand-in: HTTP/2 with prior knowledge, no HTTP/1.1 to fall back to.
+            plain = self.endpoint.startswith("http://")
+            self._client = httpx.AsyncClient(http2=True, http1=not plain, timeout=REQUEST_TIMEOUT_SECONDS)
+        return self._client
 
     def provider_token(self, *, now: float | None = None) -> str:
         import jwt
@@ -319,9 +362,9 @@ class ApnsProvider:
         aps = {"alert": {"title": message.title, "body": message.body}, "sound": "default"}
         return {**message.data, "aps": aps}
 
-    def send_one(self, token: str, message: PushMessage) -> str:
+    async def send_one(self, token: str, message: PushMessage) -> str:
         try:
-            response = self.client().post(
+            response = await self.client().post(
                 f"{self.endpoint}/3/device/{token}", json=self.payload(message), headers=self.headers(message)
             )
         except _transport_errors() as exc:
@@ -342,8 +385,28 @@ class ApnsProvider:
             raise PushTemporaryError(text)
         raise PushDeliveryError(text)
 
+    async def send_all(self, tokens: list[str], message: PushMessage) -> list[tuple[str, str | BaseException]]:
+        in_flight = asyncio.Semaphore(settings.PUSH_PARALLEL_REQUESTS)
+
+        async def one(token: str) -> str:
+            async with in_flight:
+                return await self.send_one(token, message)
+
+        outcomes = await asyncio.gather(*(one(token) for token in tokens), return_exceptions=True)
+        return list(zip(tokens, outcomes, strict=True))
+
     def send(self, tokens: list[str], message: PushMessage) -> PushResult:
-        return _fan_out(tokens, lambda token: self.send_one(token, message))
+        if not tokens:
+            return PushResult()
+        # Each request has its own timeout; this only bounds a loop that stopped answering.
+        rounds = -(-len(tokens) // settings.PUSH_PARALLEL_REQUESTS)
+        try:
+            outcomes = self.event_loop().run(
+                self.send_all(tokens, message), timeout=rounds * REQUEST_TIMEOUT_SECONDS * 3
+            )
+        except FutureTimeout as exc:
+            raise PushTemporaryError("APNs batch timed out") from exc
+        return _summed_up(outcomes)
 
 
 class FcmProvider:
@@ -516,7 +579,10 @@ def _configuration(name: str) -> tuple:
     if kind != name:
         return (name, kind)
     prefix = f"PUSH_{name.upper()}_"
-    return (name, kind, *sorted((key, str(getattr(settings, key))) for key in dir(settings) if key.startswith(prefix)))
+    # The process id too: a child forked after its parent made a provider gets its own (threads and connections do
+    # not survive a fork).
+    settings_used = sorted((key, str(getattr(settings, key))) for key in dir(settings) if key.startswith(prefix))
+    return (name, kind, os.getpid(), *settings_used)
 
 
 _REAL_PROVIDERS: dict[str, type] = {"jpush": JPushProvider, "apns": ApnsProvider, "fcm": FcmProvider}

@@ -232,6 +232,7 @@ class ApnsStandIn:
         self.requests: list[dict] = []
         self.answers: dict[str, tuple[int, str]] = {}
         self.connections = 0
+        self.errors: list[BaseException] = []  # what broke the server's side of a connection (a protocol error)
         self.lock = threading.Lock()
         self.stopped = False
         threading.Thread(target=self.accept, daemon=True).start()
@@ -244,7 +245,14 @@ class ApnsStandIn:
                 return
             with self.lock:
                 self.connections += 1
-            threading.Thread(target=self.serve, args=(sock,), daemon=True).start()
+            threading.Thread(target=self.serve_recording_errors, args=(sock,), daemon=True).start()
+
+    def serve_recording_errors(self, sock):
+        try:
+            self.serve(sock)
+        except Exception as exc:  # noqa: BLE001 - any failure of the server side is a finding the test reports
+            with self.lock:
+                self.errors.append(exc)
 
     def serve(self, sock):
         conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
@@ -321,7 +329,7 @@ def test_apns_posts_each_device_over_one_http2_connection_with_a_verifiable_jwt(
 
     # then every device got its own request, all over ONE connection (the long-lived client)
     assert sorted(first.delivered) == ["a" * 64, "b" * 64, "c" * 64] and second.delivered == ["d" * 64]
-    assert apns_stand_in.connections == 1
+    assert apns_stand_in.connections == 1 and apns_stand_in.errors == []
     requests = {r["headers"][":path"]: r for r in apns_stand_in.requests}
     assert set(requests) == {f"/3/device/{t * 64}" for t in "abcd"}
     urgent = requests["/3/device/" + "a" * 64]
@@ -581,3 +589,16 @@ def test_production_refuses_a_real_push_provider_without_its_credentials_or_the_
     assert apns.returncode != 0 and "PUSH_APNS_PRIVATE_KEY" in apns.stderr
     assert recording.returncode != 0 and "recording" in recording.stderr
     assert console.returncode == 0, console.stderr[-500:]
+
+
+def test_apns_multiplexes_a_large_batch_on_its_one_connection(apns_stand_in, apns_key):
+    # given a batch of many devices, more than the requests in flight at once
+    tokens = [f"{n:064x}" for n in range(120)]
+
+    # when
+    result = apns(apns_stand_in.url, apns_key).send(tokens, MESSAGE)
+
+    # then each device was sent once, over one connection, every stream opened in order (no protocol error)
+    assert sorted(result.delivered) == tokens
+    assert sorted(r["headers"][":path"].rsplit("/", 1)[-1] for r in apns_stand_in.requests) == tokens
+    assert apns_stand_in.connections == 1 and apns_stand_in.errors == []
