@@ -35,6 +35,7 @@ from django.utils import timezone
 from accounts.models import DeviceRegistration
 from accounts.push import (
     PushDeliveryError,
+    PushError,
     PushMessage,
     PushResult,
     PushTemporaryError,
@@ -178,7 +179,13 @@ def alert_push_batch_send(*, batch_id: int, final_attempt: bool = False) -> int 
         delivered_before = batch.delivered
         try:
             provider = get_push_provider(batch.provider)
-            result = provider.send(list(tokens_to_ids), alert_push_message(alert=alert, purpose=batch.purpose))
+            try:
+                result = provider.send(list(tokens_to_ids), alert_push_message(alert=alert, purpose=batch.purpose))
+            except PushError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a provider's bug counts as an attempt, so it ends (MAX_ATTEMPTS)
+                logger.exception("push batch %s: the %s provider failed", batch.pk, batch.provider)
+                raise PushTemporaryError(f"{batch.provider} provider failed: {exc!r}") from exc
         except PushTemporaryError as exc:
             _record_progress(batch, tokens_to_ids, exc.done)
             batch.last_error = str(exc)[:ERROR_CHARS]

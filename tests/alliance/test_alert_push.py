@@ -477,3 +477,27 @@ def test_a_deactivated_persons_phone_is_not_pushed(street, phones):
     # then
     assert APNS_TOKEN not in _sent_tokens().get("apns", [])
     assert _sent_tokens() == {"fcm": ["fcm-mgr"], "jpush": ["rid-merchant"]}
+
+
+class _BrokenProvider:
+    name = "fcm"
+    batch_size = 1000
+
+    def send(self, tokens, message):
+        raise KeyError("a bug in a provider")
+
+
+def test_a_provider_that_breaks_counts_an_attempt_and_is_retried_like_an_outage(street, phones, monkeypatch):
+    # given a provider whose send raises something unexpected
+    monkeypatch.setattr(alert_push, "get_push_provider", lambda name: _BrokenProvider())
+    alert = alert_make(street)
+    alert_push_plan(alert=alert, purpose="alert")
+    batch = AlertPushBatch.objects.get(alert=alert, provider="fcm")
+
+    # when
+    with pytest.raises(PushTemporaryError):
+        alert_push_batch_send(batch_id=batch.pk)
+
+    # then the attempt is recorded (so the attempts in all end it), with the reason
+    batch.refresh_from_db()
+    assert batch.status == "pending" and batch.attempts == 1 and "KeyError" in batch.last_error
