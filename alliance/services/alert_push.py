@@ -151,8 +151,8 @@ def _record_progress(batch: AlertPushBatch, tokens_to_ids: dict[str, int], done:
 def alert_push_batch_send(*, batch_id: int, final_attempt: bool = False) -> int | None:
     """Send one pending batch (see the module docstring). Returns the devices reached by this attempt, or None when
     the batch is not pending (sent, failed, or being sent by another worker). A :class:`PushTemporaryError` is raised
-    again after its progress is committed, for the task to retry; on ``final_attempt`` the batch is marked failed
-    first."""
+    again after its progress is committed, for the task to retry; on ``final_attempt`` (or after :data:`MAX_ATTEMPTS`
+    in all) the batch is marked failed instead, and nothing is raised."""
     temporary: PushTemporaryError | None = None
     with transaction.atomic():
         batch = (
@@ -191,7 +191,9 @@ def alert_push_batch_send(*, batch_id: int, final_attempt: bool = False) -> int 
             batch.last_error = str(exc)[:ERROR_CHARS]
             if final_attempt:
                 batch.status = AlertPushBatch.Status.FAILED
-            temporary = exc
+                logger.error("push batch %s of alert %s failed for good: %s", batch.pk, alert.pk, exc)
+            else:
+                temporary = exc
         except PushDeliveryError as exc:
             _record_progress(batch, tokens_to_ids, exc.done)
             batch.status = AlertPushBatch.Status.FAILED
