@@ -386,3 +386,7 @@ class PointsRuleAdmin(ScopedModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by, obj.updated_at = request.user, timezone.now()
         super().save_model(request, obj, form, change)
+
+
+# Alerts, safety tips and their schedules (issue 13), in a module of their own.
+import alliance.admin_alerts  # noqa: E402, F401

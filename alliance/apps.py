@@ -21,6 +21,10 @@ class AllianceConfig(AppConfig):
 
         # The demo city's rewards and Fengming Golden Street's last half-year ranking (manage.py seed_demo).
         demo_city_part_register("Safe Stores of Fengming Golden Street (凤鸣金街)", seed_rewards_and_safe_stores)
+        # The starter safety-tip library and Qingguo Lane's evening tip schedule (alliance/tip_library.py).
+        from alliance.tip_library import seed_tips
+
+        demo_city_part_register("Safety tips of Qingguo Lane (青果巷)", seed_tips)
 
         # Points evidence sources named by the environment (the tests' and the benchmark's, in the worker processes
         # they start); the apps above register theirs from their own ready().

@@ -79,6 +79,9 @@ class AllianceErrorCode(StrEnum):
     ALERT_WITHDRAWN = "alert_withdrawn"
     ALERT_NO_ACK = "alert_no_ack"
     ALERT_TOO_MANY_IMAGES = "alert_too_many_images"
+    # safety tips (issue 13: h2)
+    TIP_SCHEDULE_ENDS_BEFORE_START = "tip_schedule_ends_before_start"
+    TIP_SCHEDULE_NEVER_RUNS = "tip_schedule_never_runs"
 
 
 # Not found and permission denied are config.errors.ApplicationError.not_found() / .permission_denied(message),

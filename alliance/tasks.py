@@ -164,3 +164,15 @@ def resend_stale_push_batches_task() -> int:
     for batch_id in stale:
         send_alert_push_batch_task.delay(batch_id)
     return len(stale)
+
+
+# --- safety tips (alliance/services/tips.py) -------------------------------------------------------------------------
+
+from alliance.services.tips import tip_occurrences_send_due  # noqa: E402  (its own section: merged beside the others)
+
+
+# Tip schedules whose next run has come: each occurrence is a row unique per (schedule, time), inserted before the
+# tip goes out, so a second beat or a redelivered message sends nothing twice; a long outage sends the latest run only.
+@shared_task
+def send_due_tips_task() -> int:
+    return tip_occurrences_send_due()

@@ -14,6 +14,7 @@ from alliance.apis import (
     stations,
     store_inspections,
     stores,
+    tips,
 )
 
 A = "alliances/<id:alliance_id>"
@@ -145,4 +146,17 @@ urlpatterns += [
     path("me/alerts/<id:alert_id>", alerts.MyAlertDetailApi.as_view(), name="my-alert"),
     path("me/alerts/<id:alert_id>/read", alerts.MyAlertReadApi.as_view(), name="my-alert-read"),
     path("me/alerts/<id:alert_id>/acknowledge", alerts.MyAlertAcknowledgeApi.as_view(), name="my-alert-acknowledge"),
+]
+
+# Safety tips: the library, the schedules that send them and each schedule's runs (alliance/apis/tips.py).
+urlpatterns += [
+    path("tips", tips.TipListApi.as_view(), name="tips"),
+    path("tips/<id:tip_id>", tips.TipDetailApi.as_view(), name="tip-detail"),
+    path("tip-schedules", tips.TipScheduleListApi.as_view(), name="tip-schedules"),
+    path("tip-schedules/<id:schedule_id>", tips.TipScheduleDetailApi.as_view(), name="tip-schedule-detail"),
+    path(
+        "tip-schedules/<id:schedule_id>/occurrences",
+        tips.TipOccurrenceListApi.as_view(),
+        name="tip-schedule-occurrences",
+    ),
 ]

@@ -479,6 +479,7 @@ def test_the_operations_without_a_body_are_the_ones_expected():
             ("POST", "/api/v1/alerts/{alert_id}/withdraw"),
             ("POST", "/api/v1/me/alerts/{alert_id}/acknowledge"),
             ("POST", "/api/v1/me/alerts/{alert_id}/read"),
+            ("DELETE", "/api/v1/tip-schedules/{schedule_id}"),
         ]
     )
 
@@ -504,6 +505,7 @@ def test_an_operation_without_a_body_refuses_any_field_naming_it(lane, login, us
         **dict.fromkeys(["ranking_id", "entry_id"], 1),
         **dict.fromkeys(["device_id"], 1),
         **dict.fromkeys(["alert_id", "image_id"], 1),
+        schedule_id=1,
     )
     client = login(admin)
     before = _snapshot()

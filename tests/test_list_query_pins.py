@@ -18,7 +18,9 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Role
 from accounts.services import device_register
-from alliance.models import Alliance, SafeStoreRanking, SafeStoreRankingEntry
+from alliance.alert_audience import AudienceSpec
+from alliance.models import Alliance, SafeStoreRanking, SafeStoreRankingEntry, TipSchedule
+from alliance.services.tips import tip_occurrences_send_due
 from config.errors import ApplicationError
 from groups.selectors.patrol_rosters import team_access_or_404
 from groups.services.patrol_teams import patrol_team_member_add
@@ -56,6 +58,7 @@ from tests.factories.reports import comment_make, dispute_make, incident_make
 from tests.factories.rewards import points_give, redemption_make, reward_make
 from tests.factories.safe_store_awards import badge_make, last_period_start, ranking_snapshot_make
 from tests.factories.safe_stores import inspection_make, ranking_make, stores_make
+from tests.factories.tips import schedule_make, tip_make
 from tests.fixtures.street import Street, build_street
 from tests.world import case_photo
 
@@ -79,6 +82,7 @@ class World:
     safe_store_ranking: object = None
     ranking: object = None  # a final Safe Store ranking of the street's alliance
     alert: object = None  # an alert to the street's merchants
+    tip_schedule: object = None  # a tip schedule of the street's office, to its alliance
 
     def person(self, role: str = Role.MERCHANT, alliance_role: str | None = MemberRole.MERCHANT):
         user = self.user_factory(roles=[role])
@@ -374,6 +378,38 @@ def _points_board(world: World, first: int, count: int) -> None:
         points_entry_make(user=person, alliance=world.street.alliance, amount=number)
 
 
+def _tips(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        tip_make(station=world.street.office, by=world.admin, title=f"第{number}条提示")
+
+
+def _tip_schedule_of(world: World, name: str) -> TipSchedule:
+    audience = AudienceSpec(alliances=[world.street.alliance.pk])
+    return schedule_make(station=world.street.office, by=world.admin, audience=audience, name=name)
+
+
+def _tip_schedules(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        _tip_schedule_of(world, f"第{number}个计划")
+
+
+def _tip_schedule(world: World) -> TipSchedule:
+    """The office's evening tip schedule, with a tip to send (made on first use)."""
+    if world.tip_schedule is None:
+        tip_make(station=world.street.office, by=world.admin)
+        world.tip_schedule = _tip_schedule_of(world, "每晚七点夜市提示")
+    return world.tip_schedule
+
+
+def _tip_occurrences(world: World, first: int, count: int) -> None:
+    """Evenings of January 2026 on which the schedule ran, each sent by the sweep."""
+    schedule = _tip_schedule(world)
+    for number in range(first, first + count):
+        evening = datetime(2026, 1, number, 11, tzinfo=UTC)
+        TipSchedule.objects.filter(pk=schedule.pk).update(next_run_at=evening)
+        tip_occurrences_send_due(now=evening)
+
+
 def _nothing(world: World, first: int, count: int) -> None:
     pass
 
@@ -459,6 +495,11 @@ LIST_PINS: dict[str, Pin] = {
     ),
     "v1_stores_inspections_list": Pin(
         "/api/v1/stores/{store}/inspections", lambda w: w.street.merchant, _store_inspections, 7
+    ),
+    "v1_tips_list": Pin("/api/v1/tips", _admin, _tips, 5),
+    "v1_tip_schedules_list": Pin("/api/v1/tip-schedules", _admin, _tip_schedules, 5),
+    "v1_tip_schedules_occurrences_list": Pin(
+        "/api/v1/tip-schedules/{schedule}/occurrences", _admin, _tip_occurrences, 6
     ),
     "v1_me_shifts_list": Pin("/api/v1/me/shifts", lambda w: w.patroller, _shifts, 4),
     "v1_alliances_rewards_list": Pin("/api/v1/alliances/{alliance}/rewards", lambda w: w.patroller, _rewards, 5),
@@ -548,6 +589,7 @@ def test_a_list_endpoint_makes_as_many_queries_for_10_rows_as_for_2(operation_id
         team=world.patrol_team.pk,
         ranking=_safe_store_ranking(world).pk if "{ranking}" in pin.path else 0,
         alert=_street_alert(world).pk if "{alert}" in pin.path else 0,
+        schedule=_tip_schedule(world).pk if "{schedule}" in pin.path else 0,
     )
     client = login(pin.viewer(world))
     pin.add(world, 1, 2)

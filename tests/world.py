@@ -15,6 +15,7 @@ from PIL import Image
 
 from accounts.models import Role, User
 from accounts.services import device_register
+from alliance.alert_audience import AudienceSpec
 from alliance.models import Alliance, AllianceMembership, SafeStoreBadge, SafeStoreRankingEntry, StationStaff
 from alliance.services.alerts import alert_image_add
 from config.images import image_prepare
@@ -47,6 +48,7 @@ from tests.factories.reports import comment_make, dispute_acknowledged, dispute_
 from tests.factories.rewards import points_give, redemption_decide, redemption_make, reward_make
 from tests.factories.safe_store_awards import last_period_start, period_before, ranking_published, ranking_snapshot_make
 from tests.factories.safe_stores import inspection_make, ranking_make
+from tests.factories.tips import schedule_make, tip_make
 from tests.fixtures.street import build_street
 
 
@@ -231,6 +233,18 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     inspection_make(store=store, by=admin)
     Alliance.objects.filter(pk=alliance.pk).update(created_at=datetime(2024, 1, 1, tzinfo=UTC))
     ranking = ranking_make(alliance=alliance, period_start=date(2025, 1, 1))
+
+    # Safety tips: one in the office's library and one retired; the office's evening schedule to the merchants.
+    tips = [
+        tip_make(station=office, by=admin, title=f"{name}夜市用火安全"),
+        tip_make(station=office, by=admin, title=f"{name}旧提示", is_active=False),
+    ]
+    schedule = schedule_make(
+        station=office, by=admin, audience=AudienceSpec(alliances=[alliance.pk], roles=[MemberRole.MERCHANT])
+    )
+    for tip in tips:
+        side.add(tip_id=tip.pk)
+    side.add(schedule_id=schedule.pk)
 
     side.add(alliance_id=alliance.pk, ranking_id=ranking.pk)
 

@@ -77,20 +77,26 @@ def _require_police_admin(actor) -> frozenset[int]:
     return jurisdiction_station_ids(user=actor)
 
 
-def _content_check(*, content: AlertContent, unit_ids: frozenset[int]) -> None:
-    if content.audience.is_empty():
+def alert_audience_check(*, spec: AudienceSpec, unit_ids: frozenset[int]) -> None:
+    """An audience names at least one place, and only places that exist within ``unit_ids`` (a jurisdiction): the
+    one check of alerts and tip schedules alike."""
+    if spec.is_empty():
         raise field_error(
             AllianceErrorCode.ALERT_AUDIENCE_EMPTY,
             "audience",
             _("Choose at least one police unit, alliance, patrol zone or contact group."),
         )
-    outside = audience_targets_outside(content.audience, unit_ids=unit_ids)
+    outside = audience_targets_outside(spec, unit_ids=unit_ids)
     if outside:
         raise ApplicationError(
             AllianceErrorCode.ALERT_AUDIENCE_OUTSIDE,
             _("Some of the audience does not exist or lies outside your jurisdiction."),
             fields={f"audience.{name}": [str(target_id) for target_id in ids] for name, ids in outside.items()},
         )
+
+
+def _content_check(*, content: AlertContent, unit_ids: frozenset[int]) -> None:
+    alert_audience_check(spec=content.audience, unit_ids=unit_ids)
     if content.topic and content.kind != AlertKind.SAFETY_TIP:
         raise field_error(AllianceErrorCode.ALERT_TOPIC_NOT_TIP, "topic", _("Only safety tips have a topic."))
     if content.case_example and content.kind != AlertKind.ANTI_FRAUD:
@@ -461,3 +467,23 @@ def alert_image_remove(*, actor, alert: Alert, image: AlertImage) -> None:
     name, storage = image.image.name, image.image.storage
     image.delete()
     transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- scheduled safety tips (alliance/services/tips.py) ----------------------------------------------------------------
+
+
+def alert_publish_scheduled(*, station, content: AlertContent) -> Alert:
+    """Create and send at once an alert no person publishes: a tip schedule's occurrence, under the schedule's row
+    lock, in the caller's transaction (the sweep ``tip_occurrences_send_due``). The police admin who made the
+    schedule was checked then (the audience within their jurisdiction); ``created_by`` and ``published_by`` stay
+    empty, which is how the inbox and the admin tell a scheduled tip from an alert someone wrote."""
+    now = timezone.now()
+    alert = Alert(station=station, created_by=None)
+    _content_apply(alert, content)
+    alert.status = Alert.Status.PUBLISHED
+    alert.published_at = now
+    alert.publish_at = now
+    alert.save()
+    _audience_keys_write(alert=alert, spec=content.audience)
+    _send_locked(alert, now=now)  # a row made in this transaction: nobody else can see it, let alone lock it
+    return alert

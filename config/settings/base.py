@@ -201,6 +201,8 @@ CELERY_BEAT_SCHEDULE = {
     "remind-alerts": {"task": "alliance.tasks.remind_alerts_task", "schedule": 30.0},
     # Push batches left pending (their task never reached the broker, or its retries were lost) are queued again.
     "resend-stale-push-batches": {"task": "alliance.tasks.resend_stale_push_batches_task", "schedule": 5 * 60.0},
+    # Safety tips on their schedules (exactly once per run: a unique (schedule, time) row before anything is sent).
+    "send-due-tips": {"task": "alliance.tasks.send_due_tips_task", "schedule": 30.0},
 }
 
 # --- patrol (check-in, checkpoint scans, check-out) ----------------------------------------------------------------
