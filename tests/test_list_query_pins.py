@@ -17,6 +17,7 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Role
+from accounts.services import device_register
 from alliance.alert_audience import AudienceSpec
 from alliance.models import Alliance, SafeStoreRanking, SafeStoreRankingEntry, TipSchedule
 from alliance.services.tips import tip_occurrences_send_due
@@ -417,6 +418,11 @@ def _admin(world: World):
     return world.admin
 
 
+def _devices(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        device_register(user=world.patroller, platform="android", provider="jpush", token=f"pin-device-{number:04d}")
+
+
 def _alerts(world: World, first: int, count: int) -> None:
     for number in range(first, first + count):
         alert_make(
@@ -501,6 +507,7 @@ LIST_PINS: dict[str, Pin] = {
     "v1_me_redemptions_list": Pin("/api/v1/me/redemptions", lambda w: w.patroller, _redemptions, 4),
     "v1_me_points_list": Pin("/api/v1/me/points", lambda w: w.patroller, _points_accounts, 4),
     "v1_me_points_history_list": Pin("/api/v1/me/points/history", lambda w: w.patroller, _points_history, 4),
+    "me_devices_list": Pin("/api/v1/me/devices", lambda w: w.patroller, _devices, 4),
     "alliances_points_leaderboard": Pin(
         "/api/v1/alliances/{alliance}/leaderboard", lambda w: w.patroller, _points_board, 6
     ),
