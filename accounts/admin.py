@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import IdempotencyRecord, RoleGrant, User
+from accounts.models import DeviceRegistration, IdempotencyRecord, RoleGrant, User
 from accounts.permissions import can_use_admin_site
-from accounts.selectors import users_for_police_admin
+from accounts.selectors import devices_for_police_admin, users_for_police_admin
 
 
 class RoleGrantInline(admin.TabularInline):
@@ -78,3 +78,42 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     search_fields = ["scope", "key", "path"]
     list_filter = ["method", "status_code"]
     readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]
+
+
+@admin.register(DeviceRegistration)
+class DeviceRegistrationAdmin(admin.ModelAdmin):
+    """Which phones get push notifications. Police admins see those of their jurisdiction's people, read-only (a
+    person registers and removes their own devices in the app); superusers may delete one."""
+
+    list_display = ["user", "platform", "provider", "short_token", "registered_at"]
+    list_filter = ["platform", "provider"]
+    search_fields = ["user__phone", "user__display_name", "token"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "platform", "provider", "token", "registered_at"]
+    ordering = ["-registered_at", "-id"]
+
+    @admin.display(description=_("token"))
+    def short_token(self, device: DeviceRegistration) -> str:
+        return device.token[:12] + "…" if len(device.token) > 12 else device.token
+
+    def get_queryset(self, request):
+        if request.user.is_superuser:
+            return super().get_queryset(request)
+        if not can_use_admin_site(request.user):
+            return DeviceRegistration.objects.none()
+        return devices_for_police_admin(admin=request.user).select_related("user").order_by(*self.ordering)
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or can_use_admin_site(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or can_use_admin_site(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -16,15 +16,18 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import SELF_SERVICE_ROLES, Role, RoleGrant, User
+from accounts.models import SELF_SERVICE_ROLES, DeviceRegistration, Role, RoleGrant, User
 from accounts.permissions import IsPoliceAdmin, user_roles
 from accounts.selectors import (
+    devices_for_user,
     role_grants_audit,
     user_personal_data,
     users_for_police_admin,
     users_police_admin_may_act_on,
 )
 from accounts.services import (
+    device_register,
+    device_unregister,
     role_grant,
     role_revoke,
     role_take_self_service,
@@ -34,7 +37,7 @@ from accounts.services import (
 )
 from config.filters import IdFilter
 from config.pagination import DefaultCursorPagination
-from config.serializer_fields import StrictCharField
+from config.serializer_fields import NamedChoiceField, StrictCharField
 from config.serializers import InputSerializer, NoBodyInput, SharedFieldsOutputSerializer, no_body
 
 
@@ -272,3 +275,74 @@ class RolesApi(APIView):
     @extend_schema(operation_id="roles_list", responses=ROLE_LABELS_SCHEMA, summary="Roles with their labels")
     def get(self, request):
         return Response([{"role": value, "label": _(str(label))} for value, label in Role.choices])
+
+
+class DeviceOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    platform = NamedChoiceField(choices=DeviceRegistration.Platform.choices, enum_name="DevicePlatformEnum")
+    provider = NamedChoiceField(choices=DeviceRegistration.Provider.choices, enum_name="PushProviderEnum")
+    token = serializers.CharField()
+    registered_at = serializers.DateTimeField()
+
+
+# Push tokens are printable ASCII from a small alphabet: JPush registration ids are letters and digits, APNs device
+# tokens hex, FCM tokens letters, digits, "-", "_" and ":". Anything else (spaces, NUL, other scripts) is a client bug.
+PUSH_TOKEN = RegexValidator(r"^[A-Za-z0-9_:.\-]+\Z", _("Enter a push token as the provider's SDK gave it."))
+
+
+class MeDevicesApi(generics.ListAPIView):
+    """The signed-in person's phones registered for push notifications, newest first."""
+
+    serializer_class = DeviceOutput
+
+    class Pagination(DefaultCursorPagination):
+        ordering = "-id"
+
+    pagination_class = Pagination
+
+    class DeviceRegisterInput(InputSerializer):
+        platform = NamedChoiceField(choices=DeviceRegistration.Platform.choices, enum_name="DevicePlatformEnum")
+        provider = NamedChoiceField(choices=DeviceRegistration.Provider.choices, enum_name="PushProviderEnum")
+        token = StrictCharField(min_length=8, max_length=255, validators=[PUSH_TOKEN])
+
+        def validate(self, attrs):
+            if (
+                attrs["provider"] == DeviceRegistration.Provider.APNS
+                and attrs["platform"] != DeviceRegistration.Platform.IOS
+            ):
+                raise serializers.ValidationError({"provider": [_("Apple's push service reaches iOS devices only.")]})
+            return attrs
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return DeviceRegistration.objects.none()
+        return devices_for_user(user=self.request.user)
+
+    @extend_schema(operation_id="me_devices_list", summary="My devices registered for push notifications")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="me_devices_register",
+        request=DeviceRegisterInput,
+        responses={201: DeviceOutput, 200: DeviceOutput},
+        summary="Register this phone's push token (201 new; 200 known, and now mine)",
+    )
+    def post(self, request):
+        data = self.DeviceRegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        device, created = device_register(user=request.user, **data.validated_data)
+        return Response(DeviceOutput(device).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class MeDeviceDetailApi(APIView):
+    @extend_schema(
+        operation_id="me_devices_unregister",
+        request=NoBodyInput,
+        responses={204: None},
+        summary="Stop push notifications to one of my devices",
+    )
+    def delete(self, request, device_id: int):
+        no_body(request)
+        device_unregister(user=request.user, device_id=device_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -148,6 +148,27 @@ def _sessions(user) -> list[dict]:
     ]
 
 
+def _devices(user) -> list[dict]:
+    from accounts.models import DeviceRegistration
+
+    return [
+        {
+            "platform": device.platform,
+            "provider": device.provider,
+            "token": device.token,
+            "registered_at": api_datetime(device.registered_at),
+        }
+        for device in DeviceRegistration.objects.filter(user=user).order_by("registered_at", "id")
+    ]
+
+
+def _devices_erase(user) -> None:
+    from accounts.models import DeviceRegistration
+
+    # A deleted account gets no more notifications: its phones' tokens go with it.
+    DeviceRegistration.objects.filter(user=user).delete()
+
+
 # The profile is the user row itself; deletion anonymises it (accounts.services.user_account_delete).
 personal_data_part_register(PersonalDataPart("profile", _profile))
 personal_data_part_register(PersonalDataPart("role_grants", _role_grants, covers=("accounts.RoleGrant.user",)))
@@ -158,6 +179,9 @@ personal_data_part_register(
 )
 # Sessions end on deletion through accounts.services.user_sessions_end, which also clears the session store.
 personal_data_part_register(PersonalDataPart("sessions", _sessions, covers=("usersessions.UserSession.user",)))
+personal_data_part_register(
+    PersonalDataPart("devices", _devices, covers=("accounts.DeviceRegistration.user",), erase=_devices_erase)
+)
 _OFFICIAL_ACT = "a police admin's act on somebody else's account, kept as the audit trail of that act"
 personal_data_left_out("accounts.User.real_name_verified_by", why=_OFFICIAL_ACT)
 personal_data_left_out("accounts.RoleGrant.granted_by", why=_OFFICIAL_ACT)

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.adapter import phone_normalise
 from accounts.jurisdiction import people_in_any_jurisdiction, people_in_jurisdiction
-from accounts.models import RoleGrant, User
+from accounts.models import DeviceRegistration, RoleGrant, User
 from accounts.personal_data import personal_data_export
 
 
@@ -57,3 +57,13 @@ def user_personal_data(*, user: User) -> dict:
     """Everything the service holds about the person, as PIPL's right of access expects: every app's registered
     part (accounts/personal_data.py)."""
     return personal_data_export(user=user)
+
+
+def devices_for_user(*, user: User) -> QuerySet[DeviceRegistration]:
+    """The person's own registered devices (the pagination orders them)."""
+    return DeviceRegistration.objects.filter(user=user)
+
+
+def devices_for_police_admin(*, admin: User) -> QuerySet[DeviceRegistration]:
+    """Devices of the people a police admin can look up (their jurisdiction's: ``users_for_police_admin``)."""
+    return DeviceRegistration.objects.filter(user__in=users_for_police_admin(admin=admin).values("pk"))

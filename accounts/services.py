@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.adapter import phone_normalise
 from accounts.error_codes import AccountErrorCode, field_error
-from accounts.models import Role, RoleGrant, User
+from accounts.models import DeviceRegistration, Role, RoleGrant, User
 from accounts.permissions import (
     can_grant_roles,
     can_take_role_self_service,
@@ -216,3 +216,51 @@ def users_unverified_purge(*, older_than: timedelta | None = None) -> int:
         if len(ids) < UNVERIFIED_PURGE_BATCH:
             break
     return purged
+
+
+# --- push devices ------------------------------------------------------------------------------------------------
+
+# A person's phones and tablets, and a few left over from reinstalls: past this many, the oldest registrations go
+# (a stolen session cannot make one alert fan out to thousands of tokens).
+DEVICES_PER_PERSON = 10
+
+
+def device_register(*, user: User, platform: str, provider: str, token: str) -> tuple[DeviceRegistration, bool]:
+    """Register a push token for ``user``: (the registration, whether it is new). A token already registered moves
+    to ``user`` (whoever registered it last holds the phone) with the platform given now."""
+    with transaction.atomic():
+        device = DeviceRegistration.objects.select_for_update().filter(provider=provider, token=token).first()
+        created = device is None
+        if created:
+            try:
+                with transaction.atomic():
+                    device = DeviceRegistration.objects.create(
+                        user=user, platform=platform, provider=provider, token=token
+                    )
+            except IntegrityError:
+                # A concurrent registration of the same token won the race: it is an existing one now.
+                created = False
+                device = DeviceRegistration.objects.select_for_update().get(provider=provider, token=token)
+        if not created:
+            device.user = user
+            device.platform = platform
+            device.registered_at = timezone.now()
+            device.save(update_fields=["user", "platform", "registered_at"])
+        keep = DeviceRegistration.objects.filter(user=user).order_by("-registered_at", "-id")[:DEVICES_PER_PERSON]
+        DeviceRegistration.objects.filter(user=user).exclude(pk__in=list(keep.values_list("pk", flat=True))).delete()
+    return device, created
+
+
+def device_unregister(*, user: User, device_id: int) -> None:
+    """Forget one of the caller's own devices (logging out of the app); anyone else's is not found."""
+    deleted, _rows = DeviceRegistration.objects.filter(pk=device_id, user=user).delete()
+    if not deleted:
+        raise ApplicationError.not_found()
+
+
+def devices_forget_dead(*, provider: str, tokens: list[str]) -> int:
+    """Delete the registrations of tokens their provider called dead; returns how many went."""
+    if not tokens:
+        return 0
+    deleted, _rows = DeviceRegistration.objects.filter(provider=provider, token__in=tokens).delete()
+    return deleted

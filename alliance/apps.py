@@ -25,6 +25,10 @@ class AllianceConfig(AppConfig):
         from alliance.tip_library import seed_tips
 
         demo_city_part_register("Safety tips of Qingguo Lane (青果巷)", seed_tips)
+        from alliance.demo_alerts import seed_alerts
+
+        # An anti-fraud warning and a wanted notice in the inboxes, and two merchants' phones for push.
+        demo_city_part_register("Alerts (防诈预警, 协查通报)", seed_alerts)
 
         # Points evidence sources named by the environment (the tests' and the benchmark's, in the worker processes
         # they start); the apps above register theirs from their own ready().

@@ -1,6 +1,6 @@
 """Periodic and queued work of the alliance app: the points ledger (settled from evidence, reconciled nightly),
 the reward requests' expiry, the Safe Store ranking at the end of each half-year, alerts published for later,
-their acknowledgement reminders and their audience counts."""
+their acknowledgement reminders, their audience counts and their mobile push."""
 
 from __future__ import annotations
 
@@ -12,9 +12,16 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
+from accounts.push import PushTemporaryError
 from alliance.points_evidence import points_recent_ids, points_sources
 from alliance.selectors.alerts import alerts_uncounted
 from alliance.selectors.points import points_differences
+from alliance.services.alert_push import (
+    alert_push_batch_send,
+    alert_push_batches_pending,
+    alert_push_batches_stale,
+    alert_push_plan,
+)
 from alliance.services.alerts import alert_audience_count, alerts_remind_due, alerts_send_due
 from alliance.services.points import points_settle
 from alliance.services.rewards import redemptions_expire_due
@@ -111,6 +118,52 @@ def remind_alerts_task() -> int:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def count_alert_audience_task(alert_id: int) -> int | None:
     return alert_audience_count(alert_id=alert_id)
+
+
+# Mobile push of an alert ("alert": urgent ones when they go out) or of its reminder ("reminder"): the devices are
+# split into batches once (a second run finds them and only queues what is still pending), then one task per batch.
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), retry_backoff=True,
+             max_retries=5)  # fmt: skip
+def push_alert_task(alert_id: int, purpose: str) -> int:
+    from alliance.models import Alert
+
+    alert = Alert.objects.filter(pk=alert_id).first()
+    if alert is None:
+        return 0
+    alert_push_plan(alert=alert, purpose=purpose)
+    pending = alert_push_batches_pending(alert_id=alert_id, purpose=purpose)
+    for batch_id in pending:
+        send_alert_push_batch_task.delay(batch_id)
+    return len(pending)
+
+
+# One provider request's worth of devices. The batch row is claimed under SKIP LOCKED while pending and marked sent
+# in the same transaction, so a duplicate or redelivered message finds nothing to do; a provider that is down or
+# overloaded (PushTemporaryError) is tried again after 5, 10, 20, 40, 80 s (jittered; well inside the broker's
+# visibility timeout), sending only the devices not yet reached; the last try marks the batch failed.
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(PushTemporaryError, OperationalError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_alert_push_batch_task(self, batch_id: int) -> int | None:
+    return alert_push_batch_send(batch_id=batch_id, final_attempt=self.request.retries >= self.max_retries)
+
+
+# The safety net of the two above: a batch still pending a quarter of an hour after its plan lost its task (the
+# broker was down when push_alert_task queued it, or a retry's message was lost); it is queued again. A batch
+# fails for good after alert_push.MAX_ATTEMPTS attempts in all.
+@shared_task
+def resend_stale_push_batches_task() -> int:
+    stale = alert_push_batches_stale()
+    for batch_id in stale:
+        send_alert_push_batch_task.delay(batch_id)
+    return len(stale)
 
 
 # --- safety tips (alliance/services/tips.py) -------------------------------------------------------------------------

@@ -13,14 +13,16 @@ person's places), so the inbox and the delivery cannot disagree; ``tests/allianc
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import DecimalField, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from alliance.alert_audience import PersonPlace, alert_audience_kind_register
 from alliance.models import AllianceMembership, AudienceKind, Store, StoreStaff
 from groups.models import ContactGroup, GroupMembership, PatrolTeamMember, PatrolZone, Shift, ShiftTemplate
 from groups.patrol_geometry import zone_covers
-from groups.selectors.patrol_zones import zones_containing
+
+# A zone that a team patrols comes with no store position (the union's other half has one per store).
+_NO_COORDINATE = Value(None, output_field=DecimalField(max_digits=9, decimal_places=6))
 
 
 def _in_units(unit_ids: frozenset[int]) -> Q:
@@ -88,19 +90,35 @@ class ZoneAudience:
         return set(zones.values_list("pk", flat=True))
 
     def person_places(self, *, user, memberships):
+        """One query: each of the person's stores with every zone in use of its alliance, and the zones their teams
+        patrol; shapely decides which zones hold the stores (edge included, as ``zones_containing`` decides)."""
         roles = _by_role(memberships)
+        alliance_ids = list(roles)
+        theirs = Q(owner=user) | Q(pk__in=StoreStaff.objects.filter(user=user).values("store_id"))
+        stores_in_zones = (
+            Store.objects.filter(theirs, alliance_id__in=alliance_ids)
+            .annotate(
+                zone=FilteredRelation("alliance__patrol_zones", condition=Q(alliance__patrol_zones__is_archived=False))
+            )
+            .filter(zone__isnull=False)
+            .values_list("zone__id", "alliance_id", "zone__boundary", "latitude", "longitude")
+            .order_by()  # SQLite takes no ORDER BY inside a UNION
+        )
+        teams = PatrolTeamMember.objects.filter(user=user).values("team_id")
+        patrolled = (
+            PatrolZone.objects.filter(is_archived=False, alliance_id__in=alliance_ids)
+            .filter(
+                Q(pk__in=_templates_patrolling().filter(team_id__in=teams).values("zone_id"))
+                | Q(pk__in=_shifts_patrolling().filter(team_id__in=teams).values("zone_id"))
+            )
+            .annotate(no_latitude=_NO_COORDINATE, no_longitude=_NO_COORDINATE)
+            .values_list("pk", "alliance_id", "boundary", "no_latitude", "no_longitude")
+            .order_by()
+        )
         zone_alliances: set[tuple[int, int]] = set()
-        # The stores they own or staff, and the zones in use of the store's alliance that hold each.
-        stores = Store.objects.filter(Q(owner=user) | Q(pk__in=StoreStaff.objects.filter(user=user).values("store_id")))
-        for store in stores.filter(alliance_id__in=roles):
-            for zone in zones_containing(
-                alliance_id=store.alliance_id, latitude=float(store.latitude), longitude=float(store.longitude)
-            ):
-                zone_alliances.add((zone.pk, store.alliance_id))
-        # The zones their teams patrol.
-        teams = PatrolTeamMember.objects.filter(user=user, team__alliance_id__in=roles).values("team_id")
-        for patrolling in (_templates_patrolling(), _shifts_patrolling()):
-            zone_alliances.update(patrolling.filter(team_id__in=teams).values_list("zone_id", "team__alliance_id"))
+        for zone_id, alliance_id, boundary, latitude, longitude in stores_in_zones.union(patrolled, all=True):
+            if latitude is None or zone_covers(boundary, latitude=float(latitude), longitude=float(longitude)):
+                zone_alliances.add((zone_id, alliance_id))
         return [
             PersonPlace(self.kind, zone_id, alliance_id, roles[alliance_id])
             for zone_id, alliance_id in sorted(zone_alliances)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from accounts import sms
+from accounts import push, sms
 from accounts.models import Role, User
 from tests.factories.accounts import DEMO_PASSWORD, UserFactory
 from tests.fixtures.street import Street, build_street
@@ -46,11 +46,15 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(autouse=True)
 def _isolated_state():
-    """Rate-limit counters live in the cache and SMS in a module list: both start empty in every test."""
+    """Rate-limit counters live in the cache, SMS and recorded pushes in module lists: all start empty in every test."""
     cache.clear()
     sms.outbox.clear()
+    push.recorded.clear()
+    push.recording_dead.clear()
     yield
     sms.outbox.clear()
+    push.recorded.clear()
+    push.recording_dead.clear()
 
 
 @pytest.fixture

@@ -451,6 +451,7 @@ def test_the_operations_without_a_body_are_the_ones_expected():
             ("POST", "/api/v1/incidents/{incident_id}/accept"),
             ("POST", "/api/v1/incidents/{incident_id}/close"),
             ("POST", "/api/v1/incidents/{incident_id}/start"),
+            ("DELETE", "/api/v1/me/devices/{device_id}"),
             ("DELETE", "/api/v1/me/roles/{role}"),
             ("DELETE", "/api/v1/patrol-grids/{grid_id}"),
             ("DELETE", "/api/v1/patrol-routes/{route_id}"),
@@ -502,6 +503,7 @@ def test_an_operation_without_a_body_refuses_any_field_naming_it(lane, login, us
         **dict.fromkeys(["team_id", "signup_id", "template_id", "shift_id", "swap_id"], 1),
         **dict.fromkeys(["reward_id", "redemption_id"], 1),
         **dict.fromkeys(["ranking_id", "entry_id"], 1),
+        **dict.fromkeys(["device_id"], 1),
         **dict.fromkeys(["alert_id", "image_id"], 1),
         schedule_id=1,
     )

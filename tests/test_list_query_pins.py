@@ -17,6 +17,7 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Role
+from accounts.services import device_register
 from alliance.alert_audience import AudienceSpec
 from alliance.models import Alliance, SafeStoreRanking, SafeStoreRankingEntry, TipSchedule
 from alliance.services.tips import tip_occurrences_send_due
@@ -417,6 +418,11 @@ def _admin(world: World):
     return world.admin
 
 
+def _devices(world: World, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        device_register(user=world.patroller, platform="android", provider="jpush", token=f"pin-device-{number:04d}")
+
+
 def _alerts(world: World, first: int, count: int) -> None:
     for number in range(first, first + count):
         alert_make(
@@ -501,13 +507,15 @@ LIST_PINS: dict[str, Pin] = {
     "v1_me_redemptions_list": Pin("/api/v1/me/redemptions", lambda w: w.patroller, _redemptions, 4),
     "v1_me_points_list": Pin("/api/v1/me/points", lambda w: w.patroller, _points_accounts, 4),
     "v1_me_points_history_list": Pin("/api/v1/me/points/history", lambda w: w.patroller, _points_history, 4),
+    "me_devices_list": Pin("/api/v1/me/devices", lambda w: w.patroller, _devices, 4),
     "alliances_points_leaderboard": Pin(
         "/api/v1/alliances/{alliance}/leaderboard", lambda w: w.patroller, _points_board, 6
     ),
     "v1_alliances_points_ledger_list": Pin("/api/v1/alliances/{alliance}/points/ledger", _admin, _points_board, 6),
     "v1_alerts_list": Pin("/api/v1/alerts", _admin, _alerts, 7),
     "v1_alerts_unread_stores_list": Pin("/api/v1/alerts/{alert}/unread-stores", _admin, _unread_stores, 7),
-    "v1_me_alerts_list": Pin("/api/v1/me/alerts", lambda w: w.street.merchant, _alerts, 6),
+    # A person's keys read two more: the zones their stores lie in or their teams patrol, and their contact groups.
+    "v1_me_alerts_list": Pin("/api/v1/me/alerts", lambda w: w.street.merchant, _alerts, 8),
 }
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Role, User
+from accounts.services import device_register
 from alliance.alert_audience import AudienceSpec
 from alliance.models import Alliance, AllianceMembership, SafeStoreBadge, SafeStoreRankingEntry, StationStaff
 from alliance.services.alerts import alert_image_add
@@ -260,6 +261,13 @@ def build_side(user_factory, *, name: str, city: str, phone_prefix: str) -> Side
     for each in (draft, published_alert):
         side.add(alert_id=each.pk)
     side.add(alert_id=draft.pk, image_id=picture.pk)
+
+    # Push devices: the police admin's and the merchant's phones (a person's own; anyone else's is not found).
+    for role in ("police_admin", "merchant"):
+        device, _created = device_register(
+            user=people[role], platform="android", provider="jpush", token=f"world-phone-{people[role].pk}"
+        )
+        side.add(device_id=device.pk)
 
     side.add(team_id=patrol_team.pk)
     for member in PatrolTeamMember.objects.filter(team=patrol_team):

@@ -199,6 +199,8 @@ CELERY_BEAT_SCHEDULE = {
     # acknowledge, once per alert (ack_reminded_at).
     "send-due-alerts": {"task": "alliance.tasks.send_due_alerts_task", "schedule": 10.0},
     "remind-alerts": {"task": "alliance.tasks.remind_alerts_task", "schedule": 30.0},
+    # Push batches left pending (their task never reached the broker, or its retries were lost) are queued again.
+    "resend-stale-push-batches": {"task": "alliance.tasks.resend_stale_push_batches_task", "schedule": 5 * 60.0},
     # Safety tips on their schedules (exactly once per run: a unique (schedule, time) row before anything is sent).
     "send-due-tips": {"task": "alliance.tasks.send_due_tips_task", "schedule": 30.0},
 }
@@ -299,6 +301,29 @@ SMS_ALIYUN_ACCESS_KEY_SECRET = env("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
 SMS_ALIYUN_SIGN_NAME = env("SMS_ALIYUN_SIGN_NAME", default="")
 SMS_ALIYUN_TEMPLATE_CODE = env("SMS_ALIYUN_TEMPLATE_CODE", default="")
 SMS_ALIYUN_ENDPOINT = env("SMS_ALIYUN_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+
+# Push notifications (accounts/push.py): per kind of device token, "console" logs them (the default), "recording"
+# keeps them for tests, the provider's own name ("jpush", "apns", "fcm") sends them for real.
+PUSH_PROVIDERS = {
+    "jpush": env("PUSH_JPUSH", default="console"),
+    "apns": env("PUSH_APNS", default="console"),
+    "fcm": env("PUSH_FCM", default="console"),
+}
+# Requests in flight at once for the providers that send one per device (APNs, FCM).
+PUSH_PARALLEL_REQUESTS = env.int("PUSH_PARALLEL_REQUESTS", default=16)
+PUSH_JPUSH_APP_KEY = env("PUSH_JPUSH_APP_KEY", default="")
+PUSH_JPUSH_MASTER_SECRET = env("PUSH_JPUSH_MASTER_SECRET", default="")
+PUSH_JPUSH_ENDPOINT = env("PUSH_JPUSH_ENDPOINT", default="https://api.jpush.cn/v3/push")
+PUSH_JPUSH_APNS_PRODUCTION = env.bool("PUSH_JPUSH_APNS_PRODUCTION", default=True)
+PUSH_APNS_TEAM_ID = env("PUSH_APNS_TEAM_ID", default="")
+PUSH_APNS_KEY_ID = env("PUSH_APNS_KEY_ID", default="")
+PUSH_APNS_PRIVATE_KEY = env("PUSH_APNS_PRIVATE_KEY", default="")  # the .p8 key's PEM text
+PUSH_APNS_TOPIC = env("PUSH_APNS_TOPIC", default="")  # the app's bundle id
+PUSH_APNS_ENDPOINT = env("PUSH_APNS_ENDPOINT", default="https://api.push.apple.com")
+PUSH_FCM_PROJECT_ID = env("PUSH_FCM_PROJECT_ID", default="")
+PUSH_FCM_SERVICE_ACCOUNT_JSON = env("PUSH_FCM_SERVICE_ACCOUNT_JSON", default="")  # the key file's JSON text
+PUSH_FCM_ENDPOINT = env("PUSH_FCM_ENDPOINT", default="https://fcm.googleapis.com")
+PUSH_FCM_TOKEN_ENDPOINT = env("PUSH_FCM_TOKEN_ENDPOINT", default="")  # empty: the service account's token_uri
 
 # --- API ---------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -48,6 +48,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
 SMS_PROVIDER = "memory"
+PUSH_PROVIDERS = {"jpush": "recording", "apns": "recording", "fcm": "recording"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never outside tests
 MEDIA_ROOT = os.path.join(tempfile.gettempdir(), f"pingan-test-media-{os.getpid()}")
 STORAGES = {

@@ -24,13 +24,16 @@ from accounts.models import Role, User
 from alliance.alert_audience import AudienceSpec, audience_keys_of_spec
 from alliance.hooks import alert_delivery_hooks
 from alliance.models import Alert, AlertAudience, AlertReceipt
+from alliance.selectors.alerts import alert_summary_event
 from config.asgi import application
 from groups import alert_delivery
 from groups import events as live_events
 from groups.events import ALERTS_TOPIC, outbox_relay
 from groups.models import Message, OutboxEvent
+from tests.factories.alerts import alert_make as services_alert_make
+from tests.factories.alerts import alert_withdraw
 from tests.factories.alliance import MemberRole, member_add
-from tests.fixtures.street import Street
+from tests.fixtures.street import Street, build_street
 from tests.servers import daphne_server, flush_test_broker
 
 
@@ -54,7 +57,8 @@ def audience(street, user_factory) -> Audience:
 
 
 def alert_make(audience: Audience) -> Alert:
-    """A published alert as the lead's alert_publish leaves it: stored once, with its audience keys."""
+    """A published alert as ``alert_publish`` leaves it (stored once, with its audience keys), made here so that the
+    tests below call the delivery hooks themselves, without the push and count tasks the send step queues."""
     spec = AudienceSpec.from_json(audience.spec)
     now = timezone.now()
     alert = Alert.objects.create(
@@ -78,7 +82,7 @@ def alert_make(audience: Audience) -> Alert:
 
 
 def event_of(kind: str, alert: Alert) -> dict:
-    return {"type": kind, "alert": {"id": alert.pk, "title": alert.title, "severity": alert.severity}}
+    return alert_summary_event(alert, event_type=kind)  # the event alliance/services/alerts.py hands the hook
 
 
 def alert_sent(alert: Alert) -> None:
@@ -282,6 +286,37 @@ def test_an_archived_group_gets_no_card_and_an_alert_unknown_to_the_database_rea
     assert (
         alert_delivery._reached_here(alert_id=alert.pk + 1000, audience="audience", count=True, user_ids=[1, 2]) == []
     )
+
+
+@pytest.mark.django_db
+def test_publishing_and_withdrawing_through_the_alert_services_reach_the_hook(user_factory):
+    # given a police admin's street, and an alert for its merchants with a card in its prevention group
+    admin = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER], display_name="青平果所长")
+    street = build_street(user_factory, name="青平果联盟", slug="qingpingguo", police_admin=admin)
+    spec = {"alliances": [street.alliance.pk], "groups": [street.prevention.pk], "roles": [MemberRole.MERCHANT]}
+
+    # when it is published (sent at once) and then withdrawn
+    alert = services_alert_make(actor=admin, station=street.station, audience=spec, requires_ack=True)
+    (card,) = alert_cards(alert)
+    alert_withdraw(actor=admin, alert=alert)
+
+    # then one durable event per step went to every hub, naming the alert and whom it is for, and the card, posted
+    # by the admin in the prevention group, now says the alert is withdrawn
+    routed = [
+        (json.loads(row.payload)["type"], row.meta)
+        for row in OutboxEvent.objects.filter(topics=[ALERTS_TOPIC]).order_by("pk")
+    ]
+    assert routed == [
+        ("alert", {"group": None, "seq": None, "alert": alert.pk, "audience": "audience", "purpose": "sent"}),
+        (
+            "alert_withdrawn",
+            {"group": None, "seq": None, "alert": alert.pk, "audience": "audience", "purpose": "withdrawn"},
+        ),
+    ]
+    card.refresh_from_db()
+    assert (card.group_id, card.sender_id, card.payload["status"]) == (street.prevention.pk, admin.pk, "withdrawn")
+    update = Message.objects.get(group=street.prevention, seq=card.seq + 1)
+    assert update.payload["event"] == "card_updated" and update.payload["target_seq"] == card.seq
 
 
 # --- real server processes on Redis ---------------------------------------------------------------------------------
