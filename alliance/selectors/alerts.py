@@ -12,7 +12,8 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.permissions import is_police_admin
-from alliance.alert_audience import AudienceSpec, audience_memberships, person_audience_keys
+from alliance.alert_audience import AudienceSpec, audience_memberships
+from alliance.alert_audience_cache import person_audience_keys_cached
 from alliance.models import Alert, AlertAudience, AlertImage, AlertReceipt, Store, StoreStaff
 from alliance.selectors.alliances import jurisdiction_station_ids
 from config.errors import ApplicationError
@@ -61,7 +62,7 @@ class Inbox:
 
 def inbox_for(*, user) -> Inbox:
     """The person's inbox as a lazy query, annotated with their own read and acknowledgement times."""
-    keys = person_audience_keys(user=user)
+    keys = person_audience_keys_cached(user=user)
     receipts = AlertReceipt.objects.filter(alert=OuterRef("pk"), user=user)
     alerts = alerts_matching(keys).annotate(
         my_read_at=Subquery(receipts.values("read_at")[:1]),
@@ -72,7 +73,7 @@ def inbox_for(*, user) -> Inbox:
 
 def inbox_counts(*, user, keys: dict[str, int] | None = None) -> dict[str, int]:
     """{"unread", "unacknowledged"}: one query."""
-    keys = person_audience_keys(user=user) if keys is None else keys
+    keys = person_audience_keys_cached(user=user) if keys is None else keys
     mine = AlertReceipt.objects.filter(alert=OuterRef("pk"), user=user)
     counts = alerts_matching(keys).aggregate(
         unread=_count_where(~Q(Exists(mine))),

@@ -28,8 +28,8 @@ from alliance.alert_audience import (
     AudienceSpec,
     audience_keys_of_spec,
     audience_targets_outside,
-    person_audience_keys,
 )
+from alliance.alert_audience_cache import person_audience_keys_cached
 from alliance.error_codes import AllianceErrorCode, field_error
 from alliance.hooks import alert_delivery_hooks
 from alliance.models import (
@@ -305,7 +305,7 @@ def alert_withdraw(*, actor, alert: Alert) -> Alert:
 
 
 def _receipt_alliance(*, user, alert: Alert) -> int | None:
-    keys = person_audience_keys(user=user)
+    keys = person_audience_keys_cached(user=user)
     matched = alert_visible_keys(alert=alert, keys=keys)
     return min((keys[key] for key in matched), default=None)
 
