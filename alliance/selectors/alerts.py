@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import Exists, F, Lookup, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.permissions import is_police_admin
@@ -43,9 +45,30 @@ def _live(now=None) -> Q:
     return Q(status=Alert.Status.PUBLISHED, publish_at__lte=now) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
+class _AnyOf(Lookup):
+    """``lhs = ANY(rhs)``, ``rhs`` an array (PostgreSQL): Django's ``exact`` puts an expression in brackets, which
+    ``ANY`` does not take."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
 def alerts_matching(keys) -> QuerySet[Alert]:
-    """Alerts in the inbox of whoever holds ``keys``, newest first (lazy)."""
+    """Alerts in the inbox of whoever holds ``keys``, newest first (lazy).
+
+    On PostgreSQL the person's alert ids are gathered first (``id = ANY(ARRAY(SELECT ...))``): a few hundred rows of
+    the ``(key, alert)`` index, then those alerts by primary key and a top-N sort, so the cost follows the person's
+    alerts. As ``id IN (SELECT ...)`` the planner walked the city's alerts newest first and probed each one's keys
+    until a page matched (4 ms for the page and 7 ms for the count at 10,000 alerts in the city, against 1.4 and
+    0.9 ms: docs/performance.md). SQLite has no arrays; its city is small."""
     matched = AlertAudience.objects.filter(key__in=list(keys)).values("alert_id")
+    if connection.vendor == "postgresql":
+        return Alert.objects.filter(_live(), _AnyOf(F("pk"), ArraySubquery(matched))).order_by("-publish_at", "-pk")
     return Alert.objects.filter(_live(), pk__in=matched).order_by("-publish_at", "-pk")
 
 
