@@ -181,9 +181,17 @@ def alert_update(*, actor, alert: Alert, content: AlertContent) -> Alert:
         raise _already_sent()
     _content_check(content=content, unit_ids=unit_ids)
     _content_apply(alert, content)
-    alert.updated_at = timezone.now()
+    now = timezone.now()
+    alert.updated_at = now
+    published = alert.status == Alert.Status.PUBLISHED  # for later, not gone out (``_editable``)
+    if published and (alert.publish_at is None or alert.publish_at <= now):
+        # Published and now due ("at once", or a time passed): it goes out now, as the publish call would send it.
+        # Left with an empty publish time it would be stuck: the inbox and the send sweep both wait for that time.
+        alert.publish_at = now
     alert.save()
     _audience_keys_write(alert=alert, spec=content.audience)
+    if published and alert.publish_at <= now:
+        _send_locked(alert, now=now)
     return alert
 
 
