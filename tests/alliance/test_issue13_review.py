@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts import push
 from accounts.services import device_register
-from alliance.models import Alert, AlertPushBatch
+from alliance.models import Alert, AlertPushBatch, TipSchedule
 from alliance.selectors.alerts import inbox_for
 from alliance.services.alert_push import alert_push_batch_send, alert_push_batches_pending, alert_push_plan
 from alliance.services.alerts import alerts_send_due
@@ -154,3 +154,21 @@ def test_a_push_planned_for_a_phone_that_changed_hands_does_not_reach_its_new_ow
     assert push.recorded == []
     alert.refresh_from_db()
     assert alert.pushed_count == 0
+
+
+# --- a tip schedule's time of day --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("time_of_day", ["11:00Z", "19:00+05:00", "19:00:30", "19:00:00.5"])
+def test_a_schedule_time_with_an_offset_or_seconds_is_refused_not_read_as_another_time(street, login, time_of_day):
+    # given a time the app would show as "19:00" or "11:00" Shanghai time while the police meant something else
+    body = {"station": street.station.pk, "name": "夜市提示", "audience": {"alliances": [street.alliance.pk]},
+            "time_of_day": time_of_day}  # fmt: skip
+
+    # when the police send it
+    response = login(street.police_admin).post_json("/api/v1/tip-schedules", body)
+
+    # then it is refused, naming the field (an offset was dropped without a word before: 11:00Z ran at 11:00 here)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid" and "time_of_day" in response.json()["fields"]
+    assert not TipSchedule.objects.exists()
