@@ -205,7 +205,15 @@ def alert_delete_draft(*, actor, alert: Alert) -> None:
             _("Only a draft can be deleted; withdraw a published alert."),
             status_code=409,
         )
+    # The pictures' files go too (a suspect's photo must not outlive its draft on disk), once the rows are gone.
+    files = [(image.image.storage, image.image.name) for image in alert.images.all() if image.image]
     alert.delete()
+    transaction.on_commit(lambda: _files_delete(files))
+
+
+def _files_delete(files: list[tuple]) -> None:
+    for storage, name in files:
+        storage.delete(name)
 
 
 @transaction.atomic

@@ -12,13 +12,14 @@ from django.utils import timezone
 
 from accounts import push
 from accounts.services import device_register
-from alliance.models import Alert, AlertPushBatch, TipSchedule
+from alliance.models import Alert, AlertImage, AlertPushBatch, TipSchedule
 from alliance.selectors.alerts import inbox_for
 from alliance.services.alert_push import alert_push_batch_send, alert_push_batches_pending, alert_push_plan
 from alliance.services.alerts import alerts_send_due
 from config.csv_download import csv_response
 from tests.factories.alerts import alert_make
 from tests.factories.alliance import store_make
+from tests.world import png
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +173,26 @@ def test_a_schedule_time_with_an_offset_or_seconds_is_refused_not_read_as_anothe
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid" and "time_of_day" in response.json()["fields"]
     assert not TipSchedule.objects.exists()
+
+
+# --- a deleted draft's pictures ----------------------------------------------------------------------------------
+
+
+def test_deleting_a_draft_deletes_its_pictures_files(street, login, django_capture_on_commit_callbacks):
+    # given a draft wanted notice with a suspect's photo
+    police = login(street.police_admin)
+    alert_id = police.post_json("/api/v1/alerts", _alert_body(street, kind="wanted")).json()["id"]
+    uploaded = police.post(f"/api/v1/alerts/{alert_id}/images", {"image": png()}, format="multipart")
+    assert uploaded.status_code == 201, uploaded.content
+    image = AlertImage.objects.get(pk=uploaded.json()["id"])
+    name, storage = image.image.name, image.image.storage
+    assert storage.exists(name)
+
+    # when the draft is deleted
+    with django_capture_on_commit_callbacks(execute=True):
+        response = police.delete(f"/api/v1/alerts/{alert_id}")
+
+    # then the photo's file goes with it (it stayed on disk, reachable by nobody and deleted by nothing)
+    assert response.status_code == 204
+    assert not AlertImage.objects.filter(pk=image.pk).exists()
+    assert not storage.exists(name)
