@@ -180,10 +180,15 @@ def alert_update(*, actor, alert: Alert, content: AlertContent) -> Alert:
     if not _editable(alert):
         raise _already_sent()
     _content_check(content=content, unit_ids=unit_ids)
-    _content_apply(alert, content)
     now = timezone.now()
-    alert.updated_at = now
     published = alert.status == Alert.Status.PUBLISHED  # for later, not gone out (``_editable``)
+    if published and content.expires_at is not None and content.expires_at <= now:
+        # What publishing refuses: a published alert due now would go out already expired.
+        raise field_error(
+            AllianceErrorCode.ALERT_EXPIRES_BEFORE_PUBLISH, "expires_at", _("This alert has expired already.")
+        )
+    _content_apply(alert, content)
+    alert.updated_at = now
     if published and (alert.publish_at is None or alert.publish_at <= now):
         # Published and now due ("at once", or a time passed): it goes out now, as the publish call would send it.
         # Left with an empty publish time it would be stuck: the inbox and the send sweep both wait for that time.

@@ -196,3 +196,26 @@ def test_deleting_a_draft_deletes_its_pictures_files(street, login, django_captu
     assert response.status_code == 204
     assert not AlertImage.objects.filter(pk=image.pk).exists()
     assert not storage.exists(name)
+
+
+def test_an_alert_published_for_later_cannot_be_edited_into_one_already_expired(street, login):
+    # given an alert published for an hour from now
+    police = login(street.police_admin)
+    later = (timezone.now() + timedelta(hours=1)).isoformat()
+    alert_id = police.post_json("/api/v1/alerts", _alert_body(street, publish_at=later)).json()["id"]
+    police.post(f"/api/v1/alerts/{alert_id}/publish")
+
+    # when it is moved to an hour ago, expiring half an hour ago (after its time, so the text alone looks right)
+    now = timezone.now()
+    edited = _alert_body(
+        street,
+        publish_at=(now - timedelta(hours=1)).isoformat(),
+        expires_at=(now - timedelta(minutes=30)).isoformat(),
+    )
+    response = police.put(f"/api/v1/alerts/{alert_id}", edited, content_type="application/json")
+
+    # then it is refused as publishing it would be, and nothing went out
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "alert_expires_before_publish"
+    alert = Alert.objects.get(pk=alert_id)
+    assert alert.sent_at is None and alert.expires_at is None
