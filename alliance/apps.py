@@ -13,11 +13,20 @@ class AllianceConfig(AppConfig):
         # Register this app's share of the personal-data export and account deletion (accounts/personal_data.py),
         # and who is in a police admin's jurisdiction (accounts/jurisdiction.py: accounts does not import alliance).
         from alliance import jurisdiction, personal_data  # noqa: F401
+
+        # A person's cached audience keys follow their memberships and the places (alliance/alert_audience_cache.py).
+        from alliance.alert_audience_cache import alert_keys_follow
         from alliance.demo_city import demo_city_part_register
         from alliance.demo_safe_stores import seed_rewards_and_safe_stores
+        from alliance.models import Alliance, AllianceMembership, Station, Store, StoreStaff
 
         # Acknowledged alerts earn points: the ledger's evidence source lives with the alert services.
         from alliance.services import alerts  # noqa: F401
+
+        for model in (AllianceMembership, StoreStaff):
+            alert_keys_follow(model, person_field="user_id")
+        for model in (Station, Alliance, Store):
+            alert_keys_follow(model)
 
         # The demo city's rewards and Fengming Golden Street's last half-year ranking (manage.py seed_demo).
         demo_city_part_register("Safe Stores of Fengming Golden Street (凤鸣金街)", seed_rewards_and_safe_stores)

@@ -40,5 +40,21 @@ class GroupsConfig(AppConfig):
 
         alert_audience_kinds_register()
         alert_delivery_hooks.register(alert_delivery)
+        # A person's cached audience keys follow what puts them in a group or a zone (alliance/alert_audience_cache.py).
+        from alliance.alert_audience_cache import alert_keys_follow
+        from groups.models import (
+            ContactGroup,
+            GroupMembership,
+            PatrolTeam,
+            PatrolTeamMember,
+            PatrolZone,
+            Shift,
+            ShiftTemplate,
+        )
+
+        for model in (GroupMembership, PatrolTeamMember):
+            alert_keys_follow(model, person_field="user_id")
+        for model in (ContactGroup, PatrolZone, PatrolTeam, ShiftTemplate, Shift):
+            alert_keys_follow(model)
         # The patrol's evidence for the points ledger: verified hours, completed rounds (alliance/points_evidence.py).
         from groups import points_evidence  # noqa: F401

@@ -10,6 +10,8 @@
 * ``load``: a raw HTTP/1.1 client for load (closed loop, for a time or over a fixed set of requests; paced open
   loop), one-off requests, WebSocket connections that stamp each frame's arrival.
 * ``stats``: percentiles and the report's heading lines.
+* ``alert_city``: a city of up to 200,000 people (stations, offices, alliances, memberships, stores, staff) written by
+  set-based SQL inside a setup script, and the police admin who publishes to it (the alert benchmarks).
 
 A benchmark imports what it needs (``from harness.processes import Server``: the scripts run as
 ``python bench/<name>.py``, so ``bench/`` is on the import path) and keeps only its own setup script, load

@@ -293,6 +293,9 @@ HEADLESS_TOKEN_STRATEGY = "accounts.authentication.SessionTokenStrategy"
 # the entry stale at once in every process (accounts/user_cache.py). Not on the embedded default: its memory cache
 # belongs to one process, and a worker or a management command could not make it stale.
 USER_CACHE_SECONDS = 60 if REDIS_URL else 0
+# A person's alert audience keys (alliance/alert_audience_cache.py): versioned like the user; this bounds an entry
+# that a bulk write (no signal) left behind.
+ALERT_KEYS_CACHE_SECONDS = 300 if REDIS_URL else 0
 
 # SMS provider: "console" prints codes to the server log, "memory" keeps them for tests, "aliyun" sends real texts.
 SMS_PROVIDER = env("SMS_PROVIDER", default="console")

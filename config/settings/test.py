@@ -38,6 +38,7 @@ else:
 REDIS_URL = ""
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pingan-test"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+ALERT_KEYS_CACHE_SECONDS = 0  # as on the embedded default; tests/alliance/test_alert_audience_cache.py turns it on
 USER_CACHE_SECONDS = 0  # as on the embedded default; tests/accounts/test_authentication_cost.py turns it on
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # The test process holds its own test sockets: it publishes to them directly, whichever tests were collected.
