@@ -241,11 +241,16 @@ def device_register(*, user: User, platform: str, provider: str, token: str) -> 
                 # A concurrent registration of the same token won the race: it is an existing one now.
                 created = False
                 device = DeviceRegistration.objects.select_for_update().get(provider=provider, token=token)
-        if not created:
-            device.user = user
+        if not created and device.user_id != user.pk:
+            # The phone changed hands: a new registration, not the old one renamed. Push batches planned for the
+            # previous owner name the old row's id (``AlertPushBatch.device_ids``); they must find nothing, not this
+            # person's phone, who may be outside that alert's audience.
+            device.delete()
+            device = DeviceRegistration.objects.create(user=user, platform=platform, provider=provider, token=token)
+        elif not created:
             device.platform = platform
             device.registered_at = timezone.now()
-            device.save(update_fields=["user", "platform", "registered_at"])
+            device.save(update_fields=["platform", "registered_at"])
         keep = DeviceRegistration.objects.filter(user=user).order_by("-registered_at", "-id")[:DEVICES_PER_PERSON]
         DeviceRegistration.objects.filter(user=user).exclude(pk__in=list(keep.values_list("pk", flat=True))).delete()
     return device, created

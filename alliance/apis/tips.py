@@ -4,6 +4,7 @@ schedule is "not found", like one that does not exist."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import django_filters
@@ -95,6 +96,8 @@ class TipOccurrenceOutput(serializers.Serializer):
 
 # --- input ----
 
+LOCAL_MINUTE = re.compile(r"[0-9]{2}:[0-9]{2}(:00)?")
+
 
 def _bounded_date(value: date | None) -> date | None:
     if value is not None and not EARLIEST.date() <= value <= LATEST.date():
@@ -118,13 +121,24 @@ class TipUpdateInput(_TipTextInput):
     is_active = serializers.BooleanField(required=False, help_text="false retires the tip from every rotation")
 
 
+class LocalTimeField(serializers.TimeField):
+    """A Shanghai wall-clock minute, "HH:MM" (":00" seconds allowed). DRF would also take "11:00Z" and "19:00:30":
+    Django's parser drops the offset without a word (11:00Z would run at 11:00 here), and the "HH:MM" shown back
+    would hide the seconds."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not LOCAL_MINUTE.fullmatch(value):
+            raise serializers.ValidationError(_("Enter the local time (Asia/Shanghai) as HH:MM, without an offset."))
+        return super().to_internal_value(value)
+
+
 class _TipScheduleInput(InputSerializer):
     name = StrictCharField(max_length=100)
     topics = serializers.ListField(
         child=_topic_field(), required=False, max_length=len(TipTopic.values), help_text="Empty: every topic"
     )
     audience = AudienceInput()
-    time_of_day = serializers.TimeField(help_text="HH:MM, local time (Asia/Shanghai)")
+    time_of_day = LocalTimeField(help_text="HH:MM, local time (Asia/Shanghai)")
     weekdays = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=7),
         required=False,

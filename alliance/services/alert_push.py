@@ -177,6 +177,13 @@ def alert_push_batch_send(*, batch_id: int, final_attempt: bool = False) -> int 
             .values_list("token", "id")
         )
         delivered_before = batch.delivered
+        if not tokens_to_ids:
+            # Every device of the batch went since the plan (unregistered, dead, or a phone that changed hands):
+            # nothing to send, and an empty request is one the providers refuse.
+            batch.status = AlertPushBatch.Status.SENT
+            batch.sent_at = timezone.now()
+            batch.save(update_fields=["attempts", "status", "sent_at"])
+            return 0
         try:
             provider = get_push_provider(batch.provider)
             try:

@@ -181,10 +181,23 @@ def alert_update(*, actor, alert: Alert, content: AlertContent) -> Alert:
     if not _editable(alert):
         raise _already_sent()
     _content_check(content=content, unit_ids=unit_ids)
+    now = timezone.now()
+    published = alert.status == Alert.Status.PUBLISHED  # for later, not gone out (``_editable``)
+    if published and content.expires_at is not None and content.expires_at <= now:
+        # What publishing refuses: a published alert due now would go out already expired.
+        raise field_error(
+            AllianceErrorCode.ALERT_EXPIRES_BEFORE_PUBLISH, "expires_at", _("This alert has expired already.")
+        )
     _content_apply(alert, content)
-    alert.updated_at = timezone.now()
+    alert.updated_at = now
+    if published and (alert.publish_at is None or alert.publish_at <= now):
+        # Published and now due ("at once", or a time passed): it goes out now, as the publish call would send it.
+        # Left with an empty publish time it would be stuck: the inbox and the send sweep both wait for that time.
+        alert.publish_at = now
     alert.save()
     _audience_keys_write(alert=alert, spec=content.audience)
+    if published and alert.publish_at <= now:
+        _send_locked(alert, now=now)
     return alert
 
 
@@ -198,7 +211,15 @@ def alert_delete_draft(*, actor, alert: Alert) -> None:
             _("Only a draft can be deleted; withdraw a published alert."),
             status_code=409,
         )
+    # The pictures' files go too (a suspect's photo must not outlive its draft on disk), once the rows are gone.
+    files = [(image.image.storage, image.image.name) for image in alert.images.all() if image.image]
     alert.delete()
+    transaction.on_commit(lambda: _files_delete(files))
+
+
+def _files_delete(files: list[tuple]) -> None:
+    for storage, name in files:
+        storage.delete(name)
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
-from groups.models import CheckpointScan, PatrolAttempt, PatrolLogEntry, ShiftSignup
+from groups.models import CheckpointScan, PatrolAttempt, PatrolLogEntry, PatrolRoute, ShiftSignup
 from reports.models import Incident
 from tests.factories.alliance import member_add, station_staff_post
 from tests.factories.patrol import route_make, shift_make, signup_make, team_make, zone_make
@@ -298,3 +298,19 @@ def test_the_number_of_queries_does_not_grow_with_the_patrols(
             assert client.get(url, MARCH).status_code == 200
     # session, user, roles; scope (a few); five for the figures, whatever the size
     assert max(counts) <= 14
+
+
+@pytest.mark.django_db
+def test_a_route_named_as_a_formula_reaches_the_csv_as_text(login, street, patrols):
+    # given a route whose name Excel would run as a formula (anyone who manages routes names them)
+    team, leader, *_ = patrols
+    PatrolRoute.objects.filter(name="凤鸣金街支线").update(name='=HYPERLINK("http://x.example","点我")')
+
+    # when the leader downloads the team's month
+    response = login(leader).get(f"/api/v1/patrol-teams/{team.pk}/statistics.csv", MARCH)
+
+    # then the route's rows start with an apostrophe, not with "="
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    route_rows = [row for row in rows if "HYPERLINK" in row[1]]
+    assert len(route_rows) == 3
+    assert all(row[1].startswith("'=HYPERLINK") for row in route_rows)
