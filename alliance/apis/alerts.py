@@ -52,10 +52,11 @@ class AlertImageOutput(serializers.Serializer):
     id = serializers.IntegerField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()
-    url = serializers.SerializerMethodField()
+    url = serializers.CharField()
 
-    def get_url(self, image) -> str:
-        return reverse("alert-image", kwargs={"alert_id": image.alert_id, "image_id": image.pk})
+
+def _image_body(alert_id: int, row: dict) -> dict:
+    return {**row, "url": reverse("alert-image", kwargs={"alert_id": alert_id, "image_id": row["id"]})}
 
 
 class _AlertTextOutput(serializers.Serializer):
@@ -68,10 +69,14 @@ class _AlertTextOutput(serializers.Serializer):
     case_example = serializers.CharField()
     title_en = serializers.CharField()
     body_en = serializers.CharField()
-    images = AlertImageOutput(many=True)
+    images = serializers.SerializerMethodField()
     requires_ack = serializers.BooleanField()
     publish_at = serializers.DateTimeField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(AlertImageOutput(many=True))
+    def get_images(self, alert) -> list[dict]:
+        return [_image_body(alert.pk, row) for row in selectors.alert_image_rows(alert)]
 
 
 class InboxAlertOutput(_AlertTextOutput):
@@ -335,7 +340,8 @@ class AlertImageUploadApi(APIView):
         data = self.AlertImageInput(data=request.data)
         data.is_valid(raise_exception=True)
         image = services.alert_image_add(actor=request.user, alert=alert, upload=data.validated_data["image"])
-        return Response(AlertImageOutput(image).data, status=status.HTTP_201_CREATED)
+        row = {"id": image.pk, "width": image.width, "height": image.height}
+        return Response(AlertImageOutput(_image_body(alert.pk, row)).data, status=status.HTTP_201_CREATED)
 
 
 class AlertImageApi(APIView):
@@ -416,7 +422,7 @@ class MyAlertListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Alert.objects.none()
-        return selectors.inbox_for(user=self.request.user).alerts.prefetch_related("images")
+        return selectors.alerts_with_images(selectors.inbox_for(user=self.request.user).alerts)
 
 
 class MyAlertCountsApi(APIView):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Exists, F, Lookup, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from accounts.permissions import is_police_admin
@@ -77,6 +78,25 @@ def alert_visible_keys(*, alert: Alert, keys) -> list[str]:
     return list(AlertAudience.objects.filter(alert=alert, key__in=list(keys)).values_list("key", flat=True))
 
 
+def alerts_with_images(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    """The alerts with their pictures' rows for :func:`alert_image_rows`: on PostgreSQL in the same statement (an
+    array of small JSON objects; a prefetch was a second round trip and most of a page's ORM time), else prefetched."""
+    if connection.vendor == "postgresql":
+        rows = AlertImage.objects.filter(alert=OuterRef("pk")).order_by("position", "pk")
+        return alerts.annotate(
+            image_rows=ArraySubquery(rows.values(row=JSONObject(id="pk", width="width", height="height")))
+        )
+    return alerts.prefetch_related("images")
+
+
+def alert_image_rows(alert: Alert) -> list[dict]:
+    """[{"id", "width", "height"}] of an alert read through :func:`alerts_with_images` (or any alert: a query)."""
+    rows = getattr(alert, "image_rows", None)
+    if rows is not None:
+        return rows
+    return [{"id": image.pk, "width": image.width, "height": image.height} for image in alert.images.all()]
+
+
 @dataclass
 class Inbox:
     keys: dict[str, int]
@@ -113,7 +133,7 @@ def _count_where(condition: Q):
 
 def inbox_alert_or_404(*, user, alert_id: int) -> Alert:
     """One alert of the person's inbox; anything else (not theirs, withdrawn, expired, not yet due) is not found."""
-    alert = inbox_for(user=user).alerts.filter(pk=alert_id).prefetch_related("images").first()
+    alert = alerts_with_images(inbox_for(user=user).alerts.filter(pk=alert_id)).first()
     if alert is None:
         raise ApplicationError.not_found(alert=[str(alert_id)])
     return alert

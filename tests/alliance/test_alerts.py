@@ -387,3 +387,30 @@ def test_the_inbox_reads_a_fixed_number_of_queries(street, login, django_assert_
         page = merchant.get("/api/v1/me/alerts?page_size=10")
 
     assert len(page.json()["results"]) == 10
+
+
+def test_an_alerts_pictures_come_with_it_in_the_inbox(street, login):
+    # given a wanted notice with a picture, published
+    from alliance.services.alerts import alert_image_add, alert_publish
+    from tests.world import png
+
+    draft = alert_make(
+        actor=street.police_admin,
+        station=street.station,
+        audience={"alliances": [street.alliance.pk]},
+        kind="wanted",
+        publish=False,
+    )
+    picture = alert_image_add(actor=street.police_admin, alert=draft, upload=png("blue"))
+    alert_publish(actor=street.police_admin, alert=draft)
+    merchant = login(street.merchant)
+
+    # when the merchant lists the inbox and opens the picture
+    [item] = merchant.get("/api/v1/me/alerts").json()["results"]
+    downloaded = merchant.get(item["images"][0]["url"])
+
+    # then the picture is listed with its size, and served to them
+    assert item["images"] == [
+        {"id": picture.pk, "width": picture.width, "height": picture.height, "url": item["images"][0]["url"]}
+    ]
+    assert downloaded.status_code == 200 and downloaded["Content-Type"] == "image/jpeg"
