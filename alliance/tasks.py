@@ -13,6 +13,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from accounts.push import PushTemporaryError
+from alliance.models import Alert
 from alliance.points_evidence import points_recent_ids, points_sources
 from alliance.selectors.alerts import alerts_uncounted
 from alliance.selectors.points import points_differences
@@ -105,6 +106,10 @@ def send_due_alerts_task() -> int:
     sent = alerts_send_due()
     for alert_id in alerts_uncounted(older_than=timedelta(minutes=1)):
         alert_audience_count(alert_id=alert_id)
+        # Queued with the count after the send: lost with it when the broker was down. Planning twice writes
+        # nothing new (the batches' unique key), so a push that did go out is not sent again.
+        if Alert.objects.filter(pk=alert_id, severity=Alert.Severity.URGENT).exists():
+            push_alert_task.delay(alert_id, "alert")
     return sent
 
 

@@ -96,6 +96,16 @@ def alert_audience_check(*, spec: AudienceSpec, unit_ids: frozenset[int]) -> Non
         )
 
 
+def _managed_locked(*, actor, alert: Alert) -> tuple[Alert, frozenset[int]]:
+    """The alert under its row lock, and the actor's units; an alert of a unit outside their jurisdiction is not
+    found (the views find it through ``alerts_managed_by`` already: this holds for any other caller too)."""
+    unit_ids = _require_police_admin(actor)
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.station_id not in unit_ids:
+        raise ApplicationError.not_found(alert=[str(alert.pk)])
+    return alert, unit_ids
+
+
 def _content_check(*, content: AlertContent, unit_ids: frozenset[int]) -> None:
     alert_audience_check(spec=content.audience, unit_ids=unit_ids)
     if content.topic and content.kind != AlertKind.SAFETY_TIP:
@@ -176,8 +186,7 @@ def _editable(alert: Alert) -> bool:
 
 @transaction.atomic
 def alert_update(*, actor, alert: Alert, content: AlertContent) -> Alert:
-    unit_ids = _require_police_admin(actor)
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    alert, unit_ids = _managed_locked(actor=actor, alert=alert)
     if not _editable(alert):
         raise _already_sent()
     _content_check(content=content, unit_ids=unit_ids)
@@ -203,8 +212,7 @@ def alert_update(*, actor, alert: Alert, content: AlertContent) -> Alert:
 
 @transaction.atomic
 def alert_delete_draft(*, actor, alert: Alert) -> None:
-    _require_police_admin(actor)
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    alert, _unit_ids = _managed_locked(actor=actor, alert=alert)
     if alert.status != Alert.Status.DRAFT:
         raise ApplicationError(
             AllianceErrorCode.ALERT_NOT_DRAFT,
@@ -226,8 +234,7 @@ def _files_delete(files: list[tuple]) -> None:
 def alert_publish(*, actor, alert: Alert) -> Alert:
     """Publish a draft: at once (sent in this transaction) or, with ``publish_at`` ahead, by the sweep then.
     Publishing a published alert again changes nothing (a retried request)."""
-    unit_ids = _require_police_admin(actor)
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    alert, unit_ids = _managed_locked(actor=actor, alert=alert)
     if alert.status == Alert.Status.PUBLISHED:
         return alert
     if alert.status != Alert.Status.DRAFT:
@@ -304,8 +311,7 @@ def alerts_send_due(*, now: datetime | None = None, limit: int = 100) -> int:
 @transaction.atomic
 def alert_withdraw(*, actor, alert: Alert) -> Alert:
     """Withdrawn alerts leave every inbox at once (the inbox reads the status) and their cards say so."""
-    _require_police_admin(actor)
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    alert, _unit_ids = _managed_locked(actor=actor, alert=alert)
     if alert.status == Alert.Status.WITHDRAWN:
         return alert
     if alert.status != Alert.Status.PUBLISHED:
@@ -466,8 +472,7 @@ ALERT_MAX_IMAGES = 9  # as many as a WeChat post: a wanted notice's photos, a fr
 @transaction.atomic
 def alert_image_add(*, actor, alert: Alert, upload) -> AlertImage:
     """Add a picture to an alert that has not gone out, checked and re-encoded (no EXIF) by ``config.images``."""
-    _require_police_admin(actor)
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    alert, _unit_ids = _managed_locked(actor=actor, alert=alert)
     if not _editable(alert):
         raise _already_sent()
     count = alert.images.count()
@@ -486,8 +491,7 @@ def alert_image_add(*, actor, alert: Alert, upload) -> AlertImage:
 
 @transaction.atomic
 def alert_image_remove(*, actor, alert: Alert, image: AlertImage) -> None:
-    _require_police_admin(actor)
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    alert, _unit_ids = _managed_locked(actor=actor, alert=alert)
     if not _editable(alert):
         raise _already_sent()
     name, storage = image.image.name, image.image.storage

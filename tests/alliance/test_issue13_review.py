@@ -219,3 +219,51 @@ def test_an_alert_published_for_later_cannot_be_edited_into_one_already_expired(
     assert response.json()["code"] == "alert_expires_before_publish"
     alert = Alert.objects.get(pk=alert_id)
     assert alert.sent_at is None and alert.expires_at is None
+
+
+# --- the lead's review of h5's concerns ------------------------------------------------------------------------------
+
+
+def test_an_urgent_alert_whose_follow_ups_were_lost_is_pushed_by_the_sweep(street, settings):
+    # given an urgent alert sent two minutes ago whose count and push never reached the broker
+    from alliance.tasks import send_due_alerts_task
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    device_register(user=street.merchant, platform="android", provider="jpush", token="rid-lost-push")
+    alert = alert_make(
+        actor=street.police_admin,
+        station=street.station,
+        audience={"alliances": [street.alliance.pk]},
+        severity="urgent",
+    )
+    Alert.objects.filter(pk=alert.pk).update(sent_at=timezone.now() - timedelta(minutes=2), targeted_count=None)
+    push.recorded.clear()
+
+    # when the sweep runs, twice
+    send_due_alerts_task()
+    send_due_alerts_task()
+
+    # then the audience is counted and the phone got the push once
+    assert Alert.objects.get(pk=alert.pk).targeted_count is not None
+    assert [tokens for _provider, tokens, _message in push.recorded] == [["rid-lost-push"]]
+
+
+def test_the_alert_services_refuse_another_jurisdictions_alert(street, other_street, user_factory):
+    # given an alert of the street and a police admin of another station, calling the services directly
+    from accounts.models import Role
+    from alliance.services.alerts import alert_publish, alert_withdraw
+    from config.errors import ApplicationError
+    from tests.factories.alliance import station_staff_post
+
+    draft = alert_make(
+        actor=street.police_admin, station=street.station, audience={"alliances": [street.alliance.pk]}, publish=False
+    )
+    stranger = user_factory(roles=[Role.POLICE_ADMIN, Role.OFFICER])
+    station_staff_post(station=other_street.station, user=stranger)
+
+    # then publishing or withdrawing it is "not found", and nothing changed
+    for service in (alert_publish, alert_withdraw):
+        with pytest.raises(ApplicationError) as refused:
+            service(actor=stranger, alert=draft)
+        assert refused.value.status_code == 404
+    assert Alert.objects.get(pk=draft.pk).status == Alert.Status.DRAFT
