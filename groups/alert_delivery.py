@@ -41,14 +41,19 @@ SENT, REMINDER, WITHDRAWN = "sent", "reminder", "withdrawn"
 
 
 def alert_card(alert: Alert) -> dict:
-    """The group's view of the alert: enough to draw the card and open the alert; the text is read in the app."""
+    """The group's view of the alert: enough to draw the card and open the alert; the text is read in the app.
+
+    An alert narrowed to roles (merchants only) shows no title: every member of the group sees the card, and those
+    outside the roles could not open the alert. ``roles`` says whom it is for, so their apps can say so."""
+    roles = sorted(alert.audience.get("roles") or [])
     return {
         "card": "alert",
         "type": "alert",
         "alert": alert.pk,
         "kind": alert.kind,
         "severity": alert.severity,
-        "title": alert.title,
+        "title": "" if roles else alert.title,
+        "roles": roles,
         "requires_ack": alert.requires_ack,
         "publish_at": api_datetime(alert.publish_at or alert.published_at),
         "status": alert.status,

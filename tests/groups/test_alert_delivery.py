@@ -174,7 +174,8 @@ def test_an_alert_reaches_the_online_audience_once_and_its_card_the_named_group(
         "alert": alert.pk,
         "kind": "anti_fraud",
         "severity": "urgent",
-        "title": "冒充客服退款诈骗",
+        "title": "",  # for merchants only: the mall manager in the group sees the card, not what it says
+        "roles": ["merchant"],
         "requires_ack": True,
         "publish_at": card.payload["publish_at"],
         "status": "published",
@@ -442,3 +443,17 @@ def test_two_server_processes_on_redis_deliver_an_alert_to_exactly_their_people_
         ("card_updated", card.seq, "withdrawn")
     ]
     assert Alert.objects.get(pk=alert.pk).live_count == 2  # neither the reminder nor the withdrawal counts again
+
+
+@pytest.mark.django_db
+def test_an_alert_to_everyone_in_a_group_shows_its_title_on_the_card(audience):
+    # given an alert to everyone in the prevention group (no roles)
+    audience.spec = {"groups": [audience.street.prevention.pk]}
+    alert = alert_make(audience)
+
+    # when it is sent
+    alert_sent(alert)
+
+    # then its card carries the title
+    (card,) = alert_cards(alert)
+    assert (card.payload["title"], card.payload["roles"]) == ("冒充客服退款诈骗", [])
