@@ -15,7 +15,6 @@ from django.utils import timezone
 from accounts.push import PushTemporaryError
 from alliance.models import Alert
 from alliance.points_evidence import points_recent_ids, points_sources
-from alliance.selectors.alerts import alerts_uncounted
 from alliance.selectors.points import points_differences
 from alliance.services.alert_push import (
     alert_push_batch_send,
@@ -23,7 +22,12 @@ from alliance.services.alert_push import (
     alert_push_batches_stale,
     alert_push_plan,
 )
-from alliance.services.alerts import alert_audience_count, alerts_remind_due, alerts_send_due
+from alliance.services.alerts import (
+    alert_audience_count,
+    alerts_follow_ups_catch_up,
+    alerts_remind_due,
+    alerts_send_due,
+)
 from alliance.services.points import points_settle
 from alliance.services.rewards import redemptions_expire_due
 from alliance.services.safe_store_awards import safe_store_certificates_make
@@ -99,17 +103,12 @@ def catch_up_points_task() -> int:
 
 
 # Alerts published for later go out when their time comes (``sent_at`` under the row lock: once, with any number of
-# workers); then the audience of any alert sent a minute ago and still uncounted (its count task never reached the
-# broker) is counted.
+# workers); then any alert sent a minute ago and still uncounted (its follow-ups never reached the broker) is counted,
+# and pushed again if urgent.
 @shared_task
 def send_due_alerts_task() -> int:
     sent = alerts_send_due()
-    for alert_id in alerts_uncounted(older_than=timedelta(minutes=1)):
-        alert_audience_count(alert_id=alert_id)
-        # Queued with the count after the send: lost with it when the broker was down. Planning twice writes
-        # nothing new (the batches' unique key), so a push that did go out is not sent again.
-        if Alert.objects.filter(pk=alert_id, severity=Alert.Severity.URGENT).exists():
-            push_alert_task.delay(alert_id, "alert")
+    alerts_follow_ups_catch_up()
     return sent
 
 
@@ -130,8 +129,6 @@ def count_alert_audience_task(alert_id: int) -> int | None:
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), retry_backoff=True,
              max_retries=5)  # fmt: skip
 def push_alert_task(alert_id: int, purpose: str) -> int:
-    from alliance.models import Alert
-
     alert = Alert.objects.filter(pk=alert_id).first()
     if alert is None:
         return 0

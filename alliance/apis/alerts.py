@@ -437,13 +437,19 @@ class MyAlertDetailApi(APIView):
         return Response(InboxAlertOutput(selectors.inbox_alert_or_404(user=request.user, alert_id=alert_id)).data)
 
 
+def _with_receipt(alert: Alert, receipt) -> Alert:
+    """The inbox alert as the person's receipt now stands (what ``inbox_for`` annotates), without reading it again."""
+    alert.my_read_at, alert.my_acknowledged_at = receipt.read_at, receipt.acknowledged_at
+    return alert
+
+
 class MyAlertReadApi(APIView):
     @extend_schema(operation_id="me_alerts_read", request=NoBodyInput, responses=InboxAlertOutput, summary="Mark read")
     def post(self, request, alert_id: int):
         no_body(request)
         alert = selectors.inbox_alert_or_404(user=request.user, alert_id=alert_id)
-        services.alert_read(user=request.user, alert=alert)
-        return Response(InboxAlertOutput(selectors.inbox_alert_or_404(user=request.user, alert_id=alert_id)).data)
+        receipt = services.alert_read(user=request.user, alert=alert)
+        return Response(InboxAlertOutput(_with_receipt(alert, receipt)).data)
 
 
 class MyAlertAcknowledgeApi(APIView):
@@ -456,5 +462,5 @@ class MyAlertAcknowledgeApi(APIView):
     def post(self, request, alert_id: int):
         no_body(request)
         alert = selectors.inbox_alert_or_404(user=request.user, alert_id=alert_id)
-        services.alert_acknowledge(user=request.user, alert=alert)
-        return Response(InboxAlertOutput(selectors.inbox_alert_or_404(user=request.user, alert_id=alert_id)).data)
+        receipt = services.alert_acknowledge(user=request.user, alert=alert)
+        return Response(InboxAlertOutput(_with_receipt(alert, receipt)).data)

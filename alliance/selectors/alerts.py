@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Exists, F, Lookup, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Lookup, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
@@ -119,16 +119,12 @@ def inbox_counts(*, user, keys: dict[str, int] | None = None) -> dict[str, int]:
     keys = person_audience_keys_cached(user=user) if keys is None else keys
     mine = AlertReceipt.objects.filter(alert=OuterRef("pk"), user=user)
     counts = alerts_matching(keys).aggregate(
-        unread=_count_where(~Q(Exists(mine))),
-        unacknowledged=_count_where(Q(requires_ack=True) & ~Q(Exists(mine.filter(acknowledged_at__isnull=False)))),
+        unread=Count("pk", filter=~Q(Exists(mine))),
+        unacknowledged=Count(
+            "pk", filter=Q(requires_ack=True) & ~Q(Exists(mine.filter(acknowledged_at__isnull=False)))
+        ),
     )
     return {name: value or 0 for name, value in counts.items()}
-
-
-def _count_where(condition: Q):
-    from django.db.models import Count
-
-    return Count("pk", filter=condition)
 
 
 def inbox_alert_or_404(*, user, alert_id: int) -> Alert:
@@ -165,11 +161,13 @@ def alert_image_or_404(*, alert: Alert, image_id: int) -> AlertImage:
     return image
 
 
-def alerts_uncounted(*, older_than) -> list[int]:
-    """Alerts sent more than ``older_than`` ago whose audience was never counted (their task was lost)."""
+def alerts_uncounted(*, older_than) -> list[tuple[int, bool]]:
+    """(id, urgent) of alerts sent more than ``older_than`` ago whose audience was never counted (their task was
+    lost)."""
     cutoff = timezone.now() - older_than
     uncounted = Alert.objects.filter(targeted_count__isnull=True, sent_at__isnull=False, sent_at__lte=cutoff)
-    return list(uncounted.order_by("pk").values_list("pk", flat=True)[:50])
+    rows = uncounted.order_by("pk").values_list("pk", "severity")[:50]
+    return [(pk, severity == Alert.Severity.URGENT) for pk, severity in rows]
 
 
 # --- reach ----

@@ -43,7 +43,7 @@ from alliance.models import (
     TipTopic,
 )
 from alliance.points_evidence import PointsClaim, points_evidence_register, points_settle_on_commit
-from alliance.selectors.alerts import alert_summary_event, alert_visible_keys
+from alliance.selectors.alerts import alert_summary_event, alert_visible_keys, alerts_uncounted
 from alliance.selectors.alliances import jurisdiction_station_ids
 from alliance.services.store_scores import store_scores_record_for_person
 from config.errors import ApplicationError
@@ -415,6 +415,20 @@ def _queue_reminder_push(alert_id: int) -> None:
         push_alert_task.delay(alert_id, "reminder")
     except Exception:
         logger.exception("could not queue the reminder push of alert %s", alert_id)
+
+
+def alerts_follow_ups_catch_up(*, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Alerts sent ``older_than`` ago and never counted: their follow-ups (queued after the send) never reached the
+    broker. Count each now and queue an urgent one's push again: planning twice writes nothing new (the batches'
+    unique key), so a push that did go out is not sent twice. Returns how many were caught up."""
+    from alliance.tasks import push_alert_task  # the task module imports the services
+
+    caught = alerts_uncounted(older_than=older_than)
+    for alert_id, urgent in caught:
+        alert_audience_count(alert_id=alert_id)
+        if urgent:
+            push_alert_task.delay(alert_id, "alert")
+    return len(caught)
 
 
 def alert_audience_count(*, alert_id: int) -> int | None:
